@@ -1,0 +1,726 @@
+//! One file per operation: the `Client` method, its builder, output and error types.
+
+use super::{docs, ident, inner_docs, md};
+use crate::ir::{self, FieldType, Location, ParamType, Scalar};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+/// `operations/mod.rs`: the modules and what each exports.
+pub fn mod_file(service: &ir::Service) -> TokenStream {
+    let items = service.operations.iter().map(|op| {
+        let module = ident(&op.module);
+        let mut exports = vec![ident(&op.builder), ident(&op.error), ident(&op.output)];
+        exports.extend(op.structs.iter().map(|s| ident(&s.name)));
+        exports.sort_by_key(ToString::to_string);
+        quote! {
+            mod #module;
+            pub use #module::{ #(#exports),* };
+        }
+    });
+    let module_docs = inner_docs(&format!(
+        "Every operation of the {} API, one module each.\n\nEach operation is a method of \
+         [`Client`](crate::Client) that returns a builder; `send()` on the builder makes the call.",
+        md(&service.title)
+    ));
+    quote! {
+        #module_docs
+        #(#items)*
+    }
+}
+
+/// The file of one operation.
+pub fn operation(op: &ir::Operation) -> TokenStream {
+    let builder = ident(&op.builder);
+    let output = ident(&op.output);
+    let error = ident(&op.error);
+    let input = ident(&op.input);
+    let method = ident(&op.method);
+    let action = &op.action;
+    let http_method = format_ident!("{}", op.http_method);
+    let idempotent = op.idempotent;
+    let failure_in_body = op.failure_in_body;
+    let retryable = &op.retryable_codes;
+
+    let file_docs = inner_docs(&format!("`{}`: {}", op.action, md(&op.summary)));
+    let method_docs = docs(&method_doc(op));
+
+    let required: Vec<&ir::Param> = op.params.iter().filter(|p| p.state.is_some()).collect();
+    let states: Vec<_> = required.iter().filter_map(|p| p.state.as_deref()).map(ident).collect();
+    let unset = required.iter().map(|_| quote!(Unset));
+    let builder_generics_decl = if states.is_empty() {
+        quote!()
+    } else {
+        quote!(<#(#states = Unset),*>)
+    };
+    let builder_generics = if states.is_empty() { quote!() } else { quote!(<#(#states),*>) };
+    let phantom = if states.is_empty() {
+        quote!(PhantomData<fn()>)
+    } else {
+        quote!(PhantomData<fn() -> (#(#states,)*)>)
+    };
+    let entry_type = if states.is_empty() { quote!(#builder) } else { quote!(#builder<#(#unset),*>) };
+
+    let input_fields = op.params.iter().map(|p| {
+        let f = ident(&p.ident);
+        let ty = param_rust_type(&p.ty);
+        quote!(#f: Option<#ty>)
+    });
+
+    let setters = op.params.iter().map(|p| setter(op, p, &states));
+    let encode = op.params.iter().map(encode_param);
+    let has_params = !op.params.is_empty();
+    let params_decl = if has_params { quote!(let mut params = Params::new();) } else { quote!(let params = Params::new();) };
+
+    let send_bounds = if states.is_empty() {
+        quote!(impl #builder)
+    } else {
+        quote!(impl<#(#states: IsSet),*> #builder<#(#states),*>)
+    };
+    let send_docs = docs(&format!(
+        "Sends the `{action}` request and waits for the answer.\n\nParameters are checked against \
+         the spec's constraints before anything is sent. {}",
+        if op.idempotent {
+            "Transient failures (throttling, server errors, broken connections) are retried as the client's retry settings allow."
+        } else {
+            "This call changes state, so it is retried only when the request certainly never reached the service."
+        }
+    ));
+    let builder_docs = docs(&format!(
+        "Builds a `{action}` call; made by [`Client::{}`](crate::Client::{}).{}",
+        op.method.trim_start_matches("r#"),
+        op.method.trim_start_matches("r#"),
+        if states.is_empty() {
+            String::new()
+        } else {
+            "\n\nThe type parameters track the required parameters: each starts as [`Unset`] and \
+             becomes [`Set`] when its setter is called. `send()` exists only once all are set, so \
+             leaving one out is a compile-time error."
+                .to_owned()
+        }
+    ));
+    let input_docs = docs(&format!("The parameters of a `{action}` call, as given so far."));
+    let output_type = output_struct(&op.output, &format!("What a successful `{action}` call returns."), &op.output_fields);
+    let structs = op.structs.iter().map(struct_def);
+    let error_enum = error_enum(op);
+    let shared_imports = if op.shared_structs_used.is_empty() && !uses_enum(op) {
+        quote!()
+    } else {
+        quote!(#[allow(unused_imports)] use crate::types::*;)
+    };
+    let mut imports = vec!["Client", "Error", "Operation", "Params", "ServiceError"];
+    if !states.is_empty() {
+        imports.extend(["IsSet", "Set", "Unset"]);
+    }
+    if has_params {
+        imports.push("Location");
+    }
+    imports.sort_unstable();
+    let imports = imports.into_iter().map(ident);
+    quote! {
+        #file_docs
+
+        use crate::runtime::{self, #(#imports),*};
+        #shared_imports
+        use std::future::Future;
+        use std::marker::PhantomData;
+
+        static OPERATION: Operation = Operation {
+            action: #action,
+            method: http::Method::#http_method,
+            idempotent: #idempotent,
+            retryable_codes: &[#(#retryable),*],
+            failure_in_body: #failure_in_body,
+        };
+
+        impl Client {
+            #method_docs
+            pub fn #method(&self) -> #entry_type {
+                #builder {
+                    client: self.clone(),
+                    input: #input::default(),
+                    state: PhantomData,
+                }
+            }
+        }
+
+        #builder_docs
+        #[must_use = "a builder does nothing until `send()` is awaited"]
+        pub struct #builder #builder_generics_decl {
+            client: Client,
+            input: #input,
+            state: #phantom,
+        }
+
+        #input_docs
+        #[derive(Debug, Default)]
+        struct #input {
+            #(#input_fields,)*
+        }
+
+        impl #builder_generics #builder #builder_generics {
+            #(#setters)*
+        }
+
+        #send_bounds {
+            #send_docs
+            pub fn send(self) -> impl Future<Output = Result<#output, Error<#error>>> + Send + 'static {
+                send(self.client, self.input)
+            }
+        }
+
+        impl #builder_generics std::fmt::Debug for #builder #builder_generics {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!(#builder)).field("input", &self.input).finish_non_exhaustive()
+            }
+        }
+
+        async fn send(client: Client, input: #input) -> Result<#output, Error<#error>> {
+            let params = input.encode().map_err(Error::InvalidInput)?;
+            let response = client
+                .execute(&OPERATION, params)
+                .await
+                .map_err(|e| e.map_service(#error::from))?;
+            response.json().map_err(Error::Decode)
+        }
+
+        impl #input {
+            fn encode(self) -> Result<Params, runtime::InvalidInput> {
+                #params_decl
+                #(#encode)*
+                Ok(params)
+            }
+        }
+
+        #output_type
+        #(#structs)*
+        #error_enum
+    }
+}
+
+fn uses_enum(op: &ir::Operation) -> bool {
+    fn field(t: &FieldType) -> bool {
+        match t {
+            FieldType::Scalar(Scalar::Enum(_)) => true,
+            FieldType::List(inner) => field(inner),
+            _ => false,
+        }
+    }
+    op.params.iter().any(|p| matches!(&p.ty, ParamType::Scalar(Scalar::Enum(_)) | ParamType::List(Scalar::Enum(_))))
+        || op.output_fields.iter().any(|f| field(&f.ty))
+        || op.structs.iter().any(|s| s.fields.iter().any(|f| field(&f.ty)))
+}
+
+fn has_checks(p: &ir::Param) -> bool {
+    let c = &p.checks;
+    c.minimum.is_some() || c.maximum.is_some() || c.min_length.is_some() || c.max_length.is_some() || c.max_items.is_some()
+}
+
+fn method_doc(op: &ir::Operation) -> String {
+    let mut s = md(&op.summary);
+    if let Some(d) = &op.description {
+        s.push_str("\n\n");
+        s.push_str(&md(d));
+    }
+    let required: Vec<String> = op
+        .params
+        .iter()
+        .filter(|p| p.state.is_some())
+        .map(|p| format!("[`{0}`]({1}::{0})", p.ident.trim_start_matches("r#"), op.builder))
+        .collect();
+    let optional: Vec<String> = op
+        .params
+        .iter()
+        .filter(|p| p.state.is_none())
+        .map(|p| format!("[`{0}`]({1}::{0})", p.ident.trim_start_matches("r#"), op.builder))
+        .collect();
+    s.push_str("\n\n");
+    if required.is_empty() {
+        s.push_str("No parameter is required.");
+    } else {
+        s.push_str(&format!("Required: {}.", required.join(", ")));
+    }
+    if !optional.is_empty() {
+        s.push_str(&format!(" Optional: {}.", optional.join(", ")));
+    }
+    s.push_str(&format!(
+        "\n\nAction `{}`, sent as HTTP {}. {}",
+        op.action,
+        op.http_method,
+        if op.idempotent { "Read-only." } else { "Changes state: not retried once it may have reached the service." }
+    ));
+    if let Some(q) = op.qps_limit {
+        s.push_str(&format!(" Alibaba Cloud allows at most {q} calls per second per account."));
+    }
+    s
+}
+
+fn scalar_type(s: &Scalar) -> TokenStream {
+    match s {
+        Scalar::String => quote!(String),
+        Scalar::Bool => quote!(bool),
+        Scalar::I32 => quote!(i32),
+        Scalar::I64 { .. } => quote!(i64),
+        Scalar::Enum(name) => {
+            let n = ident(name);
+            quote!(#n)
+        }
+    }
+}
+
+fn param_rust_type(t: &ParamType) -> TokenStream {
+    match t {
+        ParamType::Scalar(s) => scalar_type(s),
+        ParamType::List(s) => {
+            let s = scalar_type(s);
+            quote!(Vec<#s>)
+        }
+        ParamType::StructList { name, .. } => {
+            let n = ident(name);
+            quote!(Vec<#n>)
+        }
+    }
+}
+
+fn param_docs(p: &ir::Param) -> String {
+    let mut s = md(&p.docs);
+    if let ParamType::Scalar(Scalar::I64 { epoch_millis: true }) = p.ty {
+        s.push_str(" In milliseconds since the Unix epoch.");
+    }
+    let c = &p.checks;
+    let mut limits = Vec::new();
+    match (c.minimum, c.maximum) {
+        (Some(lo), Some(hi)) => limits.push(format!("from {lo} to {hi}")),
+        (Some(lo), None) => limits.push(format!("at least {lo}")),
+        (None, Some(hi)) => limits.push(format!("at most {hi}")),
+        _ => {}
+    }
+    match (c.min_length, c.max_length) {
+        (Some(lo), Some(hi)) => limits.push(format!("{lo} to {hi} characters")),
+        (Some(lo), None) => limits.push(format!("at least {lo} characters")),
+        (None, Some(hi)) => limits.push(format!("at most {hi} characters")),
+        _ => {}
+    }
+    if let Some(n) = c.max_items {
+        limits.push(format!("at most {n} elements"));
+    }
+    if !limits.is_empty() {
+        s.push_str(&format!(" Allowed: {}; checked before sending.", limits.join(", ")));
+    }
+    s.push_str(&format!(
+        "\n\n{} `{}`{}.",
+        if p.state.is_some() { "Required; sent as" } else { "Optional; sent as" },
+        p.wire,
+        match (&p.ty, p.location) {
+            (ParamType::List(_), Location::Query) => format!(", as `{0}.1`, `{0}.2`, ... in the query", p.wire),
+            (ParamType::StructList { .. }, Location::Query) => format!(", as `{0}.1.<member>`, ... in the query", p.wire),
+            (_, Location::Query) => " in the query".to_owned(),
+            (_, Location::Form) => " in the form body".to_owned(),
+        }
+    ));
+    if let Some(e) = &p.example {
+        s.push_str(&format!(" Example: `{}`.", e.replace('`', "'")));
+    }
+    s
+}
+
+fn setter(op: &ir::Operation, p: &ir::Param, states: &[proc_macro2::Ident]) -> TokenStream {
+    let f = ident(&p.ident);
+    let d = docs(&param_docs(p));
+    let builder = ident(&op.builder);
+    let (arg_ty, conv) = match &p.ty {
+        ParamType::Scalar(Scalar::String) => (quote!(impl Into<String>), quote!(value.into())),
+        ParamType::Scalar(Scalar::Enum(_)) => {
+            let t = param_rust_type(&p.ty);
+            (quote!(impl Into<#t>), quote!(value.into()))
+        }
+        ParamType::Scalar(s) => (scalar_type(s), quote!(value)),
+        ParamType::List(s) => {
+            let t = scalar_type(s);
+            let item = if matches!(s, Scalar::String | Scalar::Enum(_)) { quote!(impl Into<#t>) } else { quote!(#t) };
+            let conv = if matches!(s, Scalar::String | Scalar::Enum(_)) {
+                quote!(values.into_iter().map(Into::into).collect())
+            } else {
+                quote!(values.into_iter().collect())
+            };
+            return list_setter(op, p, states, quote!(impl IntoIterator<Item = #item>), conv);
+        }
+        ParamType::StructList { name, .. } => {
+            let t = ident(name);
+            return list_setter(op, p, states, quote!(impl IntoIterator<Item = #t>), quote!(values.into_iter().collect()));
+        }
+    };
+    match &p.state {
+        Some(state) => {
+            let me = ident(state);
+            let out_states = states.iter().map(|s| if *s == me { quote!(Set) } else { quote!(#s) });
+            quote! {
+                #d
+                pub fn #f(mut self, value: #arg_ty) -> #builder<#(#out_states),*> {
+                    self.input.#f = Some(#conv);
+                    #builder { client: self.client, input: self.input, state: PhantomData }
+                }
+            }
+        }
+        None => {
+            let maybe = format_ident!("maybe_{}", p.ident.trim_start_matches("r#"));
+            let maybe_docs = docs(&format!("Sets or clears [`{0}`](Self::{0}).", p.ident.trim_start_matches("r#")));
+            let maybe_ty = param_rust_type(&p.ty);
+            quote! {
+                #d
+                pub fn #f(mut self, value: #arg_ty) -> Self {
+                    self.input.#f = Some(#conv);
+                    self
+                }
+                #maybe_docs
+                pub fn #maybe(mut self, value: Option<#maybe_ty>) -> Self {
+                    self.input.#f = value;
+                    self
+                }
+            }
+        }
+    }
+}
+
+fn list_setter(op: &ir::Operation, p: &ir::Param, states: &[proc_macro2::Ident], arg: TokenStream, conv: TokenStream) -> TokenStream {
+    let f = ident(&p.ident);
+    let d = docs(&format!("{} Replaces any elements given before.", param_docs(p)));
+    let builder = ident(&op.builder);
+    match &p.state {
+        Some(state) => {
+            let me = ident(state);
+            let out_states = states.iter().map(|s| if *s == me { quote!(Set) } else { quote!(#s) });
+            quote! {
+                #d
+                pub fn #f(mut self, values: #arg) -> #builder<#(#out_states),*> {
+                    self.input.#f = Some(#conv);
+                    #builder { client: self.client, input: self.input, state: PhantomData }
+                }
+            }
+        }
+        None => quote! {
+            #d
+            pub fn #f(mut self, values: #arg) -> Self {
+                self.input.#f = Some(#conv);
+                self
+            }
+        },
+    }
+}
+
+fn to_wire(s: &Scalar, v: TokenStream) -> TokenStream {
+    match s {
+        Scalar::String => v,
+        Scalar::Enum(_) => quote!(#v.as_str().to_owned()),
+        Scalar::Bool | Scalar::I32 | Scalar::I64 { .. } => quote!(#v.to_string()),
+    }
+}
+
+fn encode_param(p: &ir::Param) -> TokenStream {
+    let f = ident(&p.ident);
+    let wire = &p.wire;
+    let loc = match p.location {
+        Location::Query => quote!(Location::Query),
+        Location::Form => quote!(Location::Form),
+    };
+    let c = &p.checks;
+    let opt_i64 = |v: Option<i64>| match v {
+        Some(v) => quote!(Some(#v)),
+        None => quote!(None),
+    };
+    let opt_usize = |v: Option<u64>| match v {
+        Some(v) => {
+            let v = usize::try_from(v).unwrap_or(usize::MAX);
+            quote!(Some(#v))
+        }
+        None => quote!(None),
+    };
+    match &p.ty {
+        ParamType::Scalar(s) => {
+            let mut checks = quote!();
+            if c.minimum.is_some() || c.maximum.is_some() {
+                let (lo, hi) = (opt_i64(c.minimum), opt_i64(c.maximum));
+                checks = quote!(runtime::check_range(#wire, i64::from(value), #lo, #hi)?;);
+            }
+            if c.min_length.is_some() || c.max_length.is_some() {
+                let (lo, hi) = (opt_usize(c.min_length), opt_usize(c.max_length));
+                checks = quote!(#checks runtime::check_length(#wire, &value, #lo, #hi)?;);
+            }
+            let v = to_wire(s, quote!(value));
+            quote! {
+                if let Some(value) = self.#f {
+                    #checks
+                    params.push(#loc, #wire, #v);
+                }
+            }
+        }
+        ParamType::List(s) => {
+            let max = c.max_items.map(|n| {
+                let n = usize::try_from(n).unwrap_or(usize::MAX);
+                quote!(runtime::check_max_items(#wire, values.len(), #n)?;)
+            });
+            let v = to_wire(s, quote!(value));
+            let pattern = format!("{wire}.{{}}");
+            quote! {
+                if let Some(values) = self.#f {
+                    #max
+                    for (i, value) in values.into_iter().enumerate() {
+                        params.push(#loc, format!(#pattern, i + 1), #v);
+                    }
+                }
+            }
+        }
+        ParamType::StructList { members, .. } => {
+            let max = c.max_items.map(|n| {
+                let n = usize::try_from(n).unwrap_or(usize::MAX);
+                quote!(runtime::check_max_items(#wire, values.len(), #n)?;)
+            });
+            let pushes = members.iter().map(|m| {
+                let member_wire = &m.wire;
+                let pattern = format!("{wire}.{{}}.{member_wire}");
+                let v = to_wire(&m.ty, quote!(value));
+                let m = ident(&m.ident);
+                quote! {
+                    if let Some(value) = item.#m {
+                        params.push(#loc, format!(#pattern, i + 1), #v);
+                    }
+                }
+            });
+            quote! {
+                if let Some(values) = self.#f {
+                    #max
+                    for (i, item) in values.into_iter().enumerate() {
+                        #(#pushes)*
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn field_type(f: &ir::StructField) -> TokenStream {
+    fn inner(t: &FieldType) -> TokenStream {
+        match t {
+            FieldType::Scalar(s) => scalar_type(s),
+            FieldType::Struct(n) => {
+                let n = ident(n);
+                quote!(#n)
+            }
+            FieldType::List(i) => {
+                let i = inner(i);
+                quote!(Vec<#i>)
+            }
+        }
+    }
+    let t = inner(&f.ty);
+    if f.required || matches!(f.ty, FieldType::List(_)) { t } else { quote!(Option<#t>) }
+}
+
+fn field_docs(f: &ir::StructField) -> String {
+    let mut s = md(&f.docs);
+    if let FieldType::Scalar(Scalar::I64 { epoch_millis: true }) = f.ty {
+        s.push_str(" In milliseconds since the Unix epoch.");
+    }
+    if matches!(f.ty, FieldType::List(_)) && !f.required {
+        s.push_str(" Empty when the answer has none.");
+    } else if !f.required {
+        s.push_str(" `None` when the answer leaves it out.");
+    }
+    s.push_str(&format!("\n\nWire name `{}`.", f.wire));
+    s
+}
+
+/// The serde attribute of one response member.
+fn serde_attr(f: &ir::StructField) -> TokenStream {
+    let wire = &f.wire;
+    let lenient = |s: &Scalar| -> Option<&'static str> {
+        match s {
+            Scalar::Bool => Some("bool"),
+            Scalar::I32 => Some("i32"),
+            Scalar::I64 { .. } => Some("i64"),
+            _ => None,
+        }
+    };
+    match &f.ty {
+        FieldType::List(_) => quote!(#[serde(rename = #wire, default, deserialize_with = "runtime::de::list")]),
+        FieldType::Scalar(s) if f.wire_string => match lenient(s) {
+            Some(name) if f.required => {
+                let path = format!("runtime::de::{name}");
+                quote!(#[serde(rename = #wire, deserialize_with = #path)])
+            }
+            Some(name) => {
+                let path = format!("runtime::de::opt_{name}");
+                quote!(#[serde(rename = #wire, default, deserialize_with = #path)])
+            }
+            None => quote!(#[serde(rename = #wire)]),
+        },
+        _ if f.required => quote!(#[serde(rename = #wire)]),
+        _ => quote!(#[serde(rename = #wire, default)]),
+    }
+}
+
+/// `doc` is generator text; spec prose in it has been escaped.
+fn output_struct(name: &str, doc: &str, fields: &[ir::StructField]) -> TokenStream {
+    let n = ident(name);
+    let d = docs(doc);
+    let members = fields.iter().map(|f| {
+        let fd = docs(&field_docs(f));
+        let attr = serde_attr(f);
+        let id = ident(&f.ident);
+        let ty = field_type(f);
+        quote! {
+            #fd
+            #attr
+            pub #id: #ty,
+        }
+    });
+    quote! {
+        #d
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[non_exhaustive]
+        pub struct #n {
+            #(#members)*
+        }
+    }
+}
+
+/// A response structure, or a request element with its constructor and setters.
+pub(crate) fn struct_def(s: &ir::Struct) -> TokenStream {
+    if !s.request {
+        return output_struct(&s.name, &md(&s.docs), &s.fields);
+    }
+    let n = ident(&s.name);
+    let d = docs(&md(&s.docs));
+    let members = s.fields.iter().map(|f| {
+        let fd = docs(&format!("{}\n\nSent as `<parameter>.<n>.{}`.", md(&f.docs), f.wire));
+        let id = ident(&f.ident);
+        let ty = match &f.ty {
+            FieldType::Scalar(sc) => scalar_type(sc),
+            _ => quote!(String),
+        };
+        quote! { #fd pub #id: Option<#ty>, }
+    });
+    let setters = s.fields.iter().map(|f| {
+        let id = ident(&f.ident);
+        let fd = docs(&format!("Sets [`{0}`](Self::{0}).", f.ident.trim_start_matches("r#")));
+        let (arg, conv) = match &f.ty {
+            FieldType::Scalar(Scalar::String) => (quote!(impl Into<String>), quote!(value.into())),
+            FieldType::Scalar(sc) => (scalar_type(sc), quote!(value)),
+            _ => (quote!(impl Into<String>), quote!(value.into())),
+        };
+        quote! {
+            #fd
+            pub fn #id(mut self, value: #arg) -> Self {
+                self.#id = Some(#conv);
+                self
+            }
+        }
+    });
+    quote! {
+        #d
+        #[derive(Debug, Clone, Default, PartialEq)]
+        #[non_exhaustive]
+        pub struct #n {
+            #(#members)*
+        }
+        impl #n {
+            /// An element with no member set yet.
+            pub fn new() -> Self {
+                Self::default()
+            }
+            #(#setters)*
+        }
+    }
+}
+
+fn error_enum(op: &ir::Operation) -> TokenStream {
+    let name = ident(&op.error);
+    let action = &op.action;
+    let d = docs(&format!(
+        "The errors the service documents for `{action}`, one variant per code.\n\nEvery variant \
+         carries the [`ServiceError`] with the HTTP status, code, message and request ID; \
+         [`Unhandled`]({}::Unhandled) holds codes the spec does not list.",
+        op.error
+    ));
+    let variants = op.errors.iter().map(|e| {
+        let v = ident(&e.ident);
+        let statuses = e.statuses.iter().map(u16::to_string).collect::<Vec<_>>().join(", ");
+        let code_text = if e.templated { format!("{}<parameter>", e.code) } else { e.code.clone() };
+        let mut text = format!("`{code_text}` (HTTP {statuses}): {}", md(&e.docs));
+        if let Some(m) = &e.message {
+            text.push_str(&format!("\n\nThe service's message: \"{}\"", md(m)));
+        }
+        if e.retryable {
+            text.push_str("\n\nRetried automatically for read-only calls.");
+        }
+        let vd = docs(&text);
+        if e.templated {
+            quote! {
+                #vd
+                #v {
+                    /// The parameter the code names, e.g. `ClientId` in `InvalidParameter.ClientId`.
+                    parameter: String,
+                    /// The service's answer.
+                    error: ServiceError,
+                },
+            }
+        } else {
+            quote! { #vd #v(ServiceError), }
+        }
+    });
+    let plain: Vec<_> = op.errors.iter().filter(|e| !e.templated).map(|e| ident(&e.ident)).collect();
+    let templated: Vec<_> = op.errors.iter().filter(|e| e.templated).map(|e| ident(&e.ident)).collect();
+    let plain_codes: Vec<_> = op.errors.iter().filter(|e| !e.templated).map(|e| e.code.clone()).collect();
+    let templated_prefixes: Vec<_> = op.errors.iter().filter(|e| e.templated).map(|e| e.code.clone()).collect();
+    let plain_arms = plain.iter().zip(&plain_codes).map(|(v, c)| quote!(#c => Self::#v(error),));
+    let templated_arms = templated.iter().zip(&templated_prefixes).map(|(v, prefix)| {
+        quote! {
+            if let Some(parameter) = error.code().strip_prefix(#prefix).map(str::to_owned) {
+                return Self::#v { parameter, error };
+            }
+        }
+    });
+    let accessor_plain = if plain.is_empty() {
+        quote!(Self::Unhandled(error) => error,)
+    } else {
+        quote!(#(Self::#plain(error))|* | Self::Unhandled(error) => error,)
+    };
+    let accessor_templated = templated.iter().map(|v| quote!(Self::#v { error, .. } => error,));
+    quote! {
+        #d
+        #[derive(Debug, Clone)]
+        #[non_exhaustive]
+        pub enum #name {
+            #(#variants)*
+            /// A code the spec does not list for this operation.
+            Unhandled(ServiceError),
+        }
+
+        impl #name {
+            /// The service's answer: HTTP status, code, message, request ID and more.
+            pub fn service_error(&self) -> &ServiceError {
+                match self {
+                    #accessor_plain
+                    #(#accessor_templated)*
+                }
+            }
+        }
+
+        impl From<ServiceError> for #name {
+            fn from(error: ServiceError) -> Self {
+                #(#templated_arms)*
+                match error.code() {
+                    #(#plain_arms)*
+                    _ => Self::Unhandled(error),
+                }
+            }
+        }
+
+        impl std::fmt::Display for #name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                std::fmt::Display::fmt(self.service_error(), f)
+            }
+        }
+
+        impl std::error::Error for #name {}
+    }
+}

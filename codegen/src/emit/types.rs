@@ -1,0 +1,130 @@
+//! `types.rs` (shared enumerations and structures) and `service.rs` (service constants).
+
+use super::{docs, ident, inner_docs, md, operation::struct_def};
+use crate::ir;
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// `service.rs`: constants describing the service.
+pub fn service_consts(s: &ir::Service) -> TokenStream {
+    let title = &s.title;
+    let version = &s.api_version;
+    let code = &s.product_code;
+    let public = &s.endpoint_public;
+    let vpc = &s.endpoint_vpc;
+    let regions = &s.regions;
+    let v1 = s.default_signature_v1;
+    let file_docs = inner_docs(&format!("Facts about the {} API that the runtime needs.", md(title)));
+    quote! {
+        #file_docs
+
+        /// The API version this crate speaks, sent with every request.
+        pub const API_VERSION: &str = #version;
+
+        /// The product code, as it appears in endpoints.
+        pub const PRODUCT_CODE: &str = #code;
+
+        /// The Internet endpoint host; `{region}` stands for the region ID.
+        pub(crate) const ENDPOINT_PUBLIC: &str = #public;
+
+        /// The VPC endpoint host; `{region}` stands for the region ID.
+        pub(crate) const ENDPOINT_VPC: &str = #vpc;
+
+        /// Whether the service signs with HMAC-SHA1 (V1) rather than ACS3-HMAC-SHA256 (V3) by default.
+        #[allow(dead_code)]
+        pub(crate) const DEFAULT_SIGNATURE_V1: bool = #v1;
+
+        /// The regions the service is offered in, as known when this crate was generated.
+        pub const REGIONS: &[&str] = &[#(#regions),*];
+    }
+}
+
+/// `types.rs`: enumerations and structures shared by several operations.
+pub fn types_module(s: &ir::Service) -> TokenStream {
+    let enums = s.enums.iter().map(enum_def);
+    let structs = s.shared_structs.iter().map(struct_def);
+    let needs_runtime = s.shared_structs.iter().any(|st| !st.request);
+    let runtime_import = if needs_runtime { quote!(#[allow(unused_imports)] use crate::runtime;) } else { quote!() };
+    quote! {
+        //! Enumerations and structures that several operations share.
+        //!
+        //! Enumerations keep values this crate does not know in an `Unknown` variant, so a value
+        //! the service adds later never makes an answer fail to decode.
+
+        #runtime_import
+        use std::fmt;
+
+        #(#enums)*
+        #(#structs)*
+    }
+}
+
+fn enum_def(e: &ir::Enum) -> TokenStream {
+    let name = ident(&e.name);
+    let d = docs(&md(&e.docs));
+    let variants = e.variants.iter().map(|v| {
+        let id = ident(&v.ident);
+        let vd = docs(&format!("{}\n\nWire value `{}`.", md(&v.docs), v.wire));
+        quote! { #vd #id, }
+    });
+    let to_str = e.variants.iter().map(|v| {
+        let id = ident(&v.ident);
+        let w = &v.wire;
+        quote!(Self::#id => #w,)
+    });
+    let from_str = e.variants.iter().map(|v| {
+        let id = ident(&v.ident);
+        let w = &v.wire;
+        quote!(#w => Self::#id,)
+    });
+    quote! {
+        #d
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum #name {
+            #(#variants)*
+            /// A value this version of the crate does not know, kept exactly as received.
+            Unknown(String),
+        }
+
+        impl #name {
+            /// The value as the API spells it.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    #(#to_str)*
+                    Self::Unknown(value) => value,
+                }
+            }
+        }
+
+        impl From<&str> for #name {
+            fn from(value: &str) -> Self {
+                match value {
+                    #(#from_str)*
+                    other => Self::Unknown(other.to_owned()),
+                }
+            }
+        }
+
+        impl From<String> for #name {
+            fn from(value: String) -> Self {
+                match Self::from(value.as_str()) {
+                    Self::Unknown(_) => Self::Unknown(value),
+                    known => known,
+                }
+            }
+        }
+
+        impl fmt::Display for #name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for #name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                String::deserialize(deserializer).map(Self::from)
+            }
+        }
+    }
+}

@@ -1,0 +1,284 @@
+//! Lowering a validated spec to the IR: names resolved, types mapped, shared structures found.
+
+use crate::ir;
+use crate::load::Loaded;
+use crate::names;
+use crate::spec::{self, TypeName};
+use std::collections::BTreeMap;
+
+/// The name a structure gets when the spec gives none: `<Operation><Field>`, with `Item` for the
+/// elements of a list.
+pub fn default_struct_name(op: &str, field: &str, list_item: bool) -> String {
+    format!("{op}{}{}", names::camel(field), if list_item { "Item" } else { "" })
+}
+
+/// Lowers a spec that `validate` accepted.
+pub fn lower(spec: &Loaded) -> ir::Service {
+    let (service_file, s) = &spec.service;
+    let enums = s
+        .enums
+        .iter()
+        .map(|e| ir::Enum {
+            name: e.name.clone(),
+            docs: e.description.clone(),
+            variants: e
+                .values
+                .iter()
+                .map(|v| ir::EnumVariant { ident: names::camel(&v.value), wire: v.value.clone(), docs: v.description.clone() })
+                .collect(),
+        })
+        .collect();
+
+    let mut operations: Vec<ir::Operation> = spec.operations.iter().map(|(file, op)| lower_operation(&file.name, op)).collect();
+    operations.sort_by(|a, b| a.action.cmp(&b.action));
+
+    // A structure named alike in several operations is shared (validation made sure the shapes
+    // agree): it moves to the service's types.
+    let mut users: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, op) in operations.iter().enumerate() {
+        for st in &op.structs {
+            users.entry(st.name.clone()).or_default().push(i);
+        }
+    }
+    let mut shared_structs = Vec::new();
+    for (name, ops) in &users {
+        if ops.len() < 2 {
+            continue;
+        }
+        for &i in ops {
+            let op = &mut operations[i];
+            if let Some(pos) = op.structs.iter().position(|s| &s.name == name) {
+                let st = op.structs.remove(pos);
+                if i == ops[0] {
+                    shared_structs.push(st);
+                }
+            }
+            op.shared_structs_used.push(name.clone());
+        }
+    }
+
+    ir::Service {
+        spec_file: service_file.name.clone(),
+        title: s.title.clone(),
+        description: s.description.trim().to_owned(),
+        product_code: s.code.clone(),
+        api_version: s.api_version.clone(),
+        crate_name: s.crate_name.clone(),
+        endpoint_public: s.endpoints.public.clone(),
+        endpoint_vpc: s.endpoints.vpc.clone(),
+        regions: s.regions.clone(),
+        default_signature_v1: s.signature == spec::SignatureVersion::V1,
+        enums,
+        shared_structs,
+        operations,
+    }
+}
+
+fn lower_operation(spec_file: &str, op: &spec::Operation) -> ir::Operation {
+    let action = op.name.clone();
+    let mut structs = Vec::new();
+    let params = op.parameters.iter().map(|p| lower_param(&action, p, &mut structs)).collect();
+    let output_fields = lower_fields(&action, &op.response, &mut structs);
+
+    let mut errors: Vec<ir::ErrorVariant> = Vec::new();
+    let mut retryable_codes = Vec::new();
+    for e in &op.errors {
+        let templated = e.code.ends_with("%s");
+        let code = e.code.trim_end_matches("%s").to_owned();
+        if e.retryable && !templated && !retryable_codes.contains(&code) {
+            retryable_codes.push(code.clone());
+        }
+        if let Some(v) = errors.iter_mut().find(|v| v.code == code && v.templated == templated) {
+            if !v.statuses.contains(&e.status) {
+                v.statuses.push(e.status);
+            }
+            v.retryable |= e.retryable;
+            continue;
+        }
+        errors.push(ir::ErrorVariant {
+            ident: names::camel(code.trim_end_matches('.')),
+            code,
+            templated,
+            statuses: vec![e.status],
+            message: e.message.as_ref().map(|m| m.trim().to_owned()),
+            docs: e.description.trim().to_owned(),
+            retryable: e.retryable,
+        });
+    }
+
+    let paging = op.paging.as_ref().map(|p| lower_paging(op, p));
+
+    ir::Operation {
+        spec_file: spec_file.to_owned(),
+        module: names::snake(&action),
+        method: names::snake(&action),
+        builder: format!("{action}Builder"),
+        output: format!("{action}Output"),
+        error: format!("{action}Error"),
+        input: format!("{action}Input"),
+        summary: op.summary.trim().to_owned(),
+        description: op.description.as_ref().map(|d| d.trim().to_owned()).filter(|d| !d.is_empty()),
+        http_method: match op.method {
+            spec::HttpMethod::POST => "POST".to_owned(),
+            spec::HttpMethod::GET => "GET".to_owned(),
+        },
+        qps_limit: op.qps_limit,
+        idempotent: !op.mutating,
+        failure_in_body: op.failure_in_body,
+        params,
+        output_fields,
+        structs,
+        shared_structs_used: Vec::new(),
+        errors,
+        retryable_codes,
+        paging,
+        example_json: op.examples.as_ref().and_then(|e| e.json.clone()),
+        action,
+    }
+}
+
+fn scalar(ty: TypeName, enum_ref: Option<&str>, format: Option<spec::Format>) -> ir::Scalar {
+    match (ty, enum_ref) {
+        (TypeName::String, Some(e)) => ir::Scalar::Enum(e.to_owned()),
+        (TypeName::Boolean, _) => ir::Scalar::Bool,
+        (TypeName::Int32, _) => ir::Scalar::I32,
+        (TypeName::Int64, _) => ir::Scalar::I64 { epoch_millis: format == Some(spec::Format::EpochMillis) },
+        _ => ir::Scalar::String,
+    }
+}
+
+fn example_text(v: &Option<serde_yaml::Value>) -> Option<String> {
+    match v.as_ref()? {
+        serde_yaml::Value::String(s) => Some(s.clone()),
+        serde_yaml::Value::Bool(b) => Some(b.to_string()),
+        serde_yaml::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn lower_param(action: &str, p: &spec::Parameter, structs: &mut Vec<ir::Struct>) -> ir::Param {
+    let ty = match (p.ty, &p.items) {
+        (TypeName::Array, Some(items)) => match &items.fields {
+            Some(fields) => {
+                let name = items.type_name.clone().unwrap_or_else(|| default_struct_name(action, &p.name, true));
+                let fields = lower_fields(action, fields, structs);
+                let members = fields
+                    .iter()
+                    .filter_map(|f| match &f.ty {
+                        ir::FieldType::Scalar(ty) => Some(ir::Member { wire: f.wire.clone(), ident: f.ident.clone(), ty: ty.clone() }),
+                        _ => None,
+                    })
+                    .collect();
+                if !structs.iter().any(|s| s.name == name) {
+                    structs.push(ir::Struct {
+                        name: name.clone(),
+                        docs: items.description.clone().unwrap_or_else(|| format!("One element of `{}`.", p.name)),
+                        fields,
+                        request: true,
+                    });
+                }
+                ir::ParamType::StructList { name, members }
+            }
+            None => ir::ParamType::List(scalar(items.ty, items.enum_ref.as_deref(), items.format)),
+        },
+        _ => ir::ParamType::Scalar(scalar(p.ty, p.enum_ref.as_deref(), p.format)),
+    };
+    ir::Param {
+        wire: p.name.clone(),
+        ident: names::snake(&p.name),
+        state: p.required.then(|| names::camel(&p.name)),
+        location: match p.location {
+            spec::ParamLocation::Query => ir::Location::Query,
+            spec::ParamLocation::Form => ir::Location::Form,
+        },
+        ty,
+        docs: p.description.trim().to_owned(),
+        example: example_text(&p.example),
+        checks: ir::Checks {
+            minimum: p.minimum,
+            maximum: p.maximum,
+            min_length: p.min_length,
+            max_length: p.max_length,
+            max_items: p.max_items,
+        },
+    }
+}
+
+fn lower_fields(action: &str, fields: &[spec::Field], structs: &mut Vec<ir::Struct>) -> Vec<ir::StructField> {
+    fields
+        .iter()
+        .map(|f| {
+            let ty = match (f.ty, &f.fields, &f.items) {
+                (TypeName::Object, Some(sub), _) => {
+                    let name = f.type_name.clone().unwrap_or_else(|| default_struct_name(action, &f.name, false));
+                    push_struct(action, structs, name.clone(), f.description.trim(), sub);
+                    ir::FieldType::Struct(name)
+                }
+                (TypeName::Array, _, Some(items)) => ir::FieldType::List(Box::new(match &items.fields {
+                    Some(sub) => {
+                        let name = items.type_name.clone().unwrap_or_else(|| default_struct_name(action, &f.name, true));
+                        let docs = items.description.clone().unwrap_or_else(|| format!("One element of `{}`.", f.name));
+                        push_struct(action, structs, name.clone(), docs.trim(), sub);
+                        ir::FieldType::Struct(name)
+                    }
+                    None => ir::FieldType::Scalar(scalar(items.ty, items.enum_ref.as_deref(), items.format)),
+                })),
+                _ => ir::FieldType::Scalar(scalar(f.ty, f.enum_ref.as_deref(), f.format)),
+            };
+            ir::StructField {
+                wire: f.name.clone(),
+                ident: names::snake(&f.name),
+                docs: f.description.trim().to_owned(),
+                ty,
+                required: f.required,
+                wire_string: f.wire == Some(spec::Wire::String),
+            }
+        })
+        .collect()
+}
+
+fn push_struct(action: &str, structs: &mut Vec<ir::Struct>, name: String, docs: &str, fields: &[spec::Field]) {
+    // Reserve the slot first so that outer structures come before inner ones.
+    let at = structs.len();
+    if structs.iter().any(|s| s.name == name) {
+        return;
+    }
+    structs.push(ir::Struct { name: name.clone(), docs: docs.to_owned(), fields: Vec::new(), request: false });
+    let lowered = lower_fields(action, fields, structs);
+    structs[at].fields = lowered;
+}
+
+fn ident_path(fields: &[spec::Field], path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut fields = fields;
+    for part in path.split('.') {
+        let Some(f) = fields.iter().find(|f| f.name == part) else { break };
+        out.push(names::snake(&f.name));
+        fields = f.fields.as_deref().unwrap_or(&[]);
+    }
+    out
+}
+
+fn lower_paging(op: &spec::Operation, p: &spec::Paging) -> ir::Paging {
+    let mut scratch = Vec::new();
+    let item_type = crate::validate::resolve(&op.response, &p.items)
+        .map(|f| lower_fields(&op.name, std::slice::from_ref(f), &mut scratch))
+        .and_then(|mut v| v.pop())
+        .map(|f| match f.ty {
+            ir::FieldType::List(inner) => *inner,
+            other => other,
+        })
+        .unwrap_or(ir::FieldType::Scalar(ir::Scalar::String));
+    ir::Paging {
+        style: match p.style {
+            spec::PagingStyle::NextToken => ir::PagingStyle::NextToken,
+            spec::PagingStyle::PageNumber => ir::PagingStyle::PageNumber,
+        },
+        input: names::snake(&p.input),
+        output: ident_path(&op.response, &p.output),
+        items: ident_path(&op.response, &p.items),
+        item_type,
+        total: p.total.as_deref().map(|t| ident_path(&op.response, t)).unwrap_or_default(),
+        page_size: p.page_size.as_deref().map(names::snake),
+    }
+}

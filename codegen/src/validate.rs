@@ -1,0 +1,504 @@
+//! Semantic checks of a parsed spec. Every problem is collected, so a maintainer sees all of a
+//! file's mistakes in one run.
+
+use crate::diag::{SpecError, SpecErrors};
+use crate::load::Loaded;
+use crate::names;
+use crate::source::{PositionIndex, SourceFile};
+use crate::spec::{self, TypeName};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Setter names the builders use themselves.
+const RESERVED_SETTERS: &[&str] = &["send", "paginate", "items", "client", "input"];
+
+/// Checks `spec`, returning every problem found.
+pub fn validate(spec: &Loaded) -> Result<(), SpecErrors> {
+    let mut errors = SpecErrors::default();
+    let (service_file, service) = &spec.service;
+    let enums = check_service(service_file, service, &mut errors);
+
+    let mut by_module: HashMap<String, &str> = HashMap::new();
+    // type name -> (operation, shape, file, path) of its first definition
+    let mut structs: BTreeMap<String, (String, String, &SourceFile, String)> = BTreeMap::new();
+    for (file, op) in &spec.operations {
+        let mut cx = Cx::new(file, Some(&op.name), &mut errors);
+        check_operation(&mut cx, op, &enums);
+        let module = names::snake(&op.name);
+        if let Some(other) = by_module.insert(module.clone(), &file.name) {
+            cx.err_key("name", format!("the module name `{module}` is also that of {other}"))
+                .help("operation names must differ after conversion to snake_case");
+        }
+        let mut local = Vec::new();
+        collect_structs(&op.name, "response", &op.response, &mut local);
+        for (name, shape, path) in local {
+            match structs.get(&name) {
+                Some((other_op, other_shape, ..)) if *other_op == op.name && *other_shape != shape => {
+                    cx.err_key(&path, format!("type name `{name}` is used for two different structures"))
+                        .help("give one of them another `type_name`");
+                }
+                Some((other_op, other_shape, other_file, _)) if *other_shape != shape => {
+                    cx.err_key(&path, format!(
+                        "type name `{name}` is already a different structure in operation `{other_op}` ({})",
+                        other_file.name
+                    ))
+                    .help("the same `type_name` in two operations shares one type, so the fields must be identical; otherwise choose another name");
+                }
+                Some(_) => {}
+                None => {
+                    structs.insert(name, (op.name.clone(), shape, file, path));
+                }
+            }
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
+}
+
+/// A validation context: one file, the operation it describes, and a lazily built index of
+/// positions.
+struct Cx<'a> {
+    file: &'a SourceFile,
+    op: Option<&'a str>,
+    index: Option<PositionIndex>,
+    errors: &'a mut SpecErrors,
+}
+
+impl<'a> Cx<'a> {
+    fn new(file: &'a SourceFile, op: Option<&'a str>, errors: &'a mut SpecErrors) -> Self {
+        Cx { file, op, index: None, errors }
+    }
+
+    fn push(&mut self, path: &str, key: bool, message: String) -> &mut SpecError {
+        let index = self.index.get_or_insert_with(|| PositionIndex::build(self.file));
+        let span = if key { index.key(path) } else { index.value(path) }
+            .unwrap_or_else(|| self.file.span_at(0, 1));
+        self.errors.push(SpecError::new(self.file, span, self.op, Some(path), message));
+        self.errors.errors.last_mut().expect("just pushed")
+    }
+
+    /// A problem with the value at `path`.
+    fn err(&mut self, path: &str, message: impl Into<String>) -> &mut SpecError {
+        self.push(path, false, message.into())
+    }
+
+    /// A problem with the key at `path` (a name, a duplicate).
+    fn err_key(&mut self, path: &str, message: impl Into<String>) -> &mut SpecError {
+        self.push(path, true, message.into())
+    }
+}
+
+trait Help {
+    fn help(&mut self, help: &str);
+}
+
+impl Help for SpecError {
+    fn help(&mut self, help: &str) {
+        self.help = Some(help.to_owned());
+    }
+}
+
+fn check_service(file: &SourceFile, s: &spec::Service, errors: &mut SpecErrors) -> HashSet<String> {
+    let mut cx = Cx::new(file, None, errors);
+    if !s.code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()) || s.code.is_empty() {
+        cx.err("code", format!("`{}` is not a product code", s.code)).help("lower-case letters and digits, e.g. `onsmqtt`");
+    }
+    let v = s.api_version.as_bytes();
+    let date_like = v.len() == 10
+        && v.iter().enumerate().all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() });
+    if !date_like {
+        cx.err("api_version", format!("`{}` is not an API version", s.api_version)).help("a date, `YYYY-MM-DD`");
+    }
+    if s.crate_name.is_empty()
+        || !s.crate_name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+    {
+        cx.err("crate_name", format!("`{}` is not a crate name", s.crate_name)).help("lower-case letters, digits, `-` and `_`");
+    }
+    for (key, tpl) in [("endpoints.public", &s.endpoints.public), ("endpoints.vpc", &s.endpoints.vpc)] {
+        let host = tpl.replace("{region}", "x");
+        if !tpl.contains("{region}") || host.is_empty() || !host.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') {
+            cx.err(key, format!("`{tpl}` is not an endpoint template")).help("a host name containing `{region}`, e.g. `onsmqtt.{region}.aliyuncs.com`");
+        }
+    }
+    let mut seen = HashSet::new();
+    for (i, r) in s.regions.iter().enumerate() {
+        if r.is_empty() || !r.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+            cx.err(&format!("regions[{i}]"), format!("`{r}` is not a region ID")).help("lower-case letters, digits and `-`, e.g. `cn-hangzhou`");
+        } else if !seen.insert(r) {
+            cx.err(&format!("regions[{i}]"), format!("region `{r}` is listed twice"));
+        }
+    }
+    let mut enums = HashSet::new();
+    for (i, e) in s.enums.iter().enumerate() {
+        let path = format!("enums[{i}]");
+        if !names::is_type_name(&e.name) {
+            cx.err(&format!("{path}.name"), format!("`{}` is not a type name", e.name)).help("UpperCamelCase ASCII letters and digits");
+        } else if !enums.insert(e.name.clone()) {
+            cx.err(&format!("{path}.name"), format!("enumeration `{}` is defined twice", e.name));
+        }
+        if e.values.is_empty() {
+            cx.err(&format!("{path}.values"), "an enumeration needs at least one value");
+        }
+        let mut wires = HashSet::new();
+        let mut idents: HashMap<String, &str> = HashMap::new();
+        for (j, v) in e.values.iter().enumerate() {
+            let vpath = format!("{path}.values[{j}].value");
+            let ident = names::camel(&v.value);
+            if v.value.is_empty() || !v.value.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)) || !v.value.starts_with(|c: char| c.is_ascii_alphabetic()) {
+                cx.err(&vpath, format!("`{}` cannot be an enumeration value", v.value)).help("ASCII letters, digits, `_`, `-` and `.`, starting with a letter");
+            } else if !wires.insert(&v.value) {
+                cx.err(&vpath, format!("value `{}` is listed twice", v.value));
+            } else if ident == "Unknown" {
+                cx.err(&vpath, "`Unknown` is reserved for values the spec does not list");
+            } else if let Some(other) = idents.insert(ident.clone(), &v.value) {
+                cx.err(&vpath, format!("`{}` and `{other}` both become the variant `{ident}`", v.value));
+            }
+        }
+    }
+    enums
+}
+
+fn check_operation(cx: &mut Cx<'_>, op: &spec::Operation, enums: &HashSet<String>) {
+    let stem = cx.file.name.rsplit('/').next().and_then(|n| n.strip_suffix(".yaml")).unwrap_or("");
+    if !names::is_wire_name(&op.name) || !op.name.starts_with(|c: char| c.is_ascii_uppercase()) {
+        cx.err("name", format!("`{}` is not an action name", op.name)).help("UpperCamelCase ASCII letters and digits, as the API spells the action");
+    } else if stem != op.name {
+        cx.err("name", format!("the file is named `{stem}.yaml` but describes `{}`", op.name)).help("name each operation file after its action");
+    }
+    if op.summary.trim().is_empty() || op.summary.contains('\n') {
+        cx.err("summary", "the summary must be one non-empty line");
+    }
+    if op.qps_limit == Some(0) {
+        cx.err("qps_limit", "a QPS limit of 0 would forbid every call").help("leave `qps_limit` out when none is documented");
+    }
+    if op.failure_in_body && !op.response.iter().any(|f| f.name == "Success") {
+        cx.err_key("failure_in_body", "`failure_in_body` needs a `Success` field in the response");
+    }
+
+    let mut wires = HashSet::new();
+    let mut idents: HashMap<String, String> = HashMap::new();
+    for (i, p) in op.parameters.iter().enumerate() {
+        let path = format!("parameters[{i}]");
+        if !names::is_wire_name(&p.name) {
+            cx.err(&format!("{path}.name"), format!("`{}` is not a parameter name", p.name)).help("ASCII letters and digits, starting with a letter");
+            continue;
+        }
+        if !wires.insert(p.name.clone()) {
+            cx.err(&format!("{path}.name"), format!("parameter `{}` is listed twice", p.name));
+            continue;
+        }
+        let ident = names::snake(&p.name);
+        if RESERVED_SETTERS.contains(&names::unraw(&ident)) {
+            cx.err(&format!("{path}.name"), format!("`{}` would become the setter `{ident}`, which the builder already has", p.name));
+        } else if let Some(other) = idents.insert(ident.clone(), p.name.clone()) {
+            cx.err(&format!("{path}.name"), format!("`{}` and `{other}` both become `{ident}` in Rust", p.name))
+                .help("parameter names must differ after conversion to snake_case");
+        }
+        check_param(cx, &path, p, enums);
+    }
+
+    check_fields(cx, "response", &op.response, enums);
+    if !op.response.iter().any(|f| f.name == "RequestId") {
+        cx.err_key("response", "the response has no `RequestId` field").help("every answer of the API carries `RequestId`; list it");
+    }
+
+    let mut seen = HashSet::new();
+    let mut variants: HashMap<String, String> = HashMap::new();
+    for (i, e) in op.errors.iter().enumerate() {
+        let path = format!("errors[{i}]");
+        if !(100..=599).contains(&e.status) {
+            cx.err(&format!("{path}.status"), format!("{} is not an HTTP status", e.status)).help("a number from 100 to 599");
+        }
+        let base = e.code.strip_suffix("%s").unwrap_or(&e.code);
+        let code_ok = !base.is_empty()
+            && base.starts_with(|c: char| c.is_ascii_alphabetic())
+            && base.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_')
+            && (base.len() == e.code.len() || base.ends_with('.'));
+        if !code_ok {
+            cx.err(&format!("{path}.code"), format!("`{}` is not an error code", e.code))
+                .help("letters, digits, `.` and `_`; a code ending in a parameter name is written `Prefix.%s`");
+            continue;
+        }
+        if !seen.insert((e.status, e.code.clone())) {
+            cx.err(&format!("{path}.code"), format!("`{}` with HTTP {} is listed twice", e.code, e.status));
+            continue;
+        }
+        let ident = names::camel(base.trim_end_matches('.'));
+        if ident == "Unhandled" {
+            cx.err(&format!("{path}.code"), "`Unhandled` is reserved for codes the spec does not list");
+        } else if let Some(other) = variants.get(&ident) {
+            if *other != e.code {
+                cx.err(&format!("{path}.code"), format!("`{}` and `{other}` both become the variant `{ident}`", e.code));
+            }
+        } else {
+            variants.insert(ident, e.code.clone());
+        }
+    }
+
+    if let Some(p) = &op.paging {
+        check_paging(cx, op, p);
+    }
+}
+
+fn check_param(cx: &mut Cx<'_>, path: &str, p: &spec::Parameter, enums: &HashSet<String>) {
+    let ty = p.ty;
+    let is_int = matches!(ty, TypeName::Int32 | TypeName::Int64);
+    if ty == TypeName::Object {
+        cx.err(&format!("{path}.type"), "a parameter cannot be an object").help("send structures as an `array` whose `items` are objects (`Tag.1.Key=...`)");
+    }
+    if (p.minimum.is_some() || p.maximum.is_some()) && !is_int {
+        cx.err_key(&format!("{path}.{}", if p.minimum.is_some() { "minimum" } else { "maximum" }), "`minimum` and `maximum` apply to integers only");
+    }
+    if let (Some(lo), Some(hi)) = (p.minimum, p.maximum)
+        && lo > hi
+    {
+        cx.err(&format!("{path}.minimum"), format!("minimum {lo} is above maximum {hi}"));
+    }
+    if ty == TypeName::Int32 {
+        for (k, v) in [("minimum", p.minimum), ("maximum", p.maximum)] {
+            if let Some(v) = v
+                && i32::try_from(v).is_err()
+            {
+                cx.err(&format!("{path}.{k}"), format!("{v} does not fit in an int32"));
+            }
+        }
+    }
+    if (p.min_length.is_some() || p.max_length.is_some()) && ty != TypeName::String {
+        cx.err_key(&format!("{path}.{}", if p.min_length.is_some() { "min_length" } else { "max_length" }), "`min_length` and `max_length` apply to strings only");
+    }
+    if let (Some(lo), Some(hi)) = (p.min_length, p.max_length)
+        && lo > hi
+    {
+        cx.err(&format!("{path}.min_length"), format!("min_length {lo} is above max_length {hi}"));
+    }
+    if p.max_items.is_some() && ty != TypeName::Array {
+        cx.err_key(&format!("{path}.max_items"), "`max_items` applies to arrays only");
+    }
+    check_scalar_extras(cx, path, ty, p.enum_ref.as_deref(), p.format, p.wire, enums);
+    match (ty, &p.items) {
+        (TypeName::Array, None) => {
+            cx.err_key(path, "an array needs `items`").help("e.g. `items: {type: string}`");
+        }
+        (TypeName::Array, Some(items)) => {
+            let ipath = format!("{path}.items");
+            match items.ty {
+                TypeName::Array => {
+                    cx.err(&format!("{ipath}.type"), "a parameter list cannot hold lists");
+                }
+                TypeName::Object => match &items.fields {
+                    None => {
+                        cx.err_key(&ipath, "object items need `fields`");
+                    }
+                    Some(fields) => {
+                        if items.type_name.is_none() {
+                            cx.err_key(&ipath, "object items of a parameter need a `type_name`").help("callers build these values, so the type needs a clear name, e.g. `Tag`");
+                        }
+                        check_fields(cx, &format!("{ipath}.fields"), fields, enums);
+                        for (j, f) in fields.iter().enumerate() {
+                            if f.ty == TypeName::Array || f.ty == TypeName::Object {
+                                cx.err(&format!("{ipath}.fields[{j}].type"), "members of a parameter structure must be scalars");
+                            }
+                        }
+                    }
+                },
+                _ => check_scalar_extras(cx, &ipath, items.ty, items.enum_ref.as_deref(), items.format, items.wire, enums),
+            }
+            if let Some(n) = &items.type_name
+                && !names::is_type_name(n)
+            {
+                cx.err(&format!("{ipath}.type_name"), format!("`{n}` is not a type name")).help("UpperCamelCase ASCII letters and digits");
+            }
+        }
+        (_, Some(_)) => {
+            cx.err_key(&format!("{path}.items"), "only arrays have `items`");
+        }
+        _ => {}
+    }
+}
+
+fn check_scalar_extras(
+    cx: &mut Cx<'_>,
+    path: &str,
+    ty: TypeName,
+    enum_ref: Option<&str>,
+    format: Option<spec::Format>,
+    wire: Option<spec::Wire>,
+    enums: &HashSet<String>,
+) {
+    if let Some(e) = enum_ref {
+        if ty != TypeName::String {
+            cx.err_key(&format!("{path}.enum"), "only strings can belong to an enumeration");
+        } else if !enums.contains(e) {
+            let mut known: Vec<_> = enums.iter().map(String::as_str).collect();
+            known.sort_unstable();
+            cx.err(&format!("{path}.enum"), format!("there is no enumeration `{e}`"))
+                .help(&format!("enumerations are defined in service.yaml; known: {}", known.join(", ")));
+        }
+    }
+    if format.is_some() && ty != TypeName::Int64 {
+        cx.err_key(&format!("{path}.format"), "`format: epoch_millis` applies to int64 only");
+    }
+    if wire.is_some() && !matches!(ty, TypeName::Int32 | TypeName::Int64 | TypeName::Boolean) {
+        cx.err_key(&format!("{path}.wire"), "`wire: string` applies to numbers and booleans only");
+    }
+}
+
+fn check_fields(cx: &mut Cx<'_>, path: &str, fields: &[spec::Field], enums: &HashSet<String>) {
+    let mut wires = HashSet::new();
+    let mut idents: HashMap<String, &str> = HashMap::new();
+    for (i, f) in fields.iter().enumerate() {
+        let fpath = format!("{path}[{i}]");
+        if !names::is_wire_name(&f.name) {
+            cx.err(&format!("{fpath}.name"), format!("`{}` is not a field name", f.name)).help("ASCII letters and digits, starting with a letter");
+            continue;
+        }
+        if !wires.insert(&f.name) {
+            cx.err(&format!("{fpath}.name"), format!("field `{}` is listed twice", f.name));
+            continue;
+        }
+        let ident = names::snake(&f.name);
+        if let Some(other) = idents.insert(ident.clone(), &f.name) {
+            cx.err(&format!("{fpath}.name"), format!("`{}` and `{other}` both become `{ident}` in Rust", f.name));
+        }
+        check_scalar_extras(cx, &fpath, f.ty, f.enum_ref.as_deref(), f.format, f.wire, enums);
+        if let Some(n) = &f.type_name {
+            if !names::is_type_name(n) {
+                cx.err(&format!("{fpath}.type_name"), format!("`{n}` is not a type name")).help("UpperCamelCase ASCII letters and digits");
+            }
+            if f.ty != TypeName::Object {
+                cx.err_key(&format!("{fpath}.type_name"), "only objects have a `type_name`; for a list of objects put it under `items`");
+            }
+        }
+        match (f.ty, &f.fields, &f.items) {
+            (TypeName::Object, Some(sub), None) => {
+                if sub.is_empty() {
+                    cx.err_key(&format!("{fpath}.fields"), "an object needs at least one field");
+                }
+                check_fields(cx, &format!("{fpath}.fields"), sub, enums);
+            }
+            (TypeName::Object, None, _) => {
+                cx.err_key(&fpath, "an object needs `fields`");
+            }
+            (TypeName::Array, None, Some(items)) => check_items(cx, &format!("{fpath}.items"), items, enums),
+            (TypeName::Array, _, None) => {
+                cx.err_key(&fpath, "an array needs `items`").help("e.g. `items: {type: string}`");
+            }
+            (_, Some(_), _) => {
+                cx.err_key(&format!("{fpath}.fields"), "only objects have `fields`");
+            }
+            (_, _, Some(_)) => {
+                cx.err_key(&format!("{fpath}.items"), "only arrays have `items`");
+            }
+            _ => {}
+        }
+    }
+}
+
+fn check_items(cx: &mut Cx<'_>, path: &str, items: &spec::Schema, enums: &HashSet<String>) {
+    check_scalar_extras(cx, path, items.ty, items.enum_ref.as_deref(), items.format, items.wire, enums);
+    if let Some(n) = &items.type_name
+        && !names::is_type_name(n)
+    {
+        cx.err(&format!("{path}.type_name"), format!("`{n}` is not a type name")).help("UpperCamelCase ASCII letters and digits");
+    }
+    match (items.ty, &items.fields) {
+        (TypeName::Object, Some(sub)) if !sub.is_empty() => check_fields(cx, &format!("{path}.fields"), sub, enums),
+        (TypeName::Object, _) => {
+            cx.err_key(path, "object items need `fields`");
+        }
+        (TypeName::Array, _) => {
+            cx.err(&format!("{path}.type"), "lists of lists are not supported");
+        }
+        (_, Some(_)) => {
+            cx.err_key(&format!("{path}.fields"), "only objects have `fields`");
+        }
+        _ => {}
+    }
+}
+
+fn check_paging(cx: &mut Cx<'_>, op: &spec::Operation, p: &spec::Paging) {
+    let param = |name: &str| op.parameters.iter().find(|q| q.name == name);
+    match param(&p.input) {
+        None => {
+            cx.err("paging.input", format!("there is no parameter `{}`", p.input));
+        }
+        Some(q) if q.required && p.style == spec::PagingStyle::NextToken => {
+            cx.err("paging.input", "the token parameter must be optional: the first page has none");
+        }
+        Some(_) => {}
+    }
+    if let Some(size) = &p.page_size
+        && param(size).is_none()
+    {
+        cx.err("paging.page_size", format!("there is no parameter `{size}`"));
+    }
+    for (key, path) in [("paging.output", Some(&p.output)), ("paging.items", Some(&p.items)), ("paging.total", p.total.as_ref())] {
+        let Some(path) = path else { continue };
+        match resolve(&op.response, path) {
+            None => {
+                cx.err(key, format!("the response has no field `{path}`")).help("a dot-separated path of response field names, e.g. `Data.NextToken`");
+            }
+            Some(f) if key == "paging.items" && f.ty != TypeName::Array => {
+                cx.err(key, format!("`{path}` is not an array"));
+            }
+            Some(_) => {}
+        }
+    }
+    if p.style == spec::PagingStyle::PageNumber && p.total.is_none() {
+        cx.err_key("paging", "page-number paging needs `total` to know when to stop");
+    }
+}
+
+/// The response field at a dot-separated path.
+pub(crate) fn resolve<'a>(fields: &'a [spec::Field], path: &str) -> Option<&'a spec::Field> {
+    let mut fields = fields;
+    let mut found = None;
+    for part in path.split('.') {
+        let f = fields.iter().find(|f| f.name == part)?;
+        fields = f.fields.as_deref().unwrap_or(&[]);
+        found = Some(f);
+    }
+    found
+}
+
+/// Every named structure of an operation's response: (type name, a shape key, spec path).
+fn collect_structs(op: &str, path: &str, fields: &[spec::Field], out: &mut Vec<(String, String, String)>) {
+    for (i, f) in fields.iter().enumerate() {
+        let fpath = format!("{path}[{i}]");
+        match (&f.fields, &f.items) {
+            (Some(sub), _) => {
+                let name = f.type_name.clone().unwrap_or_else(|| crate::lower::default_struct_name(op, &f.name, false));
+                out.push((name, shape(sub), format!("{fpath}.name")));
+                collect_structs(op, &format!("{fpath}.fields"), sub, out);
+            }
+            (None, Some(items)) => {
+                if let Some(sub) = &items.fields {
+                    let name = items.type_name.clone().unwrap_or_else(|| crate::lower::default_struct_name(op, &f.name, true));
+                    out.push((name, shape(sub), format!("{fpath}.name")));
+                    collect_structs(op, &format!("{fpath}.items.fields"), sub, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A textual key that is equal for two structures exactly when they generate the same type.
+fn shape(fields: &[spec::Field]) -> String {
+    fields
+        .iter()
+        .map(|f| {
+            let inner = match (&f.fields, &f.items) {
+                (Some(sub), _) => format!("{{{}}}", shape(sub)),
+                (None, Some(items)) => format!(
+                    "[{:?}{:?}{:?}{:?}{}]",
+                    items.ty,
+                    items.enum_ref,
+                    items.format,
+                    items.wire,
+                    items.fields.as_deref().map(shape).unwrap_or_default()
+                ),
+                _ => String::new(),
+            };
+            format!("{}:{:?}:{}:{:?}:{:?}:{:?}:{:?}:{}:{};", f.name, f.ty, f.required, f.enum_ref, f.format, f.wire, f.type_name, inner, f.description)
+        })
+        .collect()
+}
