@@ -260,16 +260,23 @@ pub struct Paging {
     pub style: PagingStyle,
     /// Parameter (field ident) that carries the token or page number.
     pub input: String,
-    /// Path of field idents to the next token / current page in the output.
-    pub output: Vec<String>,
-    /// Path of field idents to the items.
-    pub items: Vec<String>,
+    /// Path to the next token (next-token style) in the output.
+    pub output: Vec<PathStep>,
+    /// Path to the page's items in the output; the last step is a list.
+    pub items: Vec<PathStep>,
     /// Rust type of one item.
     pub item_type: FieldType,
-    /// Path of field idents to the total count.
-    pub total: Vec<String>,
-    /// Page-size parameter ident.
-    pub page_size: Option<String>,
+    /// Path to the total item count (page-number style); empty when not given.
+    pub total: Vec<PathStep>,
+}
+
+/// One step of a path through the output's fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PathStep {
+    /// Field name.
+    pub ident: String,
+    /// Whether the field is an `Option`.
+    pub optional: bool,
 }
 
 /// Paging style.

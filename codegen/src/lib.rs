@@ -110,7 +110,8 @@ pub fn sync(root: &Path, files: &[GeneratedFile], check: bool) -> Result<Vec<Fil
         extra.sort();
         for rel in extra {
             if !check {
-                std::fs::remove_file(root.join(&rel)).map_err(|source| Error::Io { path: rel.display().to_string(), source })?;
+                std::fs::remove_file(root.join(&rel))
+                    .map_err(|source| Error::Io { path: rel.display().to_string(), source })?;
             }
             states.push(FileState::Stale(rel));
         }

@@ -77,10 +77,16 @@ pub fn parse_file<T: DeserializeOwned>(
     if bytes.len() > MAX_FILE_BYTES {
         let file = SourceFile { name: name.to_owned(), text: "".into() };
         errors.push(
-            SpecError::new(&file, file.span_at(0, 0), op, None, format!(
-                "the file is {} bytes, more than the {MAX_FILE_BYTES} a spec file may have",
-                bytes.len()
-            ))
+            SpecError::new(
+                &file,
+                file.span_at(0, 0),
+                op,
+                None,
+                format!(
+                    "the file is {} bytes, more than the {MAX_FILE_BYTES} a spec file may have",
+                    bytes.len()
+                ),
+            )
             .help("a spec file describes one operation; split or shorten it"),
         );
         return None;
@@ -136,9 +142,15 @@ fn tab_indentation(file: &SourceFile, op: Option<&str>) -> Option<SpecError> {
         let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
         if let Some(tab) = line[..indent].find('\t') {
             return Some(
-                SpecError::new(file, file.span_at(offset + tab, 1), op, None, "a tab is used for indentation")
-                    .label("tab")
-                    .help("YAML indents with spaces only; replace the tab with spaces"),
+                SpecError::new(
+                    file,
+                    file.span_at(offset + tab, 1),
+                    op,
+                    None,
+                    "a tab is used for indentation",
+                )
+                .label("tab")
+                .help("YAML indents with spaces only; replace the tab with spaces"),
             );
         }
         offset += line.len();
@@ -156,8 +168,7 @@ fn serde_error(file: &SourceFile, op: Option<&str>, e: &serde_yaml::Error) -> Sp
     // and prefixes the path of the offending node: "parameters[0]: unknown field ..."
     let (field, message) = match message.split_once(": ") {
         Some((path, rest))
-            if !path.is_empty()
-                && path.chars().all(|c| c.is_ascii_alphanumeric() || "_.[]".contains(c)) =>
+            if !path.is_empty() && path.chars().all(|c| c.is_ascii_alphanumeric() || "_.[]".contains(c)) =>
         {
             (Some(path), rest)
         }

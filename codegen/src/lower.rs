@@ -24,12 +24,17 @@ pub fn lower(spec: &Loaded) -> ir::Service {
             variants: e
                 .values
                 .iter()
-                .map(|v| ir::EnumVariant { ident: names::camel(&v.value), wire: v.value.clone(), docs: v.description.clone() })
+                .map(|v| ir::EnumVariant {
+                    ident: names::camel(&v.value),
+                    wire: v.value.clone(),
+                    docs: v.description.clone(),
+                })
                 .collect(),
         })
         .collect();
 
-    let mut operations: Vec<ir::Operation> = spec.operations.iter().map(|(file, op)| lower_operation(&file.name, op)).collect();
+    let mut operations: Vec<ir::Operation> =
+        spec.operations.iter().map(|(file, op)| lower_operation(&file.name, op)).collect();
     operations.sort_by(|a, b| a.action.cmp(&b.action));
 
     // A structure named alike in several operations is shared (validation made sure the shapes
@@ -160,19 +165,25 @@ fn lower_param(action: &str, p: &spec::Parameter, structs: &mut Vec<ir::Struct>)
     let ty = match (p.ty, &p.items) {
         (TypeName::Array, Some(items)) => match &items.fields {
             Some(fields) => {
-                let name = items.type_name.clone().unwrap_or_else(|| default_struct_name(action, &p.name, true));
+                let name =
+                    items.type_name.clone().unwrap_or_else(|| default_struct_name(action, &p.name, true));
                 let fields = lower_fields(action, fields, structs);
                 let members = fields
                     .iter()
                     .filter_map(|f| match &f.ty {
-                        ir::FieldType::Scalar(ty) => Some(ir::Member { wire: f.wire.clone(), ident: f.ident.clone(), ty: ty.clone() }),
+                        ir::FieldType::Scalar(ty) => {
+                            Some(ir::Member { wire: f.wire.clone(), ident: f.ident.clone(), ty: ty.clone() })
+                        }
                         _ => None,
                     })
                     .collect();
                 if !structs.iter().any(|s| s.name == name) {
                     structs.push(ir::Struct {
                         name: name.clone(),
-                        docs: items.description.clone().unwrap_or_else(|| format!("One element of `{}`.", p.name)),
+                        docs: items
+                            .description
+                            .clone()
+                            .unwrap_or_else(|| format!("One element of `{}`.", p.name)),
                         fields,
                         request: true,
                     });
@@ -210,14 +221,21 @@ fn lower_fields(action: &str, fields: &[spec::Field], structs: &mut Vec<ir::Stru
         .map(|f| {
             let ty = match (f.ty, &f.fields, &f.items) {
                 (TypeName::Object, Some(sub), _) => {
-                    let name = f.type_name.clone().unwrap_or_else(|| default_struct_name(action, &f.name, false));
+                    let name =
+                        f.type_name.clone().unwrap_or_else(|| default_struct_name(action, &f.name, false));
                     push_struct(action, structs, name.clone(), f.description.trim(), sub);
                     ir::FieldType::Struct(name)
                 }
                 (TypeName::Array, _, Some(items)) => ir::FieldType::List(Box::new(match &items.fields {
                     Some(sub) => {
-                        let name = items.type_name.clone().unwrap_or_else(|| default_struct_name(action, &f.name, true));
-                        let docs = items.description.clone().unwrap_or_else(|| format!("One element of `{}`.", f.name));
+                        let name = items
+                            .type_name
+                            .clone()
+                            .unwrap_or_else(|| default_struct_name(action, &f.name, true));
+                        let docs = items
+                            .description
+                            .clone()
+                            .unwrap_or_else(|| format!("One element of `{}`.", f.name));
                         push_struct(action, structs, name.clone(), docs.trim(), sub);
                         ir::FieldType::Struct(name)
                     }
@@ -237,23 +255,34 @@ fn lower_fields(action: &str, fields: &[spec::Field], structs: &mut Vec<ir::Stru
         .collect()
 }
 
-fn push_struct(action: &str, structs: &mut Vec<ir::Struct>, name: String, docs: &str, fields: &[spec::Field]) {
+fn push_struct(
+    action: &str,
+    structs: &mut Vec<ir::Struct>,
+    name: String,
+    docs: &str,
+    fields: &[spec::Field],
+) {
     // Reserve the slot first so that outer structures come before inner ones.
     let at = structs.len();
     if structs.iter().any(|s| s.name == name) {
         return;
     }
-    structs.push(ir::Struct { name: name.clone(), docs: docs.to_owned(), fields: Vec::new(), request: false });
+    structs.push(ir::Struct {
+        name: name.clone(),
+        docs: docs.to_owned(),
+        fields: Vec::new(),
+        request: false,
+    });
     let lowered = lower_fields(action, fields, structs);
     structs[at].fields = lowered;
 }
 
-fn ident_path(fields: &[spec::Field], path: &str) -> Vec<String> {
+fn path_steps(fields: &[spec::Field], path: &str) -> Vec<ir::PathStep> {
     let mut out = Vec::new();
     let mut fields = fields;
     for part in path.split('.') {
         let Some(f) = fields.iter().find(|f| f.name == part) else { break };
-        out.push(names::snake(&f.name));
+        out.push(ir::PathStep { ident: names::snake(&f.name), optional: !f.required && f.ty != TypeName::Array });
         fields = f.fields.as_deref().unwrap_or(&[]);
     }
     out
@@ -275,10 +304,9 @@ fn lower_paging(op: &spec::Operation, p: &spec::Paging) -> ir::Paging {
             spec::PagingStyle::PageNumber => ir::PagingStyle::PageNumber,
         },
         input: names::snake(&p.input),
-        output: ident_path(&op.response, &p.output),
-        items: ident_path(&op.response, &p.items),
+        output: path_steps(&op.response, &p.output),
+        items: path_steps(&op.response, &p.items),
         item_type,
-        total: p.total.as_deref().map(|t| ident_path(&op.response, t)).unwrap_or_default(),
-        page_size: p.page_size.as_deref().map(names::snake),
+        total: p.total.as_deref().map(|t| path_steps(&op.response, t)).unwrap_or_default(),
     }
 }

@@ -53,8 +53,7 @@ impl SourceFile {
         let mut offset = 0;
         for (i, l) in self.text.split_inclusive('\n').enumerate() {
             if i + 1 == line {
-                let col_bytes: usize =
-                    l.chars().take(column.saturating_sub(1)).map(char::len_utf8).sum();
+                let col_bytes: usize = l.chars().take(column.saturating_sub(1)).map(char::len_utf8).sum();
                 return self.span_at(offset + col_bytes, len);
             }
             offset += l.len();
@@ -135,9 +134,9 @@ impl IndexBuilder<'_> {
                 *next += 1;
                 Some(p)
             }
-            Some(Frame::Map { path, pending_key }) => pending_key.take().map(|k| {
-                if path.is_empty() { k } else { format!("{path}.{k}") }
-            }),
+            Some(Frame::Map { path, pending_key }) => {
+                pending_key.take().map(|k| if path.is_empty() { k } else { format!("{path}.{k}") })
+            }
         }
     }
 }
@@ -153,11 +152,7 @@ impl MarkedEventReceiver for IndexBuilder<'_> {
                 None => {
                     let span = self.span(mark, value.len().max(1));
                     if let Some(Frame::Map { path, pending_key }) = self.stack.last_mut() {
-                        let full = if path.is_empty() {
-                            value.clone()
-                        } else {
-                            format!("{path}.{value}")
-                        };
+                        let full = if path.is_empty() { value.clone() } else { format!("{path}.{value}") };
                         self.index.keys.insert(full, span);
                         *pending_key = Some(value);
                     }

@@ -336,4 +336,3 @@ pub struct Examples {
     #[serde(default)]
     pub xml: Option<String>,
 }
-

@@ -29,6 +29,21 @@ pub fn validate(spec: &Loaded) -> Result<(), SpecErrors> {
                 .help("operation names must differ after conversion to snake_case");
         }
         let mut local = Vec::new();
+        for (i, p) in op.parameters.iter().enumerate() {
+            if let Some(items) = &p.items
+                && let Some(fields) = &items.fields
+            {
+                let name = items
+                    .type_name
+                    .clone()
+                    .unwrap_or_else(|| crate::lower::default_struct_name(&op.name, &p.name, true));
+                local.push((
+                    name,
+                    format!("request:{}", shape(fields)),
+                    format!("parameters[{i}].items.type_name"),
+                ));
+            }
+        }
         collect_structs(&op.name, "response", &op.response, &mut local);
         for (name, shape, path) in local {
             match structs.get(&name) {
@@ -69,8 +84,8 @@ impl<'a> Cx<'a> {
 
     fn push(&mut self, path: &str, key: bool, message: String) -> &mut SpecError {
         let index = self.index.get_or_insert_with(|| PositionIndex::build(self.file));
-        let span = if key { index.key(path) } else { index.value(path) }
-            .unwrap_or_else(|| self.file.span_at(0, 1));
+        let span =
+            if key { index.key(path) } else { index.value(path) }.unwrap_or_else(|| self.file.span_at(0, 1));
         self.errors.push(SpecError::new(self.file, span, self.op, Some(path), message));
         self.errors.errors.last_mut().expect("just pushed")
     }
@@ -99,29 +114,37 @@ impl Help for SpecError {
 fn check_service(file: &SourceFile, s: &spec::Service, errors: &mut SpecErrors) -> HashSet<String> {
     let mut cx = Cx::new(file, None, errors);
     if !s.code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()) || s.code.is_empty() {
-        cx.err("code", format!("`{}` is not a product code", s.code)).help("lower-case letters and digits, e.g. `onsmqtt`");
+        cx.err("code", format!("`{}` is not a product code", s.code))
+            .help("lower-case letters and digits, e.g. `onsmqtt`");
     }
     let v = s.api_version.as_bytes();
     let date_like = v.len() == 10
         && v.iter().enumerate().all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() });
     if !date_like {
-        cx.err("api_version", format!("`{}` is not an API version", s.api_version)).help("a date, `YYYY-MM-DD`");
+        cx.err("api_version", format!("`{}` is not an API version", s.api_version))
+            .help("a date, `YYYY-MM-DD`");
     }
     if s.crate_name.is_empty()
         || !s.crate_name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
     {
-        cx.err("crate_name", format!("`{}` is not a crate name", s.crate_name)).help("lower-case letters, digits, `-` and `_`");
+        cx.err("crate_name", format!("`{}` is not a crate name", s.crate_name))
+            .help("lower-case letters, digits, `-` and `_`");
     }
     for (key, tpl) in [("endpoints.public", &s.endpoints.public), ("endpoints.vpc", &s.endpoints.vpc)] {
         let host = tpl.replace("{region}", "x");
-        if !tpl.contains("{region}") || host.is_empty() || !host.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') {
-            cx.err(key, format!("`{tpl}` is not an endpoint template")).help("a host name containing `{region}`, e.g. `onsmqtt.{region}.aliyuncs.com`");
+        if !tpl.contains("{region}")
+            || host.is_empty()
+            || !host.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        {
+            cx.err(key, format!("`{tpl}` is not an endpoint template"))
+                .help("a host name containing `{region}`, e.g. `onsmqtt.{region}.aliyuncs.com`");
         }
     }
     let mut seen = HashSet::new();
     for (i, r) in s.regions.iter().enumerate() {
         if r.is_empty() || !r.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
-            cx.err(&format!("regions[{i}]"), format!("`{r}` is not a region ID")).help("lower-case letters, digits and `-`, e.g. `cn-hangzhou`");
+            cx.err(&format!("regions[{i}]"), format!("`{r}` is not a region ID"))
+                .help("lower-case letters, digits and `-`, e.g. `cn-hangzhou`");
         } else if !seen.insert(r) {
             cx.err(&format!("regions[{i}]"), format!("region `{r}` is listed twice"));
         }
@@ -130,7 +153,8 @@ fn check_service(file: &SourceFile, s: &spec::Service, errors: &mut SpecErrors) 
     for (i, e) in s.enums.iter().enumerate() {
         let path = format!("enums[{i}]");
         if !names::is_type_name(&e.name) {
-            cx.err(&format!("{path}.name"), format!("`{}` is not a type name", e.name)).help("UpperCamelCase ASCII letters and digits");
+            cx.err(&format!("{path}.name"), format!("`{}` is not a type name", e.name))
+                .help("UpperCamelCase ASCII letters and digits");
         } else if !enums.insert(e.name.clone()) {
             cx.err(&format!("{path}.name"), format!("enumeration `{}` is defined twice", e.name));
         }
@@ -142,8 +166,12 @@ fn check_service(file: &SourceFile, s: &spec::Service, errors: &mut SpecErrors) 
         for (j, v) in e.values.iter().enumerate() {
             let vpath = format!("{path}.values[{j}].value");
             let ident = names::camel(&v.value);
-            if v.value.is_empty() || !v.value.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)) || !v.value.starts_with(|c: char| c.is_ascii_alphabetic()) {
-                cx.err(&vpath, format!("`{}` cannot be an enumeration value", v.value)).help("ASCII letters, digits, `_`, `-` and `.`, starting with a letter");
+            if v.value.is_empty()
+                || !v.value.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+                || !v.value.starts_with(|c: char| c.is_ascii_alphabetic())
+            {
+                cx.err(&vpath, format!("`{}` cannot be an enumeration value", v.value))
+                    .help("ASCII letters, digits, `_`, `-` and `.`, starting with a letter");
             } else if !wires.insert(&v.value) {
                 cx.err(&vpath, format!("value `{}` is listed twice", v.value));
             } else if ident == "Unknown" {
@@ -159,15 +187,18 @@ fn check_service(file: &SourceFile, s: &spec::Service, errors: &mut SpecErrors) 
 fn check_operation(cx: &mut Cx<'_>, op: &spec::Operation, enums: &HashSet<String>) {
     let stem = cx.file.name.rsplit('/').next().and_then(|n| n.strip_suffix(".yaml")).unwrap_or("");
     if !names::is_wire_name(&op.name) || !op.name.starts_with(|c: char| c.is_ascii_uppercase()) {
-        cx.err("name", format!("`{}` is not an action name", op.name)).help("UpperCamelCase ASCII letters and digits, as the API spells the action");
+        cx.err("name", format!("`{}` is not an action name", op.name))
+            .help("UpperCamelCase ASCII letters and digits, as the API spells the action");
     } else if stem != op.name {
-        cx.err("name", format!("the file is named `{stem}.yaml` but describes `{}`", op.name)).help("name each operation file after its action");
+        cx.err("name", format!("the file is named `{stem}.yaml` but describes `{}`", op.name))
+            .help("name each operation file after its action");
     }
     if op.summary.trim().is_empty() || op.summary.contains('\n') {
         cx.err("summary", "the summary must be one non-empty line");
     }
     if op.qps_limit == Some(0) {
-        cx.err("qps_limit", "a QPS limit of 0 would forbid every call").help("leave `qps_limit` out when none is documented");
+        cx.err("qps_limit", "a QPS limit of 0 would forbid every call")
+            .help("leave `qps_limit` out when none is documented");
     }
     if op.failure_in_body && !op.response.iter().any(|f| f.name == "Success") {
         cx.err_key("failure_in_body", "`failure_in_body` needs a `Success` field in the response");
@@ -178,7 +209,8 @@ fn check_operation(cx: &mut Cx<'_>, op: &spec::Operation, enums: &HashSet<String
     for (i, p) in op.parameters.iter().enumerate() {
         let path = format!("parameters[{i}]");
         if !names::is_wire_name(&p.name) {
-            cx.err(&format!("{path}.name"), format!("`{}` is not a parameter name", p.name)).help("ASCII letters and digits, starting with a letter");
+            cx.err(&format!("{path}.name"), format!("`{}` is not a parameter name", p.name))
+                .help("ASCII letters and digits, starting with a letter");
             continue;
         }
         if !wires.insert(p.name.clone()) {
@@ -187,17 +219,24 @@ fn check_operation(cx: &mut Cx<'_>, op: &spec::Operation, enums: &HashSet<String
         }
         let ident = names::snake(&p.name);
         if RESERVED_SETTERS.contains(&names::unraw(&ident)) {
-            cx.err(&format!("{path}.name"), format!("`{}` would become the setter `{ident}`, which the builder already has", p.name));
+            cx.err(
+                &format!("{path}.name"),
+                format!("`{}` would become the setter `{ident}`, which the builder already has", p.name),
+            );
         } else if let Some(other) = idents.insert(ident.clone(), p.name.clone()) {
-            cx.err(&format!("{path}.name"), format!("`{}` and `{other}` both become `{ident}` in Rust", p.name))
-                .help("parameter names must differ after conversion to snake_case");
+            cx.err(
+                &format!("{path}.name"),
+                format!("`{}` and `{other}` both become `{ident}` in Rust", p.name),
+            )
+            .help("parameter names must differ after conversion to snake_case");
         }
         check_param(cx, &path, p, enums);
     }
 
     check_fields(cx, "response", &op.response, enums);
     if !op.response.iter().any(|f| f.name == "RequestId") {
-        cx.err_key("response", "the response has no `RequestId` field").help("every answer of the API carries `RequestId`; list it");
+        cx.err_key("response", "the response has no `RequestId` field")
+            .help("every answer of the API carries `RequestId`; list it");
     }
 
     let mut seen = HashSet::new();
@@ -205,7 +244,8 @@ fn check_operation(cx: &mut Cx<'_>, op: &spec::Operation, enums: &HashSet<String
     for (i, e) in op.errors.iter().enumerate() {
         let path = format!("errors[{i}]");
         if !(100..=599).contains(&e.status) {
-            cx.err(&format!("{path}.status"), format!("{} is not an HTTP status", e.status)).help("a number from 100 to 599");
+            cx.err(&format!("{path}.status"), format!("{} is not an HTTP status", e.status))
+                .help("a number from 100 to 599");
         }
         let base = e.code.strip_suffix("%s").unwrap_or(&e.code);
         let code_ok = !base.is_empty()
@@ -213,8 +253,9 @@ fn check_operation(cx: &mut Cx<'_>, op: &spec::Operation, enums: &HashSet<String
             && base.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_')
             && (base.len() == e.code.len() || base.ends_with('.'));
         if !code_ok {
-            cx.err(&format!("{path}.code"), format!("`{}` is not an error code", e.code))
-                .help("letters, digits, `.` and `_`; a code ending in a parameter name is written `Prefix.%s`");
+            cx.err(&format!("{path}.code"), format!("`{}` is not an error code", e.code)).help(
+                "letters, digits, `.` and `_`; a code ending in a parameter name is written `Prefix.%s`",
+            );
             continue;
         }
         if !seen.insert((e.status, e.code.clone())) {
@@ -226,7 +267,10 @@ fn check_operation(cx: &mut Cx<'_>, op: &spec::Operation, enums: &HashSet<String
             cx.err(&format!("{path}.code"), "`Unhandled` is reserved for codes the spec does not list");
         } else if let Some(other) = variants.get(&ident) {
             if *other != e.code {
-                cx.err(&format!("{path}.code"), format!("`{}` and `{other}` both become the variant `{ident}`", e.code));
+                cx.err(
+                    &format!("{path}.code"),
+                    format!("`{}` and `{other}` both become the variant `{ident}`", e.code),
+                );
             }
         } else {
             variants.insert(ident, e.code.clone());
@@ -242,10 +286,14 @@ fn check_param(cx: &mut Cx<'_>, path: &str, p: &spec::Parameter, enums: &HashSet
     let ty = p.ty;
     let is_int = matches!(ty, TypeName::Int32 | TypeName::Int64);
     if ty == TypeName::Object {
-        cx.err(&format!("{path}.type"), "a parameter cannot be an object").help("send structures as an `array` whose `items` are objects (`Tag.1.Key=...`)");
+        cx.err(&format!("{path}.type"), "a parameter cannot be an object")
+            .help("send structures as an `array` whose `items` are objects (`Tag.1.Key=...`)");
     }
     if (p.minimum.is_some() || p.maximum.is_some()) && !is_int {
-        cx.err_key(&format!("{path}.{}", if p.minimum.is_some() { "minimum" } else { "maximum" }), "`minimum` and `maximum` apply to integers only");
+        cx.err_key(
+            &format!("{path}.{}", if p.minimum.is_some() { "minimum" } else { "maximum" }),
+            "`minimum` and `maximum` apply to integers only",
+        );
     }
     if let (Some(lo), Some(hi)) = (p.minimum, p.maximum)
         && lo > hi
@@ -262,7 +310,10 @@ fn check_param(cx: &mut Cx<'_>, path: &str, p: &spec::Parameter, enums: &HashSet
         }
     }
     if (p.min_length.is_some() || p.max_length.is_some()) && ty != TypeName::String {
-        cx.err_key(&format!("{path}.{}", if p.min_length.is_some() { "min_length" } else { "max_length" }), "`min_length` and `max_length` apply to strings only");
+        cx.err_key(
+            &format!("{path}.{}", if p.min_length.is_some() { "min_length" } else { "max_length" }),
+            "`min_length` and `max_length` apply to strings only",
+        );
     }
     if let (Some(lo), Some(hi)) = (p.min_length, p.max_length)
         && lo > hi
@@ -289,22 +340,36 @@ fn check_param(cx: &mut Cx<'_>, path: &str, p: &spec::Parameter, enums: &HashSet
                     }
                     Some(fields) => {
                         if items.type_name.is_none() {
-                            cx.err_key(&ipath, "object items of a parameter need a `type_name`").help("callers build these values, so the type needs a clear name, e.g. `Tag`");
+                            cx.err_key(&ipath, "object items of a parameter need a `type_name`").help(
+                                "callers build these values, so the type needs a clear name, e.g. `Tag`",
+                            );
                         }
                         check_fields(cx, &format!("{ipath}.fields"), fields, enums);
                         for (j, f) in fields.iter().enumerate() {
                             if f.ty == TypeName::Array || f.ty == TypeName::Object {
-                                cx.err(&format!("{ipath}.fields[{j}].type"), "members of a parameter structure must be scalars");
+                                cx.err(
+                                    &format!("{ipath}.fields[{j}].type"),
+                                    "members of a parameter structure must be scalars",
+                                );
                             }
                         }
                     }
                 },
-                _ => check_scalar_extras(cx, &ipath, items.ty, items.enum_ref.as_deref(), items.format, items.wire, enums),
+                _ => check_scalar_extras(
+                    cx,
+                    &ipath,
+                    items.ty,
+                    items.enum_ref.as_deref(),
+                    items.format,
+                    items.wire,
+                    enums,
+                ),
             }
             if let Some(n) = &items.type_name
                 && !names::is_type_name(n)
             {
-                cx.err(&format!("{ipath}.type_name"), format!("`{n}` is not a type name")).help("UpperCamelCase ASCII letters and digits");
+                cx.err(&format!("{ipath}.type_name"), format!("`{n}` is not a type name"))
+                    .help("UpperCamelCase ASCII letters and digits");
             }
         }
         (_, Some(_)) => {
@@ -347,7 +412,8 @@ fn check_fields(cx: &mut Cx<'_>, path: &str, fields: &[spec::Field], enums: &Has
     for (i, f) in fields.iter().enumerate() {
         let fpath = format!("{path}[{i}]");
         if !names::is_wire_name(&f.name) {
-            cx.err(&format!("{fpath}.name"), format!("`{}` is not a field name", f.name)).help("ASCII letters and digits, starting with a letter");
+            cx.err(&format!("{fpath}.name"), format!("`{}` is not a field name", f.name))
+                .help("ASCII letters and digits, starting with a letter");
             continue;
         }
         if !wires.insert(&f.name) {
@@ -356,15 +422,22 @@ fn check_fields(cx: &mut Cx<'_>, path: &str, fields: &[spec::Field], enums: &Has
         }
         let ident = names::snake(&f.name);
         if let Some(other) = idents.insert(ident.clone(), &f.name) {
-            cx.err(&format!("{fpath}.name"), format!("`{}` and `{other}` both become `{ident}` in Rust", f.name));
+            cx.err(
+                &format!("{fpath}.name"),
+                format!("`{}` and `{other}` both become `{ident}` in Rust", f.name),
+            );
         }
         check_scalar_extras(cx, &fpath, f.ty, f.enum_ref.as_deref(), f.format, f.wire, enums);
         if let Some(n) = &f.type_name {
             if !names::is_type_name(n) {
-                cx.err(&format!("{fpath}.type_name"), format!("`{n}` is not a type name")).help("UpperCamelCase ASCII letters and digits");
+                cx.err(&format!("{fpath}.type_name"), format!("`{n}` is not a type name"))
+                    .help("UpperCamelCase ASCII letters and digits");
             }
             if f.ty != TypeName::Object {
-                cx.err_key(&format!("{fpath}.type_name"), "only objects have a `type_name`; for a list of objects put it under `items`");
+                cx.err_key(
+                    &format!("{fpath}.type_name"),
+                    "only objects have a `type_name`; for a list of objects put it under `items`",
+                );
             }
         }
         match (f.ty, &f.fields, &f.items) {
@@ -397,10 +470,13 @@ fn check_items(cx: &mut Cx<'_>, path: &str, items: &spec::Schema, enums: &HashSe
     if let Some(n) = &items.type_name
         && !names::is_type_name(n)
     {
-        cx.err(&format!("{path}.type_name"), format!("`{n}` is not a type name")).help("UpperCamelCase ASCII letters and digits");
+        cx.err(&format!("{path}.type_name"), format!("`{n}` is not a type name"))
+            .help("UpperCamelCase ASCII letters and digits");
     }
     match (items.ty, &items.fields) {
-        (TypeName::Object, Some(sub)) if !sub.is_empty() => check_fields(cx, &format!("{path}.fields"), sub, enums),
+        (TypeName::Object, Some(sub)) if !sub.is_empty() => {
+            check_fields(cx, &format!("{path}.fields"), sub, enums)
+        }
         (TypeName::Object, _) => {
             cx.err_key(path, "object items need `fields`");
         }
@@ -430,11 +506,16 @@ fn check_paging(cx: &mut Cx<'_>, op: &spec::Operation, p: &spec::Paging) {
     {
         cx.err("paging.page_size", format!("there is no parameter `{size}`"));
     }
-    for (key, path) in [("paging.output", Some(&p.output)), ("paging.items", Some(&p.items)), ("paging.total", p.total.as_ref())] {
+    for (key, path) in [
+        ("paging.output", Some(&p.output)),
+        ("paging.items", Some(&p.items)),
+        ("paging.total", p.total.as_ref()),
+    ] {
         let Some(path) = path else { continue };
         match resolve(&op.response, path) {
             None => {
-                cx.err(key, format!("the response has no field `{path}`")).help("a dot-separated path of response field names, e.g. `Data.NextToken`");
+                cx.err(key, format!("the response has no field `{path}`"))
+                    .help("a dot-separated path of response field names, e.g. `Data.NextToken`");
             }
             Some(f) if key == "paging.items" && f.ty != TypeName::Array => {
                 cx.err(key, format!("`{path}` is not an array"));
@@ -465,13 +546,19 @@ fn collect_structs(op: &str, path: &str, fields: &[spec::Field], out: &mut Vec<(
         let fpath = format!("{path}[{i}]");
         match (&f.fields, &f.items) {
             (Some(sub), _) => {
-                let name = f.type_name.clone().unwrap_or_else(|| crate::lower::default_struct_name(op, &f.name, false));
+                let name = f
+                    .type_name
+                    .clone()
+                    .unwrap_or_else(|| crate::lower::default_struct_name(op, &f.name, false));
                 out.push((name, shape(sub), format!("{fpath}.name")));
                 collect_structs(op, &format!("{fpath}.fields"), sub, out);
             }
             (None, Some(items)) => {
                 if let Some(sub) = &items.fields {
-                    let name = items.type_name.clone().unwrap_or_else(|| crate::lower::default_struct_name(op, &f.name, true));
+                    let name = items
+                        .type_name
+                        .clone()
+                        .unwrap_or_else(|| crate::lower::default_struct_name(op, &f.name, true));
                     out.push((name, shape(sub), format!("{fpath}.name")));
                     collect_structs(op, &format!("{fpath}.items.fields"), sub, out);
                 }
@@ -498,7 +585,10 @@ fn shape(fields: &[spec::Field]) -> String {
                 ),
                 _ => String::new(),
             };
-            format!("{}:{:?}:{}:{:?}:{:?}:{:?}:{:?}:{}:{};", f.name, f.ty, f.required, f.enum_ref, f.format, f.wire, f.type_name, inner, f.description)
+            format!(
+                "{}:{:?}:{}:{:?}:{:?}:{:?}:{:?}:{}:{};",
+                f.name, f.ty, f.required, f.enum_ref, f.format, f.wire, f.type_name, inner, f.description
+            )
         })
         .collect()
 }

@@ -121,11 +121,8 @@ fn ci(root: &Path) -> ExitCode {
 }
 
 /// The official Python SDK, pinned, in `target/oracle-venv`; tests find it there.
-const ORACLE_PACKAGES: &[&str] = &[
-    "alibabacloud-tea-openapi==0.4.6",
-    "alibabacloud-openapi-util==0.2.4",
-    "alibabacloud-tea-util==0.3.15",
-];
+const ORACLE_PACKAGES: &[&str] =
+    &["alibabacloud-tea-openapi==0.4.6", "alibabacloud-openapi-util==0.2.4", "alibabacloud-tea-util==0.3.15"];
 
 fn oracle(root: &Path) -> Result<(), String> {
     let venv = root.join("target/oracle-venv");
@@ -144,7 +141,9 @@ fn oracle(root: &Path) -> Result<(), String> {
     let py = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
     run(Command::new(&py).args(["-m", "venv"]).arg(&venv), "python3 -m venv")?;
     run(
-        Command::new(&python).args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"]).args(ORACLE_PACKAGES),
+        Command::new(&python)
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+            .args(ORACLE_PACKAGES),
         "pip install (official SDK)",
     )?;
     std::fs::write(&stamp, wanted).map_err(|e| format!("cannot write {}: {e}", stamp.display()))?;

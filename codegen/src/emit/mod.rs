@@ -48,8 +48,8 @@ pub fn header(spec_file: &str) -> String {
 }
 
 fn file(path: &str, spec_file: &str, tokens: TokenStream) -> Result<GeneratedFile, EmitError> {
-    let parsed: syn::File = syn::parse2(tokens)
-        .map_err(|e| EmitError { path: path.to_owned(), message: e.to_string() })?;
+    let parsed: syn::File =
+        syn::parse2(tokens).map_err(|e| EmitError { path: path.to_owned(), message: e.to_string() })?;
     let body = space_items(&prettyplease::unparse(&parsed));
     Ok(GeneratedFile { path: path.to_owned(), contents: format!("{}{body}", header(spec_file)) })
 }
@@ -73,8 +73,14 @@ fn space_items(code: &str) -> String {
             && !next_t.starts_with(['}', ')', ']'])
             && !next_t.starts_with("use ");
         let ends_inner_docs = t.starts_with("//!") && !next_t.starts_with("//!");
-        let ends_uses = indent == 0 && t.starts_with("use ") && t.ends_with(';') && !next_t.starts_with("use ");
-        let ends_static = indent == 0 && t.ends_with(';') && !t.starts_with("use ") && next_indent == 0 && !next_t.is_empty() && !next_t.starts_with("use ");
+        let ends_uses =
+            indent == 0 && t.starts_with("use ") && t.ends_with(';') && !next_t.starts_with("use ");
+        let ends_static = indent == 0
+            && t.ends_with(';')
+            && !t.starts_with("use ")
+            && next_indent == 0
+            && !next_t.is_empty()
+            && !next_t.starts_with("use ");
         if (closes || ends_inner_docs || ends_uses || ends_static) && !next_t.is_empty() {
             out.push('\n');
         }

@@ -47,11 +47,7 @@ pub fn operation(op: &ir::Operation) -> TokenStream {
     let required: Vec<&ir::Param> = op.params.iter().filter(|p| p.state.is_some()).collect();
     let states: Vec<_> = required.iter().filter_map(|p| p.state.as_deref()).map(ident).collect();
     let unset = required.iter().map(|_| quote!(Unset));
-    let builder_generics_decl = if states.is_empty() {
-        quote!()
-    } else {
-        quote!(<#(#states = Unset),*>)
-    };
+    let builder_generics_decl = if states.is_empty() { quote!() } else { quote!(<#(#states = Unset),*>) };
     let builder_generics = if states.is_empty() { quote!() } else { quote!(<#(#states),*>) };
     let phantom = if states.is_empty() {
         quote!(PhantomData<fn()>)
@@ -69,7 +65,11 @@ pub fn operation(op: &ir::Operation) -> TokenStream {
     let setters = op.params.iter().map(|p| setter(op, p, &states));
     let encode = op.params.iter().map(encode_param);
     let has_params = !op.params.is_empty();
-    let params_decl = if has_params { quote!(let mut params = Params::new();) } else { quote!(let params = Params::new();) };
+    let params_decl = if has_params {
+        quote!(let mut params = Params::new();)
+    } else {
+        quote!(let params = Params::new();)
+    };
 
     let send_bounds = if states.is_empty() {
         quote!(impl #builder)
@@ -99,13 +99,21 @@ pub fn operation(op: &ir::Operation) -> TokenStream {
         }
     ));
     let input_docs = docs(&format!("The parameters of a `{action}` call, as given so far."));
-    let output_type = output_struct(&op.output, &format!("What a successful `{action}` call returns."), &op.output_fields);
+    let (paging_methods, paging_fns) = match &op.paging {
+        Some(p) => paging(op, p),
+        None => (quote!(), quote!()),
+    };
+    let output_type =
+        output_struct(&op.output, &format!("What a successful `{action}` call returns."), &op.output_fields);
     let structs = op.structs.iter().map(struct_def);
     let error_enum = error_enum(op);
     let shared_imports = if op.shared_structs_used.is_empty() && !uses_enum(op) {
         quote!()
     } else {
-        quote!(#[allow(unused_imports)] use crate::types::*;)
+        quote!(
+            #[allow(unused_imports)]
+            use crate::types::*;
+        )
     };
     let mut imports = vec!["Client", "Error", "Operation", "Params", "ServiceError"];
     if !states.is_empty() {
@@ -113,6 +121,9 @@ pub fn operation(op: &ir::Operation) -> TokenStream {
     }
     if has_params {
         imports.push("Location");
+    }
+    if op.paging.is_some() {
+        imports.extend(["Cursor", "Items", "PageSpec", "Pages"]);
     }
     imports.sort_unstable();
     let imports = imports.into_iter().map(ident);
@@ -152,7 +163,7 @@ pub fn operation(op: &ir::Operation) -> TokenStream {
         }
 
         #input_docs
-        #[derive(Debug, Default)]
+        #[derive(Debug, Default, Clone)]
         struct #input {
             #(#input_fields,)*
         }
@@ -166,6 +177,7 @@ pub fn operation(op: &ir::Operation) -> TokenStream {
             pub fn send(self) -> impl Future<Output = Result<#output, Error<#error>>> + Send + 'static {
                 send(self.client, self.input)
             }
+            #paging_methods
         }
 
         impl #builder_generics std::fmt::Debug for #builder #builder_generics {
@@ -191,6 +203,7 @@ pub fn operation(op: &ir::Operation) -> TokenStream {
             }
         }
 
+        #paging_fns
         #output_type
         #(#structs)*
         #error_enum
@@ -205,14 +218,11 @@ fn uses_enum(op: &ir::Operation) -> bool {
             _ => false,
         }
     }
-    op.params.iter().any(|p| matches!(&p.ty, ParamType::Scalar(Scalar::Enum(_)) | ParamType::List(Scalar::Enum(_))))
+    op.params
+        .iter()
+        .any(|p| matches!(&p.ty, ParamType::Scalar(Scalar::Enum(_)) | ParamType::List(Scalar::Enum(_))))
         || op.output_fields.iter().any(|f| field(&f.ty))
         || op.structs.iter().any(|s| s.fields.iter().any(|f| field(&f.ty)))
-}
-
-fn has_checks(p: &ir::Param) -> bool {
-    let c = &p.checks;
-    c.minimum.is_some() || c.maximum.is_some() || c.min_length.is_some() || c.max_length.is_some() || c.max_items.is_some()
 }
 
 fn method_doc(op: &ir::Operation) -> String {
@@ -246,7 +256,11 @@ fn method_doc(op: &ir::Operation) -> String {
         "\n\nAction `{}`, sent as HTTP {}. {}",
         op.action,
         op.http_method,
-        if op.idempotent { "Read-only." } else { "Changes state: not retried once it may have reached the service." }
+        if op.idempotent {
+            "Read-only."
+        } else {
+            "Changes state: not retried once it may have reached the service."
+        }
     ));
     if let Some(q) = op.qps_limit {
         s.push_str(&format!(" Alibaba Cloud allows at most {q} calls per second per account."));
@@ -311,8 +325,10 @@ fn param_docs(p: &ir::Param) -> String {
         if p.state.is_some() { "Required; sent as" } else { "Optional; sent as" },
         p.wire,
         match (&p.ty, p.location) {
-            (ParamType::List(_), Location::Query) => format!(", as `{0}.1`, `{0}.2`, ... in the query", p.wire),
-            (ParamType::StructList { .. }, Location::Query) => format!(", as `{0}.1.<member>`, ... in the query", p.wire),
+            (ParamType::List(_), Location::Query) =>
+                format!(", as `{0}.1`, `{0}.2`, ... in the query", p.wire),
+            (ParamType::StructList { .. }, Location::Query) =>
+                format!(", as `{0}.1.<member>`, ... in the query", p.wire),
             (_, Location::Query) => " in the query".to_owned(),
             (_, Location::Form) => " in the form body".to_owned(),
         }
@@ -336,7 +352,11 @@ fn setter(op: &ir::Operation, p: &ir::Param, states: &[proc_macro2::Ident]) -> T
         ParamType::Scalar(s) => (scalar_type(s), quote!(value)),
         ParamType::List(s) => {
             let t = scalar_type(s);
-            let item = if matches!(s, Scalar::String | Scalar::Enum(_)) { quote!(impl Into<#t>) } else { quote!(#t) };
+            let item = if matches!(s, Scalar::String | Scalar::Enum(_)) {
+                quote!(impl Into<#t>)
+            } else {
+                quote!(#t)
+            };
             let conv = if matches!(s, Scalar::String | Scalar::Enum(_)) {
                 quote!(values.into_iter().map(Into::into).collect())
             } else {
@@ -346,7 +366,13 @@ fn setter(op: &ir::Operation, p: &ir::Param, states: &[proc_macro2::Ident]) -> T
         }
         ParamType::StructList { name, .. } => {
             let t = ident(name);
-            return list_setter(op, p, states, quote!(impl IntoIterator<Item = #t>), quote!(values.into_iter().collect()));
+            return list_setter(
+                op,
+                p,
+                states,
+                quote!(impl IntoIterator<Item = #t>),
+                quote!(values.into_iter().collect()),
+            );
         }
     };
     match &p.state {
@@ -363,7 +389,8 @@ fn setter(op: &ir::Operation, p: &ir::Param, states: &[proc_macro2::Ident]) -> T
         }
         None => {
             let maybe = format_ident!("maybe_{}", p.ident.trim_start_matches("r#"));
-            let maybe_docs = docs(&format!("Sets or clears [`{0}`](Self::{0}).", p.ident.trim_start_matches("r#")));
+            let maybe_docs =
+                docs(&format!("Sets or clears [`{0}`](Self::{0}).", p.ident.trim_start_matches("r#")));
             let maybe_ty = param_rust_type(&p.ty);
             quote! {
                 #d
@@ -381,7 +408,13 @@ fn setter(op: &ir::Operation, p: &ir::Param, states: &[proc_macro2::Ident]) -> T
     }
 }
 
-fn list_setter(op: &ir::Operation, p: &ir::Param, states: &[proc_macro2::Ident], arg: TokenStream, conv: TokenStream) -> TokenStream {
+fn list_setter(
+    op: &ir::Operation,
+    p: &ir::Param,
+    states: &[proc_macro2::Ident],
+    arg: TokenStream,
+    conv: TokenStream,
+) -> TokenStream {
     let f = ident(&p.ident);
     let d = docs(&format!("{} Replaces any elements given before.", param_docs(p)));
     let builder = ident(&op.builder);
@@ -541,7 +574,9 @@ fn serde_attr(f: &ir::StructField) -> TokenStream {
         }
     };
     match &f.ty {
-        FieldType::List(_) => quote!(#[serde(rename = #wire, default, deserialize_with = "runtime::de::list")]),
+        FieldType::List(_) => {
+            quote!(#[serde(rename = #wire, default, deserialize_with = "runtime::de::list")])
+        }
         FieldType::Scalar(s) if f.wire_string => match lenient(s) {
             Some(name) if f.required => {
                 let path = format!("runtime::de::{name}");
@@ -670,7 +705,8 @@ fn error_enum(op: &ir::Operation) -> TokenStream {
     let plain: Vec<_> = op.errors.iter().filter(|e| !e.templated).map(|e| ident(&e.ident)).collect();
     let templated: Vec<_> = op.errors.iter().filter(|e| e.templated).map(|e| ident(&e.ident)).collect();
     let plain_codes: Vec<_> = op.errors.iter().filter(|e| !e.templated).map(|e| e.code.clone()).collect();
-    let templated_prefixes: Vec<_> = op.errors.iter().filter(|e| e.templated).map(|e| e.code.clone()).collect();
+    let templated_prefixes: Vec<_> =
+        op.errors.iter().filter(|e| e.templated).map(|e| e.code.clone()).collect();
     let plain_arms = plain.iter().zip(&plain_codes).map(|(v, c)| quote!(#c => Self::#v(error),));
     let templated_arms = templated.iter().zip(&templated_prefixes).map(|(v, prefix)| {
         quote! {
@@ -723,4 +759,141 @@ fn error_enum(op: &ir::Operation) -> TokenStream {
 
         impl std::error::Error for #name {}
     }
+}
+
+/// `into_pages` / `into_items` on the builder, and the functions that drive them.
+fn paging(op: &ir::Operation, p: &ir::Paging) -> (TokenStream, TokenStream) {
+    let output = ident(&op.output);
+    let error = ident(&op.error);
+    let input = ident(&op.input);
+    let cursor_field = ident(&p.input);
+    let item = match &p.item_type {
+        FieldType::Scalar(s) => scalar_type(s),
+        FieldType::Struct(n) => {
+            let n = ident(n);
+            quote!(#n)
+        }
+        FieldType::List(_) => quote!(Vec<String>),
+    };
+    let page_param = op.params.iter().find(|q| q.ident == p.input);
+    let by_token = p.style == ir::PagingStyle::NextToken;
+    let (how, set) = if by_token {
+        (
+            "following the `NextToken` of each answer until the service returns none (or one it already gave)",
+            quote! {
+                |input, cursor| {
+                    if let Cursor::Token(token) = cursor {
+                        input.#cursor_field = Some(token);
+                    }
+                }
+            },
+        )
+    } else {
+        let convert = match page_param.map(|q| &q.ty) {
+            Some(ParamType::Scalar(Scalar::I64 { .. })) => quote!(page),
+            _ => quote!(i32::try_from(page).unwrap_or(i32::MAX)),
+        };
+        (
+            "asking for one page number after another, from the one set on the builder (or 1), until the reported total is reached or a page is empty",
+            quote! {
+                |input, cursor| {
+                    if let Cursor::Page(page) = cursor {
+                        input.#cursor_field = Some(#convert);
+                    }
+                }
+            },
+        )
+    };
+    let next_token_fn = if by_token {
+        let body = path_access(&p.output, true, quote!(None), |last, optional| {
+            if optional { quote!(#last.clone()) } else { quote!(Some(#last.clone())) }
+        });
+        quote!(|output| { #body })
+    } else {
+        quote!(|_| None)
+    };
+    let total_fn = if p.total.is_empty() {
+        quote!(|_| None)
+    } else {
+        let body = path_access(&p.total, true, quote!(None), |last, optional| {
+            if optional { quote!(#last.map(i64::from)) } else { quote!(Some(i64::from(#last))) }
+        });
+        quote!(|output| { #body })
+    };
+    let len_body = path_access(&p.items, true, quote!(0), |last, _| quote!(#last.len()));
+    let items_body = path_access(&p.items, false, quote!(Vec::new()), |last, _| quote!(#last));
+    let start = if by_token {
+        quote!(Pages::by_token(client, input, spec))
+    } else {
+        let first = match page_param.map(|q| &q.ty) {
+            Some(ParamType::Scalar(Scalar::I32 | Scalar::I64 { .. })) => quote!(input.#cursor_field.map(i64::from).unwrap_or(1)),
+            _ => quote!(1),
+        };
+        quote! {
+            let first = #first;
+            Pages::by_number(client, input, first, spec)
+        }
+    };
+    let pages_docs = docs(&format!(
+        "Sends the call once per page, {how}, and streams the answers.\n\nThe stream ends after \
+         the last page or with the first error. Use it with `futures::StreamExt`."
+    ));
+    let items_docs = docs(
+        "Like [`into_pages`](Self::into_pages), but streams the items of every page one by one.",
+    );
+    let methods = quote! {
+        #pages_docs
+        pub fn into_pages(self) -> Pages<#output, #error> {
+            pages(self.client, self.input)
+        }
+        #items_docs
+        pub fn into_items(self) -> Items<#item, #error> {
+            pages(self.client, self.input).items(page_items)
+        }
+    };
+    let fns = quote! {
+        fn pages(client: Client, input: #input) -> Pages<#output, #error> {
+            let spec = PageSpec {
+                send: |client, input| Box::pin(send(client, input)),
+                set: #set,
+                next_token: #next_token_fn,
+                total: #total_fn,
+                len: |output| { #len_body },
+            };
+            #start
+        }
+
+        fn page_items(output: #output) -> Vec<#item> {
+            #items_body
+        }
+    };
+    (methods, fns)
+}
+
+/// Statements that walk `output` along `steps` (by reference or by value), returning `default`
+/// where an optional step is absent, and finishing with `last(<expr of the last field>, optional)`.
+fn path_access(
+    steps: &[ir::PathStep],
+    by_ref: bool,
+    default: TokenStream,
+    last: impl Fn(TokenStream, bool) -> TokenStream,
+) -> TokenStream {
+    let mut stmts = Vec::new();
+    let mut current = quote!(output);
+    let Some((final_step, inner)) = steps.split_last() else { return default };
+    for (i, step) in inner.iter().enumerate() {
+        let f = ident(&step.ident);
+        let var = format_ident!("level{}", i);
+        let stmt = match (step.optional, by_ref) {
+            (true, true) => quote!(let Some(#var) = #current.#f.as_ref() else { return #default; };),
+            (true, false) => quote!(let Some(#var) = #current.#f else { return #default; };),
+            (false, true) => quote!(let #var = &#current.#f;),
+            (false, false) => quote!(let #var = #current.#f;),
+        };
+        stmts.push(stmt);
+        current = quote!(#var);
+    }
+    let f = ident(&final_step.ident);
+    let tail = last(quote!(#current.#f), final_step.optional);
+    quote! { #(#stmts)* #tail }
 }

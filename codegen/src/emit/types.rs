@@ -44,7 +44,14 @@ pub fn types_module(s: &ir::Service) -> TokenStream {
     let enums = s.enums.iter().map(enum_def);
     let structs = s.shared_structs.iter().map(struct_def);
     let needs_runtime = s.shared_structs.iter().any(|st| !st.request);
-    let runtime_import = if needs_runtime { quote!(#[allow(unused_imports)] use crate::runtime;) } else { quote!() };
+    let runtime_import = if needs_runtime {
+        quote!(
+            #[allow(unused_imports)]
+            use crate::runtime;
+        )
+    } else {
+        quote!()
+    };
     quote! {
         //! Enumerations and structures that several operations share.
         //!

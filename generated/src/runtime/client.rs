@@ -1,0 +1,981 @@
+//! The client and its request loop: credentials, signing, sending, reading a bounded body,
+//! classifying the answer, and retrying.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue};
+use tracing::Instrument as _;
+
+use super::API_VERSION;
+use super::config::{Config, SignatureVersion};
+use super::error::{
+    ConfigError, DecodeError, Error, ServiceError, TimeoutError, TimeoutPhase, TransportError,
+};
+use super::error_body;
+use super::params::{Operation, Params};
+use super::retry::{self, Failure};
+use super::sign::{self, RequestContext, SignedRequest};
+use super::time;
+
+/// A client for the ApsaraMQ for MQTT API.
+///
+/// Cloning is cheap and clones share one connection pool; create one client and reuse it.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    /// The transport, or why it could not be built (reported by every call).
+    http: Result<reqwest::Client, ConfigError>,
+}
+
+impl Client {
+    /// A client with this configuration.
+    ///
+    /// Building the HTTP transport cannot fail in practice; if it does, every call returns
+    /// [`Error::Config`] saying why.
+    pub fn new(config: Config) -> Client {
+        let http = build_http(&config);
+        Client { inner: Arc::new(Inner { config, http }) }
+    }
+
+    /// A client configured from the environment; see [`Config::from_env`].
+    pub fn from_env() -> Result<Client, ConfigError> {
+        Config::from_env().map(Client::new)
+    }
+
+    /// The configuration of this client.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Sends one operation with retries, returning the successful answer or the last error.
+    pub(crate) async fn execute(
+        &self,
+        op: &'static Operation,
+        params: Params,
+    ) -> Result<Response, Error<ServiceError>> {
+        let span = tracing::info_span!(
+            "onsmqtt",
+            action = op.action,
+            attempt = tracing::field::Empty,
+            request_id = tracing::field::Empty,
+        );
+        self.run(op, &params, span.clone()).instrument(span).await
+    }
+
+    async fn run(
+        &self,
+        op: &'static Operation,
+        params: &Params,
+        span: tracing::Span,
+    ) -> Result<Response, Error<ServiceError>> {
+        let config = &self.inner.config;
+        let http = match &self.inner.http {
+            Ok(http) => http,
+            Err(e) => return Err(Error::Config(e.clone())),
+        };
+        let max_attempts = config.retry.max_attempts.max(1);
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            span.record("attempt", attempt);
+
+            let creds = config.credentials.provide_credentials().await.map_err(Error::Credentials)?;
+            creds.validate().map_err(Error::Credentials)?;
+            let date = time::format_utc(SystemTime::now());
+            let nonce = sign::new_nonce();
+            let ctx = RequestContext {
+                action: op.action,
+                version: API_VERSION,
+                method: &op.method,
+                host: &config.host,
+                user_agent: &config.user_agent,
+                date: &date,
+                nonce: &nonce,
+                extra_headers: &[],
+            };
+            let signed = match config.signature_version {
+                SignatureVersion::V3 => sign::sign_v3(&ctx, params, &creds),
+                SignatureVersion::V1 => sign::sign_v1(&ctx, params, &creds),
+            };
+            let request = build_request(config, op, signed).map_err(Error::Config)?;
+
+            let started = Instant::now();
+            let failed = match self.attempt(http, op, request, &span).await {
+                Ok(response) => {
+                    tracing::debug!(
+                        attempt,
+                        status = response.status,
+                        elapsed_ms = elapsed_ms(started),
+                        bytes = response.body.len(),
+                        "call succeeded"
+                    );
+                    return Ok(response);
+                }
+                Err(failed) => failed,
+            };
+            let mut error = failed.error;
+            set_attempts(&mut error, attempt);
+            if failed.retry && attempt < max_attempts {
+                if let Some(delay) = retry::backoff(&config.retry, attempt, failed.retry_after) {
+                    tracing::debug!(
+                        attempt,
+                        elapsed_ms = elapsed_ms(started),
+                        delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                        error = %error,
+                        "attempt failed; retrying"
+                    );
+                    tokio::time::sleep(delay).await;
+                    continue;
+                }
+                tracing::debug!(
+                    attempt,
+                    "the service asked to wait longer than {:?}; not retrying",
+                    retry::MAX_RETRY_AFTER
+                );
+            }
+            tracing::debug!(attempt, elapsed_ms = elapsed_ms(started), error = %error, "call failed");
+            return Err(error);
+        }
+    }
+
+    /// One exchange: send, read the bounded body, classify.
+    async fn attempt(
+        &self,
+        http: &reqwest::Client,
+        op: &'static Operation,
+        request: reqwest::Request,
+        span: &tracing::Span,
+    ) -> Result<Response, Failed> {
+        let config = &self.inner.config;
+        let started = Instant::now();
+        let response = match http.execute(request).await {
+            Ok(r) => r,
+            Err(e) => return Err(self.transport_failure(op, e)),
+        };
+        let status = response.status();
+        let headers = response.headers().clone();
+        tracing::debug!(
+            status = status.as_u16(),
+            elapsed_ms = elapsed_ms(started),
+            "response headers received"
+        );
+        let limit = config.max_response_bytes;
+        let (body, truncated) = match read_body(response, limit, status.is_success()).await {
+            Ok(b) => b,
+            Err(e) => return Err(self.transport_failure(op, e)),
+        };
+
+        if status.is_success() {
+            if truncated {
+                return Err(Failed {
+                    retry: false,
+                    retry_after: None,
+                    error: Error::Decode(DecodeError::too_large(op.action, limit)),
+                });
+            }
+            if op.failure_in_body
+                && let Some(err) = error_body::failure_in_body(status.as_u16(), &headers, &body)
+            {
+                return Err(self.service_failure(op, err, span));
+            }
+            if !span.is_disabled()
+                && let Some(id) = request_id(&headers, &body)
+            {
+                span.record("request_id", id.as_str());
+            }
+            return Ok(Response { action: op.action, status: status.as_u16(), headers, body });
+        }
+        let err = error_body::service_error(status.as_u16(), &headers, &body, truncated, limit);
+        Err(self.service_failure(op, err, span))
+    }
+
+    fn service_failure(&self, op: &Operation, err: ServiceError, span: &tracing::Span) -> Failed {
+        if let Some(id) = err.request_id() {
+            span.record("request_id", id);
+        }
+        Failed {
+            retry: retry::should_retry_service(op, &err),
+            retry_after: err.retry_after,
+            error: Error::Service(err),
+        }
+    }
+
+    fn transport_failure(&self, op: &Operation, err: reqwest::Error) -> Failed {
+        let config = &self.inner.config;
+        let failure = classify_transport(&err);
+        let endpoint = config.endpoint_str.clone();
+        // The URL may carry the V1 signature and security token: never keep it.
+        let source: Box<dyn std::error::Error + Send + Sync> = Box::new(err.without_url());
+        let connect = is_connect(&*source);
+        let timeout = is_timeout(&*source);
+        let error = if timeout {
+            let (phase, timeout) = if connect {
+                (TimeoutPhase::Connect, config.connect_timeout)
+            } else {
+                (TimeoutPhase::Read, config.read_timeout)
+            };
+            Error::Timeout(TimeoutError { phase, timeout, endpoint, attempts: 0, source })
+        } else {
+            Error::Transport(TransportError { endpoint, connect, attempts: 0, source })
+        };
+        Failed { retry: retry::should_retry_failure(op, failure), retry_after: None, error }
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client").field("config", &self.inner.config).finish_non_exhaustive()
+    }
+}
+
+/// A failed attempt, and whether another one may help.
+struct Failed {
+    retry: bool,
+    retry_after: Option<Duration>,
+    error: Error<ServiceError>,
+}
+
+fn set_attempts(error: &mut Error<ServiceError>, attempts: u32) {
+    match error {
+        Error::Service(e) => e.attempts = attempts,
+        Error::Transport(e) => e.attempts = attempts,
+        Error::Timeout(e) => e.attempts = attempts,
+        _ => {}
+    }
+}
+
+fn elapsed_ms(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// A successful answer, handed to the generated code for decoding.
+#[derive(Debug)]
+pub(crate) struct Response {
+    action: &'static str,
+    status: u16,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+#[allow(dead_code, reason = "used by generated code")]
+impl Response {
+    /// Decodes the JSON body.
+    pub(crate) fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, DecodeError> {
+        serde_json::from_slice(&self.body)
+            .map_err(|e| DecodeError::json(self.action, &e, request_id(&self.headers, &self.body)))
+    }
+
+    /// The HTTP status (2xx).
+    pub(crate) fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The response headers.
+    pub(crate) fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The raw body.
+    pub(crate) fn body(&self) -> &Bytes {
+        &self.body
+    }
+}
+
+/// The request id of an answer: the `RequestId` of a JSON body, else the `x-acs-request-id` header.
+fn request_id(headers: &HeaderMap, body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct OnlyRequestId {
+        #[serde(rename = "RequestId")]
+        request_id: Option<String>,
+    }
+    serde_json::from_slice::<OnlyRequestId>(body)
+        .ok()
+        .and_then(|r| r.request_id)
+        .or_else(|| headers.get("x-acs-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned))
+}
+
+/// Builds the HTTP transport: rustls with the ring provider set on this client only (no
+/// process-wide default), the webpki roots, HTTP/1.1, no redirects.
+fn build_http(config: &Config) -> Result<reqwest::Client, ConfigError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ConfigError::new(format!("could not set up TLS: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .http1_only()
+        .connect_timeout(config.connect_timeout)
+        .read_timeout(config.read_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| ConfigError::new(format!("could not build the HTTP client: {e}")))
+}
+
+/// Turns a signed request into the transport's request. Values were validated before; a failure
+/// here is reported, never a panic.
+fn build_request(
+    config: &Config,
+    op: &Operation,
+    signed: SignedRequest,
+) -> Result<reqwest::Request, ConfigError> {
+    let mut url = config.endpoint.clone();
+    url.set_path("/");
+    url.set_query((!signed.query.is_empty()).then_some(signed.query.as_str()));
+    let mut request = reqwest::Request::new(op.method.clone(), url);
+    let headers = request.headers_mut();
+    for (name, value) in &signed.headers {
+        let header_name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| ConfigError::new(format!("invalid header name {name:?}")))?;
+        let mut header_value = HeaderValue::from_str(value)
+            .map_err(|_| ConfigError::new(format!("the value of header {name} cannot be sent in HTTP")))?;
+        if name == "authorization" || name == "x-acs-security-token" {
+            header_value.set_sensitive(true);
+        }
+        headers.insert(header_name, header_value);
+    }
+    if op.method != http::Method::GET && op.method != http::Method::HEAD {
+        if signed.body.is_empty() {
+            // The transport omits the length of an empty body; some gateways refuse a POST
+            // without one (411), so state it like the official SDKs do. It is not signed.
+            headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+        }
+        *request.body_mut() = Some(reqwest::Body::from(signed.body));
+    }
+    Ok(request)
+}
+
+/// Reads the body, never holding more than `limit` bytes. Returns the bytes and whether the body
+/// was cut. For an error status past the limit only a short prefix is kept (for the message).
+async fn read_body(
+    mut response: reqwest::Response,
+    limit: usize,
+    success: bool,
+) -> Result<(Bytes, bool), reqwest::Error> {
+    const ERROR_PREFIX: usize = 1024;
+    let declared = response.content_length().map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+    let mut cap = limit;
+    if declared.is_some_and(|n| n > limit) {
+        if success {
+            return Ok((Bytes::new(), true));
+        }
+        cap = limit.min(ERROR_PREFIX);
+    }
+    let mut buf: Vec<u8> = Vec::with_capacity(declared.unwrap_or(0).min(cap).min(64 * 1024));
+    let mut truncated = declared.is_some_and(|n| n > limit);
+    while let Some(chunk) = response.chunk().await? {
+        let room = cap - buf.len();
+        if chunk.len() > room {
+            buf.extend_from_slice(&chunk[..room]);
+            truncated = true;
+            break;
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok((Bytes::from(buf), truncated))
+}
+
+/// Whether `err` or any error in its chain satisfies `pred` on a reqwest or hyper error.
+fn chain_any(
+    err: &(dyn std::error::Error + 'static),
+    pred: impl Fn(&(dyn std::error::Error + 'static)) -> bool,
+) -> bool {
+    let mut cur = Some(err);
+    let mut depth = 0;
+    while let Some(e) = cur {
+        if pred(e) {
+            return true;
+        }
+        // An io::Error's `source()` skips its payload; look at the payload too.
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && let Some(inner) = io.get_ref()
+            && pred(inner)
+        {
+            return true;
+        }
+        cur = e.source();
+        depth += 1;
+        if depth > 32 {
+            break;
+        }
+    }
+    false
+}
+
+fn is_connect(err: &(dyn std::error::Error + 'static)) -> bool {
+    chain_any(err, |e| e.downcast_ref::<reqwest::Error>().is_some_and(|r| r.is_connect()))
+}
+
+fn is_timeout(err: &(dyn std::error::Error + 'static)) -> bool {
+    chain_any(err, |e| {
+        e.downcast_ref::<reqwest::Error>().is_some_and(|r| r.is_timeout())
+            || e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+    })
+}
+
+/// Whether the TLS layer refused the server (a bad certificate, a protocol mismatch): repeating
+/// cannot help.
+fn is_tls_rejection(err: &(dyn std::error::Error + 'static)) -> bool {
+    chain_any(err, |e| {
+        e.downcast_ref::<rustls::Error>().is_some_and(|t| {
+            matches!(
+                t,
+                rustls::Error::InvalidCertificate(_)
+                    | rustls::Error::PeerIncompatible(_)
+                    | rustls::Error::NoCertificatesPresented
+                    | rustls::Error::UnsupportedNameType
+                    | rustls::Error::AlertReceived(_)
+            )
+        })
+    })
+}
+
+/// How far a failed exchange got.
+fn classify_transport(err: &reqwest::Error) -> Failure {
+    if is_tls_rejection(err) {
+        Failure::Permanent
+    } else if err.is_connect() {
+        // Nothing was written: DNS, refused, unreachable, connect timeout, TLS handshake.
+        Failure::NotSent
+    } else if err.is_builder() || err.is_redirect() {
+        Failure::Permanent
+    } else {
+        // Reset, read timeout, broken body: the server may have acted on the request.
+        Failure::MaybeSent
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::{Credentials, Location, RetryConfig};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    static QUERY_OP: Operation = Operation {
+        action: "QuerySessionByClientId",
+        method: http::Method::POST,
+        idempotent: true,
+        retryable_codes: &[],
+        failure_in_body: false,
+    };
+    static MUTATING_OP: Operation = Operation {
+        action: "AddCustomAuthConnectBlack",
+        method: http::Method::POST,
+        idempotent: false,
+        retryable_codes: &[],
+        failure_in_body: true,
+    };
+    static GET_OP: Operation = Operation {
+        action: "GetCaCertificate",
+        method: http::Method::GET,
+        idempotent: true,
+        retryable_codes: &[],
+        failure_in_body: false,
+    };
+    static BODY_FAILURE_OP: Operation = Operation {
+        action: "ListInstances",
+        method: http::Method::POST,
+        idempotent: true,
+        retryable_codes: &["Custom.Busy"],
+        failure_in_body: true,
+    };
+
+    /// A raw request as the test server saw it.
+    #[derive(Debug)]
+    struct Seen {
+        head: String,
+        body: Vec<u8>,
+    }
+
+    impl Seen {
+        fn header(&self, name: &str) -> Option<&str> {
+            self.head.lines().skip(1).find_map(|l| {
+                let (n, v) = l.split_once(':')?;
+                n.eq_ignore_ascii_case(name).then(|| v.trim())
+            })
+        }
+        fn request_line(&self) -> &str {
+            self.head.lines().next().unwrap_or("")
+        }
+    }
+
+    /// Serves one canned answer per connection, in order; the last repeats. Records requests.
+    async fn server(answers: Vec<String>) -> (String, Arc<std::sync::Mutex<Vec<Seen>>>, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let count = Arc::new(AtomicUsize::new(0));
+        let (seen2, count2) = (seen.clone(), count.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut sock, _)) = listener.accept().await else { return };
+                let n = count2.fetch_add(1, Ordering::SeqCst);
+                let answer = answers[n.min(answers.len() - 1)].clone();
+                let seen3 = seen2.clone();
+                tokio::spawn(async move {
+                    if let Some(raw) = answer.strip_prefix("RAW:") {
+                        // Answer at once, before reading anything.
+                        let _ = sock.write_all(raw.as_bytes()).await;
+                        let _ = sock.shutdown().await;
+                        return;
+                    }
+                    let mut buf = Vec::new();
+                    let mut tmp = [0u8; 4096];
+                    let head_end = loop {
+                        let Ok(r) = sock.read(&mut tmp).await else { return };
+                        if r == 0 {
+                            return;
+                        }
+                        buf.extend_from_slice(&tmp[..r]);
+                        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break p + 4;
+                        }
+                    };
+                    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+                    let len = head
+                        .lines()
+                        .find_map(|l| {
+                            let (n, v) = l.split_once(':')?;
+                            n.eq_ignore_ascii_case("content-length")
+                                .then(|| v.trim().parse::<usize>().ok())?
+                        })
+                        .unwrap_or(0);
+                    while buf.len() < head_end + len {
+                        let Ok(r) = sock.read(&mut tmp).await else { return };
+                        if r == 0 {
+                            break;
+                        }
+                        buf.extend_from_slice(&tmp[..r]);
+                    }
+                    let body = buf[head_end..].to_vec();
+                    seen3.lock().unwrap().push(Seen { head, body });
+                    if answer == "HANG" {
+                        tokio::time::sleep(Duration::from_secs(30)).await;
+                        return;
+                    }
+                    if answer == "CLOSE" {
+                        return;
+                    }
+                    let _ = sock.write_all(answer.as_bytes()).await;
+                    let _ = sock.shutdown().await;
+                });
+            }
+        });
+        (format!("http://{addr}"), seen, count)
+    }
+
+    fn answer(status: &str, headers: &[(&str, &str)], body: &str) -> String {
+        let mut s = format!("HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n", body.len());
+        for (k, v) in headers {
+            s.push_str(&format!("{k}: {v}\r\n"));
+        }
+        s.push_str("\r\n");
+        s.push_str(body);
+        s
+    }
+
+    fn client(endpoint: &str, retry: RetryConfig) -> Client {
+        Client::new(
+            Config::builder()
+                .endpoint(endpoint)
+                .credentials(Credentials::new("testid", "testsecret"))
+                .retry(retry)
+                .read_timeout(Duration::from_millis(500))
+                .connect_timeout(Duration::from_millis(500))
+                .build()
+                .unwrap(),
+        )
+    }
+
+    fn fast_retry(n: u32) -> RetryConfig {
+        RetryConfig {
+            max_attempts: n,
+            initial_backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(5),
+        }
+    }
+
+    fn params() -> Params {
+        let mut p = Params::new();
+        p.push(Location::Query, "InstanceId", "post-cn-0pp12gl****");
+        p.push(Location::Query, "ClientId", "GID_test@@@test");
+        p
+    }
+
+    #[tokio::test]
+    async fn v3_request_on_the_wire() {
+        let (endpoint, seen, _) = server(vec![answer(
+            "200 OK",
+            &[("content-type", "application/json")],
+            r#"{"OnlineStatus": true, "RequestId": "E4581CCF"}"#,
+        )])
+        .await;
+        let c = client(&endpoint, fast_retry(1));
+        let resp = c.execute(&QUERY_OP, params()).await.unwrap();
+        assert_eq!(resp.status(), 200);
+        let v: serde_json::Value = resp.json().unwrap();
+        assert_eq!(v["OnlineStatus"], true);
+
+        let seen = seen.lock().unwrap();
+        let req = &seen[0];
+        assert_eq!(
+            req.request_line(),
+            "POST /?ClientId=GID_test%40%40%40test&InstanceId=post-cn-0pp12gl%2A%2A%2A%2A HTTP/1.1"
+        );
+        let host = endpoint.trim_start_matches("http://");
+        assert_eq!(req.header("host"), Some(host));
+        assert_eq!(req.header("accept"), Some("application/json"));
+        assert_eq!(req.header("x-acs-action"), Some("QuerySessionByClientId"));
+        assert_eq!(req.header("x-acs-version"), Some("2020-04-20"));
+        assert_eq!(req.header("x-acs-content-sha256"), Some(sign::EMPTY_SHA256));
+        assert_eq!(req.header("content-length"), Some("0"));
+        assert!(req.header("user-agent").unwrap().starts_with("alibabacloud-onsmqtt-rust/"));
+        assert_eq!(req.header("x-acs-signature-nonce").map(str::len), Some(32));
+
+        // Recompute the signature from what arrived: every header but the transport's own and
+        // Authorization is signed.
+        let auth = req.header("authorization").unwrap();
+        let signed_list = auth.split("SignedHeaders=").nth(1).unwrap().split(',').next().unwrap();
+        let mut sent: Vec<(String, String)> = req
+            .head
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_once(':'))
+            .map(|(n, v)| (n.to_ascii_lowercase(), v.trim().to_owned()))
+            .filter(|(n, _)| n != "authorization" && n != "content-length")
+            .collect();
+        sent.sort();
+        let names: Vec<&str> = sent.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names.join(";"), signed_list);
+        let query = req.request_line().split(' ').nth(1).unwrap().trim_start_matches("/?");
+        let sig = sign::v3_sign("POST", "/", query, &sent, sign::EMPTY_SHA256, "testsecret");
+        assert_eq!(auth, sig.authorization("testid"));
+    }
+
+    #[tokio::test]
+    async fn v1_and_form_body_on_the_wire() {
+        let (endpoint, seen, _) =
+            server(vec![answer("200 OK", &[], r#"{"Code":200,"Success":true,"RequestId":"R4"}"#)]).await;
+        let c = Client::new(
+            Config::builder()
+                .endpoint(&endpoint)
+                .credentials(Credentials::new("testid", "testsecret").with_security_token("tok"))
+                .signature_version(SignatureVersion::V1)
+                .retry(RetryConfig::disabled())
+                .build()
+                .unwrap(),
+        );
+        let mut p = Params::new();
+        p.push(Location::Form, "ClientId", "GID a*b~c/d+é");
+        p.push(Location::Form, "InstanceId", "mqtt-cn-xx");
+        c.execute(&MUTATING_OP, p).await.unwrap();
+        let seen = seen.lock().unwrap();
+        let req = &seen[0];
+        assert_eq!(req.body, b"ClientId=GID%20a%2Ab~c%2Fd%2B%C3%A9&InstanceId=mqtt-cn-xx");
+        assert_eq!(req.header("content-type"), Some("application/x-www-form-urlencoded"));
+        assert_eq!(req.header("authorization"), None);
+        let line = req.request_line();
+        assert!(line.starts_with("POST /?AccessKeyId=testid&Action=AddCustomAuthConnectBlack&Format=JSON&SecurityToken=tok&SignatureMethod=HMAC-SHA1&SignatureNonce="), "{line}");
+        assert!(line.contains("&Signature="), "{line}");
+    }
+
+    #[tokio::test]
+    async fn get_has_no_body() {
+        let (endpoint, seen, _) = server(vec![answer("200 OK", &[], "{}")]).await;
+        let c = client(&endpoint, fast_retry(1));
+        let mut p = Params::new();
+        p.push(Location::Query, "Sn", "007");
+        c.execute(&GET_OP, p).await.unwrap();
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen[0].request_line(), "GET /?Sn=007 HTTP/1.1");
+        assert_eq!(seen[0].header("content-length"), None);
+        assert!(seen[0].body.is_empty());
+    }
+
+    #[tokio::test]
+    async fn service_error_then_success_is_retried_for_idempotent_calls() {
+        let (endpoint, seen, count) = server(vec![
+            answer(
+                "429 Too Many Requests",
+                &[("x-acs-retry-after", "20")],
+                r#"{"Code":"Throttling.User","Message":"slow down","RequestId":"R-429"}"#,
+            ),
+            answer("503 Service Unavailable", &[], "<html><body>busy</body></html>"),
+            answer("200 OK", &[], r#"{"OnlineStatus": false, "RequestId": "ok"}"#),
+        ])
+        .await;
+        let c = client(&endpoint, fast_retry(3));
+        let started = Instant::now();
+        c.execute(&QUERY_OP, params()).await.unwrap();
+        assert!(started.elapsed() >= Duration::from_millis(20));
+        assert_eq!(count.load(Ordering::SeqCst), 3);
+        // Each attempt is signed afresh.
+        let seen = seen.lock().unwrap();
+        let nonces: std::collections::HashSet<_> =
+            seen.iter().map(|s| s.header("x-acs-signature-nonce").unwrap().to_owned()).collect();
+        assert_eq!(nonces.len(), 3);
+    }
+
+    #[tokio::test]
+    async fn final_error_carries_the_attempt_count() {
+        let (endpoint, _, count) = server(vec![answer(
+            "503 Service Unavailable",
+            &[],
+            r#"{"Code":"ServiceUnavailable","Message":"busy","RequestId":"R-503"}"#,
+        )])
+        .await;
+        let c = client(&endpoint, fast_retry(3));
+        let err = c.execute(&QUERY_OP, params()).await.unwrap_err();
+        let Error::Service(se) = &err else { panic!("{err:?}") };
+        assert_eq!((se.status(), se.code(), se.attempts()), (503, "ServiceUnavailable", 3));
+        assert_eq!(count.load(Ordering::SeqCst), 3);
+        assert_eq!(err.to_string(), "ServiceUnavailable: busy (request id R-503)");
+    }
+
+    #[tokio::test]
+    async fn non_retryable_and_mutating_errors_are_not_retried() {
+        let (endpoint, _, count) = server(vec![answer(
+            "500 Internal Server Error",
+            &[],
+            r#"{"Code":"MqttInstanceNotFound","Message":"no such instance","RequestId":"R"}"#,
+        )])
+        .await;
+        let c = client(&endpoint, fast_retry(3));
+        let err = c.execute(&QUERY_OP, params()).await.unwrap_err();
+        assert_eq!(err.as_service().map(ServiceError::code), Some("MqttInstanceNotFound"));
+        assert_eq!(count.load(Ordering::SeqCst), 1);
+
+        let (endpoint, _, count) = server(vec![answer("503 Service Unavailable", &[], "")]).await;
+        let c = client(&endpoint, fast_retry(3));
+        let err = c.execute(&MUTATING_OP, Params::new()).await.unwrap_err();
+        assert_eq!(err.as_service().map(ServiceError::code), Some("Http503"));
+        assert_eq!(count.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn success_false_in_a_200_body() {
+        let (endpoint, _, count) = server(vec![answer(
+            "200 OK",
+            &[],
+            r#"{"Code":500,"Success":false,"Message":"instance not found","RequestId":"R9"}"#,
+        )])
+        .await;
+        let c = client(&endpoint, fast_retry(3));
+        let err = c.execute(&BODY_FAILURE_OP, Params::new()).await.unwrap_err();
+        let se = err.as_service().unwrap();
+        assert_eq!((se.status(), se.code(), se.message()), (200, "500", "instance not found"));
+        assert_eq!(se.request_id(), Some("R9"));
+        assert_eq!(count.load(Ordering::SeqCst), 1);
+
+        let (endpoint, _, count) = server(vec![
+            answer("200 OK", &[], r#"{"Code":"Custom.Busy","Success":"false"}"#),
+            answer("200 OK", &[], r#"{"Success":true}"#),
+        ])
+        .await;
+        let c = client(&endpoint, fast_retry(3));
+        c.execute(&BODY_FAILURE_OP, Params::new()).await.unwrap();
+        assert_eq!(count.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn connection_refused_is_retried_even_for_mutating_calls() {
+        // Bind then drop, so the port is (very likely) closed.
+        let addr = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap()
+        };
+        let c = client(&format!("http://{addr}"), fast_retry(3));
+        let err = c.execute(&MUTATING_OP, Params::new()).await.unwrap_err();
+        let Error::Transport(t) = &err else { panic!("{err:?}") };
+        assert!(t.is_connect());
+        assert_eq!(t.attempts(), 3);
+        let msg = err.to_string();
+        assert!(msg.starts_with(&format!("could not connect to http://{addr} after 3 attempts: ")), "{msg}");
+        assert!(std::error::Error::source(&err).is_some());
+        // No URL (and so no query) in the chain.
+        let mut chain = String::new();
+        let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+        while let Some(e) = cur {
+            chain.push_str(&e.to_string());
+            cur = e.source();
+        }
+        assert!(!chain.contains("Signature"), "{chain}");
+    }
+
+    #[tokio::test]
+    async fn https_to_a_plain_http_server_fails_in_the_tls_layer() {
+        // The ring provider is configured on the client itself: no process-wide provider is
+        // needed for the handshake to start (and fail here, as the server speaks plain HTTP).
+        let raw = format!("RAW:{}", answer("400 Bad Request", &[], "not tls"));
+        let (endpoint, _, count) = server(vec![raw]).await;
+        let endpoint = endpoint.replace("http://", "https://");
+        let c = client(&endpoint, fast_retry(2));
+        let err = c.execute(&MUTATING_OP, Params::new()).await.unwrap_err();
+        let Error::Transport(t) = &err else { panic!("{err:?}") };
+        assert!(t.is_connect(), "{err}");
+        assert!(count.load(Ordering::SeqCst) >= 1);
+        assert!(err.to_string().starts_with(&format!("could not connect to {endpoint}")), "{err}");
+    }
+
+    #[tokio::test]
+    async fn read_timeout_is_retried_only_for_idempotent_calls() {
+        let (endpoint, _, count) = server(vec!["HANG".to_owned()]).await;
+        let c = Client::new(
+            Config::builder()
+                .endpoint(&endpoint)
+                .credentials(Credentials::new("testid", "testsecret"))
+                .retry(fast_retry(2))
+                .read_timeout(Duration::from_millis(100))
+                .build()
+                .unwrap(),
+        );
+        let err = c.execute(&QUERY_OP, params()).await.unwrap_err();
+        let Error::Timeout(t) = &err else { panic!("{err:?}") };
+        assert_eq!((t.phase(), t.attempts()), (TimeoutPhase::Read, 2));
+        assert_eq!(count.load(Ordering::SeqCst), 2);
+
+        let (endpoint, _, count) = server(vec!["HANG".to_owned()]).await;
+        let c = Client::new(
+            Config::builder()
+                .endpoint(&endpoint)
+                .credentials(Credentials::new("testid", "testsecret"))
+                .retry(fast_retry(3))
+                .read_timeout(Duration::from_millis(100))
+                .build()
+                .unwrap(),
+        );
+        let err = c.execute(&MUTATING_OP, Params::new()).await.unwrap_err();
+        assert!(matches!(err, Error::Timeout(ref t) if t.attempts() == 1), "{err:?}");
+        assert_eq!(count.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn closed_connection_is_a_transport_error() {
+        let (endpoint, _, count) = server(vec!["CLOSE".to_owned()]).await;
+        let c = client(&endpoint, fast_retry(2));
+        let err = c.execute(&MUTATING_OP, Params::new()).await.unwrap_err();
+        let Error::Transport(t) = &err else { panic!("{err:?}") };
+        assert!(!t.is_connect());
+        assert_eq!(count.load(Ordering::SeqCst), 1);
+        let err = c.execute(&QUERY_OP, params()).await.unwrap_err();
+        assert!(matches!(err, Error::Transport(ref t) if t.attempts() == 2), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn oversized_bodies_are_refused() {
+        let big = format!(r#"{{"RequestId":"{}"}}"#, "x".repeat(5000));
+        let (endpoint, _, _) = server(vec![answer("200 OK", &[], &big)]).await;
+        let c = Client::new(
+            Config::builder()
+                .endpoint(&endpoint)
+                .credentials(Credentials::new("testid", "testsecret"))
+                .max_response_bytes(1000)
+                .build()
+                .unwrap(),
+        );
+        let err = c.execute(&QUERY_OP, params()).await.unwrap_err();
+        assert!(matches!(err, Error::Decode(ref d) if d.is_too_large()), "{err:?}");
+
+        // Chunked, without a length: stopped at the limit all the same.
+        let chunked = format!(
+            "HTTP/1.1 500 Internal Server Error\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n{:x}\r\n{}\r\n0\r\n\r\n",
+            big.len(),
+            big
+        );
+        let (endpoint, _, _) = server(vec![chunked]).await;
+        let c = Client::new(
+            Config::builder()
+                .endpoint(&endpoint)
+                .credentials(Credentials::new("testid", "testsecret"))
+                .max_response_bytes(1000)
+                .retry(RetryConfig::disabled())
+                .build()
+                .unwrap(),
+        );
+        let err = c.execute(&QUERY_OP, params()).await.unwrap_err();
+        let se = err.as_service().unwrap();
+        assert_eq!(se.code(), "Http500");
+        assert!(se.message().contains("larger than 1000 bytes"), "{}", se.message());
+    }
+
+    #[tokio::test]
+    async fn decode_errors_keep_position_not_body() {
+        let (endpoint, _, _) = server(vec![answer("200 OK", &[], r#"{"RequestId":"R7","Total":"x"}"#)]).await;
+        let c = client(&endpoint, fast_retry(1));
+        let resp = c.execute(&QUERY_OP, params()).await.unwrap();
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Out {
+            #[serde(rename = "Total")]
+            total: u32,
+        }
+        let err = resp.json::<Out>().unwrap_err();
+        assert_eq!(err.request_id(), Some("R7"));
+        assert_eq!(err.position().map(|p| p.0), Some(1));
+        assert!(
+            err.to_string().starts_with(
+                "could not decode the QuerySessionByClientId response: invalid type: string \"x\""
+            ),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn missing_credentials_fail_before_sending() {
+        #[derive(Debug)]
+        struct NoCreds;
+        impl crate::runtime::ProvideCredentials for NoCreds {
+            fn provide_credentials(&self) -> crate::runtime::credentials::CredentialsFuture<'_> {
+                Box::pin(async { Err(crate::runtime::CredentialsError::new("none here")) })
+            }
+        }
+        let (endpoint, _, count) = server(vec![answer("200 OK", &[], "{}")]).await;
+        let c =
+            Client::new(Config::builder().endpoint(&endpoint).credentials_provider(NoCreds).build().unwrap());
+        let err = c.execute(&QUERY_OP, params()).await.unwrap_err();
+        assert_eq!(err.to_string(), "could not obtain credentials: none here");
+        let c = client(&endpoint, fast_retry(1));
+        let c2 = Client::new(
+            Config::builder()
+                .endpoint(&endpoint)
+                .credentials(Credentials::new("bad\nid", "s"))
+                .build()
+                .unwrap(),
+        );
+        assert!(matches!(c2.execute(&QUERY_OP, params()).await, Err(Error::Credentials(_))));
+        assert_eq!(count.load(Ordering::SeqCst), 0);
+        drop(c);
+    }
+
+    #[test]
+    fn client_is_cheap_send_sync_and_debug_hides_secrets() {
+        fn check<T: Send + Sync + Clone + 'static>() {}
+        check::<Client>();
+        let c = Client::new(
+            Config::builder()
+                .region("cn-hangzhou")
+                .credentials(Credentials::new("AKID", "TopSecret").with_security_token("Tok"))
+                .build()
+                .unwrap(),
+        );
+        let dbg = format!("{c:?}");
+        assert!(!dbg.contains("TopSecret") && !dbg.contains("Tok\""), "{dbg}");
+        assert!(c.inner.http.is_ok());
+        let fut = c.execute(&QUERY_OP, Params::new());
+        fn is_send<T: Send>(_: &T) {}
+        is_send(&fut);
+    }
+}

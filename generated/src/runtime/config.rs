@@ -1,0 +1,596 @@
+//! Client configuration.
+
+use std::ffi::OsString;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::credentials::{
+    Credentials, EnvironmentProvider, ProvideCredentials, StaticProvider, is_header_safe,
+};
+use super::error::ConfigError;
+
+/// The environment variable [`Config::from_env`] reads the region from.
+const REGION_VAR: &str = "ALIBABA_CLOUD_REGION_ID";
+
+/// Which request signature to use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SignatureVersion {
+    /// ACS3-HMAC-SHA256, the current scheme and the default.
+    #[default]
+    V3,
+    /// The older RPC scheme, HMAC-SHA1 over the sorted parameters.
+    V1,
+}
+
+/// Which network the default endpoint is on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Network {
+    /// The public endpoint `onsmqtt.<region>.aliyuncs.com` (default).
+    #[default]
+    Public,
+    /// The VPC endpoint `onsmqtt-vpc.<region>.aliyuncs.com`, reachable from inside Alibaba Cloud.
+    Vpc,
+}
+
+/// How calls are retried. Attempts count the first try: `max_attempts: 1` disables retries.
+///
+/// ```
+/// use std::time::Duration;
+/// use alibabacloud_onsmqtt::RetryConfig;
+///
+/// let retry = RetryConfig { max_attempts: 5, ..RetryConfig::default() };
+/// assert_eq!(retry.initial_backoff, Duration::from_millis(100));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryConfig {
+    /// Attempts in total, the first one included (default 3; at least 1).
+    pub max_attempts: u32,
+    /// The upper bound of the first wait (default 100 ms); it doubles with each retry. The actual
+    /// wait is drawn at random below the bound ("full jitter").
+    pub initial_backoff: Duration,
+    /// The largest bound a wait can have (default 10 s). A wait the service asks for with
+    /// `x-acs-retry-after` is honoured up to 60 s even beyond this bound.
+    pub max_backoff: Duration,
+}
+
+impl RetryConfig {
+    /// No retries: every call is made once.
+    pub fn disabled() -> Self {
+        Self { max_attempts: 1, ..Self::default() }
+    }
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A validated client configuration. Build one with [`Config::builder`] or [`Config::from_env`].
+#[derive(Clone)]
+pub struct Config {
+    pub(crate) endpoint: reqwest::Url,
+    pub(crate) endpoint_str: String,
+    /// `host[:port]` as the `Host` header carries it.
+    pub(crate) host: String,
+    region: Option<String>,
+    network: Network,
+    pub(crate) credentials: Arc<dyn ProvideCredentials>,
+    pub(crate) signature_version: SignatureVersion,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) read_timeout: Duration,
+    pub(crate) retry: RetryConfig,
+    app_name: Option<String>,
+    pub(crate) user_agent: String,
+    pub(crate) max_response_bytes: usize,
+}
+
+impl Config {
+    /// Starts a configuration; at least a region or an endpoint is needed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use alibabacloud_onsmqtt::{Config, Credentials, Network};
+    ///
+    /// let config = Config::builder()
+    ///     .region("cn-hangzhou")
+    ///     .network(Network::Vpc)
+    ///     .credentials(Credentials::new("LTAI...", "secret"))
+    ///     .read_timeout(Duration::from_secs(30))
+    ///     .build()?;
+    /// assert_eq!(config.endpoint(), "https://onsmqtt-vpc.cn-hangzhou.aliyuncs.com");
+    /// # Ok::<(), alibabacloud_onsmqtt::ConfigError>(())
+    /// ```
+    pub fn builder() -> ConfigBuilder {
+        ConfigBuilder::default()
+    }
+
+    /// A configuration from the environment: the region from `ALIBABA_CLOUD_REGION_ID`, and
+    /// credentials from `ALIBABA_CLOUD_ACCESS_KEY_ID`, `ALIBABA_CLOUD_ACCESS_KEY_SECRET` and
+    /// optionally `ALIBABA_CLOUD_SECURITY_TOKEN`, read at each call by an
+    /// [`EnvironmentProvider`]. Everything else has its default.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Self::from_env_with(|name| std::env::var_os(name))
+    }
+
+    pub(crate) fn from_env_with(lookup: impl Fn(&str) -> Option<OsString>) -> Result<Config, ConfigError> {
+        let region = match lookup(REGION_VAR) {
+            Some(v) if !v.is_empty() => {
+                v.into_string().map_err(|_| ConfigError::new(format!("{REGION_VAR} is not valid UTF-8")))?
+            }
+            _ => {
+                return Err(ConfigError::new(format!(
+                    "{REGION_VAR} is not set; set it to a region such as cn-hangzhou, or build \
+                     the configuration with Config::builder()"
+                )));
+            }
+        };
+        Config::builder().region(region).build()
+    }
+
+    /// The endpoint requests go to, e.g. `https://onsmqtt.cn-hangzhou.aliyuncs.com`.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint_str
+    }
+
+    /// The region, when one was given.
+    pub fn region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
+
+    /// The network the default endpoint was chosen for.
+    pub fn network(&self) -> Network {
+        self.network
+    }
+
+    /// The credentials provider.
+    pub fn credentials_provider(&self) -> &Arc<dyn ProvideCredentials> {
+        &self.credentials
+    }
+
+    /// The signature scheme.
+    pub fn signature_version(&self) -> SignatureVersion {
+        self.signature_version
+    }
+
+    /// The connect timeout (TCP and TLS).
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+
+    /// The longest wait for any data of the response, headers or body.
+    pub fn read_timeout(&self) -> Duration {
+        self.read_timeout
+    }
+
+    /// The retry settings.
+    pub fn retry(&self) -> RetryConfig {
+        self.retry
+    }
+
+    /// The application name appended to the user agent.
+    pub fn app_name(&self) -> Option<&str> {
+        self.app_name.as_deref()
+    }
+
+    /// The `User-Agent` every request carries.
+    pub fn user_agent(&self) -> &str {
+        &self.user_agent
+    }
+
+    /// The largest response body accepted, in bytes.
+    pub fn max_response_bytes(&self) -> usize {
+        self.max_response_bytes
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("endpoint", &self.endpoint_str)
+            .field("region", &self.region)
+            .field("network", &self.network)
+            .field("credentials", &self.credentials)
+            .field("signature_version", &self.signature_version)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("retry", &self.retry)
+            .field("user_agent", &self.user_agent)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .finish()
+    }
+}
+
+/// Builds a [`Config`]; every setting but the region or endpoint has a default.
+#[derive(Default)]
+pub struct ConfigBuilder {
+    region: Option<String>,
+    network: Network,
+    endpoint: Option<String>,
+    credentials: Option<Arc<dyn ProvideCredentials>>,
+    signature_version: SignatureVersion,
+    connect_timeout: Option<Duration>,
+    read_timeout: Option<Duration>,
+    retry: Option<RetryConfig>,
+    app_name: Option<String>,
+    max_response_bytes: Option<usize>,
+}
+
+impl ConfigBuilder {
+    /// The region, e.g. `cn-hangzhou`; it picks the endpoint unless one is given.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// The network of the endpoint derived from the region (default [`Network::Public`]).
+    pub fn network(mut self, network: Network) -> Self {
+        self.network = network;
+        self
+    }
+
+    /// An explicit endpoint, overriding the one derived from the region: `https://host[:port]`,
+    /// `http://host[:port]` (for local tests), or a bare `host[:port]` meaning HTTPS.
+    pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// Fixed credentials.
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(Arc::new(StaticProvider::new(credentials)));
+        self
+    }
+
+    /// A credentials provider, asked before every attempt. Without one (and without
+    /// [`credentials`](Self::credentials)), an [`EnvironmentProvider`] is used.
+    pub fn credentials_provider(mut self, provider: impl ProvideCredentials + 'static) -> Self {
+        self.credentials = Some(Arc::new(provider));
+        self
+    }
+
+    /// The signature scheme (default [`SignatureVersion::V3`]).
+    pub fn signature_version(mut self, version: SignatureVersion) -> Self {
+        self.signature_version = version;
+        self
+    }
+
+    /// The connect timeout, TCP and TLS together (default 5 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// The longest wait for any data of the response, headers or body (default 10 s). It applies
+    /// to each read, so a slow but steady body does not time out.
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = Some(timeout);
+        self
+    }
+
+    /// The retry settings (default: 3 attempts, backoff from 100 ms doubling up to 10 s).
+    pub fn retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = Some(retry);
+        self
+    }
+
+    /// A name for your application, appended to the user agent (e.g. `myapp/1.0`).
+    pub fn app_name(mut self, app_name: impl Into<String>) -> Self {
+        self.app_name = Some(app_name.into());
+        self
+    }
+
+    /// The largest response body accepted, in bytes (default 10 MiB).
+    pub fn max_response_bytes(mut self, max: usize) -> Self {
+        self.max_response_bytes = Some(max);
+        self
+    }
+
+    /// Checks the settings and builds the configuration.
+    pub fn build(self) -> Result<Config, ConfigError> {
+        if let Some(region) = &self.region {
+            validate_region(region)?;
+        }
+        let endpoint_input = match (&self.endpoint, &self.region) {
+            (Some(endpoint), _) => endpoint.trim().to_owned(),
+            (None, Some(region)) => {
+                let pattern = match self.network {
+                    Network::Public => crate::service::ENDPOINT_PUBLIC,
+                    Network::Vpc => crate::service::ENDPOINT_VPC,
+                };
+                format!("https://{}", pattern.replace("{region}", region))
+            }
+            (None, None) => {
+                return Err(ConfigError::new(
+                    "neither a region nor an endpoint is set; call .region(\"cn-hangzhou\") or \
+                     .endpoint(\"https://...\")",
+                ));
+            }
+        };
+        let (endpoint, endpoint_str, host) = parse_endpoint(&endpoint_input)?;
+
+        let connect_timeout = self.connect_timeout.unwrap_or(Duration::from_secs(5));
+        let read_timeout = self.read_timeout.unwrap_or(Duration::from_secs(10));
+        if connect_timeout.is_zero() {
+            return Err(ConfigError::new("the connect timeout must be greater than zero"));
+        }
+        if read_timeout.is_zero() {
+            return Err(ConfigError::new("the read timeout must be greater than zero"));
+        }
+        let retry = self.retry.unwrap_or_default();
+        if retry.max_attempts == 0 {
+            return Err(ConfigError::new(
+                "retry.max_attempts must be at least 1 (it counts the first attempt)",
+            ));
+        }
+        let max_response_bytes = self.max_response_bytes.unwrap_or(10 * 1024 * 1024);
+        if max_response_bytes == 0 {
+            return Err(ConfigError::new("max_response_bytes must be greater than zero"));
+        }
+        let app_name = match self.app_name {
+            Some(name) if name.trim().is_empty() => None,
+            Some(name) => {
+                let name = name.trim().to_owned();
+                if !is_header_safe(&name) {
+                    return Err(ConfigError::new(
+                        "app_name may only hold visible ASCII characters and spaces",
+                    ));
+                }
+                Some(name)
+            }
+            None => None,
+        };
+        let user_agent = user_agent(app_name.as_deref());
+        let credentials = self.credentials.unwrap_or_else(|| Arc::new(EnvironmentProvider::new()));
+        Ok(Config {
+            endpoint,
+            endpoint_str,
+            host,
+            region: self.region,
+            network: self.network,
+            credentials,
+            signature_version: self.signature_version,
+            connect_timeout,
+            read_timeout,
+            retry,
+            app_name,
+            user_agent,
+            max_response_bytes,
+        })
+    }
+}
+
+impl fmt::Debug for ConfigBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConfigBuilder")
+            .field("region", &self.region)
+            .field("network", &self.network)
+            .field("endpoint", &self.endpoint)
+            .field("credentials", &self.credentials)
+            .field("signature_version", &self.signature_version)
+            .finish_non_exhaustive()
+    }
+}
+
+fn validate_region(region: &str) -> Result<(), ConfigError> {
+    if region.is_empty() {
+        return Err(ConfigError::new("the region is empty"));
+    }
+    if let Some(c) = region.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')) {
+        return Err(ConfigError::new(format!(
+            "the region {region:?} contains {c:?}; a region id has only lowercase letters, digits \
+             and '-', such as cn-hangzhou"
+        )));
+    }
+    Ok(())
+}
+
+/// Parses an endpoint into its URL (path `/`), display form and `Host` header value.
+fn parse_endpoint(input: &str) -> Result<(reqwest::Url, String, String), ConfigError> {
+    if input.is_empty() {
+        return Err(ConfigError::new("the endpoint is empty"));
+    }
+    let with_scheme = if input.contains("://") { input.to_owned() } else { format!("https://{input}") };
+    let bad = |why: &str| ConfigError::new(format!("the endpoint {input:?} is not usable: {why}"));
+    let url = reqwest::Url::parse(&with_scheme).map_err(|e| bad(&e.to_string()))?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(bad("the scheme must be http or https"));
+    }
+    let Some(host) = url.host_str().filter(|h| !h.is_empty()) else {
+        return Err(bad("it has no host"));
+    };
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("it must not contain credentials"));
+    }
+    if url.path() != "/" && !url.path().is_empty() {
+        return Err(bad("it must not have a path; requests always go to /"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("it must not have a query or fragment"));
+    }
+    // `port()` is `None` for the scheme's default port, so this is exactly what the transport sends.
+    let host_header = match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    };
+    let display = format!("{}://{}", url.scheme(), host_header);
+    Ok((url, display, host_header))
+}
+
+/// `alibabacloud-onsmqtt-rust/<version> (<os>; <arch>)`, then the application name if any.
+fn user_agent(app_name: Option<&str>) -> String {
+    let mut ua = format!(
+        "alibabacloud-onsmqtt-rust/{} ({}; {})",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    );
+    if let Some(app) = app_name {
+        ua.push(' ');
+        ua.push_str(app);
+    }
+    ua
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults() {
+        let c = Config::builder().region("cn-hangzhou").build().unwrap();
+        assert_eq!(c.endpoint(), "https://onsmqtt.cn-hangzhou.aliyuncs.com");
+        assert_eq!(c.host, "onsmqtt.cn-hangzhou.aliyuncs.com");
+        assert_eq!(c.region(), Some("cn-hangzhou"));
+        assert_eq!(c.signature_version(), SignatureVersion::V3);
+        assert_eq!(c.connect_timeout(), Duration::from_secs(5));
+        assert_eq!(c.read_timeout(), Duration::from_secs(10));
+        assert_eq!(
+            c.retry(),
+            RetryConfig {
+                max_attempts: 3,
+                initial_backoff: Duration::from_millis(100),
+                max_backoff: Duration::from_secs(10)
+            }
+        );
+        assert_eq!(c.max_response_bytes(), 10 * 1024 * 1024);
+        assert_eq!(
+            c.user_agent(),
+            format!(
+                "alibabacloud-onsmqtt-rust/{} ({}; {})",
+                env!("CARGO_PKG_VERSION"),
+                std::env::consts::OS,
+                std::env::consts::ARCH
+            )
+        );
+        assert!(format!("{:?}", c.credentials_provider()).contains("EnvironmentProvider"));
+        assert_eq!(RetryConfig::disabled().max_attempts, 1);
+    }
+
+    #[test]
+    fn vpc_endpoint_and_settings() {
+        let c = Config::builder()
+            .region("cn-shanghai-finance-1")
+            .network(Network::Vpc)
+            .signature_version(SignatureVersion::V1)
+            .connect_timeout(Duration::from_secs(1))
+            .read_timeout(Duration::from_secs(2))
+            .retry(RetryConfig { max_attempts: 5, ..RetryConfig::default() })
+            .app_name("myapp/1.0")
+            .max_response_bytes(1024)
+            .build()
+            .unwrap();
+        assert_eq!(c.endpoint(), "https://onsmqtt-vpc.cn-shanghai-finance-1.aliyuncs.com");
+        assert_eq!(c.network(), Network::Vpc);
+        assert_eq!(c.signature_version(), SignatureVersion::V1);
+        assert_eq!(c.retry().max_attempts, 5);
+        assert_eq!(c.app_name(), Some("myapp/1.0"));
+        assert!(c.user_agent().ends_with(") myapp/1.0"), "{}", c.user_agent());
+        assert_eq!(c.max_response_bytes(), 1024);
+    }
+
+    #[test]
+    fn explicit_endpoints() {
+        let c = Config::builder().endpoint("http://127.0.0.1:8080").build().unwrap();
+        assert_eq!(c.endpoint(), "http://127.0.0.1:8080");
+        assert_eq!(c.host, "127.0.0.1:8080");
+        assert_eq!(c.region(), None);
+
+        let c = Config::builder().endpoint("onsmqtt.cn-beijing.aliyuncs.com").build().unwrap();
+        assert_eq!(c.endpoint(), "https://onsmqtt.cn-beijing.aliyuncs.com");
+
+        let c = Config::builder().endpoint("localhost:8443").build().unwrap();
+        assert_eq!(c.endpoint(), "https://localhost:8443");
+        assert_eq!(c.host, "localhost:8443");
+
+        // Default ports are not part of the Host header.
+        let c = Config::builder().endpoint("https://example.com:443/").build().unwrap();
+        assert_eq!(c.host, "example.com");
+        let c = Config::builder().endpoint("http://example.com:80").build().unwrap();
+        assert_eq!(c.host, "example.com");
+        let c = Config::builder().endpoint("http://[::1]:9000").build().unwrap();
+        assert_eq!(c.host, "[::1]:9000");
+
+        // The endpoint wins over the region.
+        let c = Config::builder().region("cn-hangzhou").endpoint("http://127.0.0.1:1").build().unwrap();
+        assert_eq!(c.endpoint(), "http://127.0.0.1:1");
+        assert_eq!(c.region(), Some("cn-hangzhou"));
+    }
+
+    fn build_err(b: ConfigBuilder) -> String {
+        b.build().unwrap_err().to_string()
+    }
+
+    #[test]
+    fn invalid_configurations() {
+        let e = build_err(Config::builder());
+        assert!(e.starts_with("invalid configuration: neither a region nor an endpoint"), "{e}");
+        for region in
+            ["CN-HANGZHOU", "cn_hangzhou", "cn-hangzhou.evil.com", "cn hangzhou", "", "cn-hangzhou/"]
+        {
+            let e = build_err(Config::builder().region(region));
+            assert!(e.contains("region"), "{region}: {e}");
+        }
+        for endpoint in [
+            "ftp://example.com",
+            "http://",
+            "https://user:pw@example.com",
+            "https://example.com/path",
+            "https://example.com/?a=b",
+            "http://exa mple.com",
+            "",
+            "https://example.com:99999",
+        ] {
+            let e = build_err(Config::builder().endpoint(endpoint));
+            assert!(e.contains("endpoint"), "{endpoint}: {e}");
+        }
+        let e = build_err(Config::builder().region("cn-hangzhou").connect_timeout(Duration::ZERO));
+        assert!(e.contains("connect timeout"), "{e}");
+        let e = build_err(Config::builder().region("cn-hangzhou").read_timeout(Duration::ZERO));
+        assert!(e.contains("read timeout"), "{e}");
+        let e = build_err(
+            Config::builder()
+                .region("cn-hangzhou")
+                .retry(RetryConfig { max_attempts: 0, ..RetryConfig::default() }),
+        );
+        assert!(e.contains("max_attempts"), "{e}");
+        let e = build_err(Config::builder().region("cn-hangzhou").app_name("bad\napp"));
+        assert!(e.contains("app_name"), "{e}");
+        let e = build_err(Config::builder().region("cn-hangzhou").max_response_bytes(0));
+        assert!(e.contains("max_response_bytes"), "{e}");
+    }
+
+    #[test]
+    fn from_env() {
+        let c = Config::from_env_with(|name| {
+            (name == "ALIBABA_CLOUD_REGION_ID").then(|| OsString::from("cn-qingdao"))
+        })
+        .unwrap();
+        assert_eq!(c.endpoint(), "https://onsmqtt.cn-qingdao.aliyuncs.com");
+        let e = Config::from_env_with(|_| None).unwrap_err();
+        assert!(e.message().contains("ALIBABA_CLOUD_REGION_ID is not set"), "{e}");
+        let e = Config::from_env_with(|_| Some(OsString::from("Bad Region"))).unwrap_err();
+        assert!(e.message().contains("region"), "{e}");
+    }
+
+    #[test]
+    fn debug_hides_secrets() {
+        let c = Config::builder()
+            .region("cn-hangzhou")
+            .credentials(Credentials::new("AKID", "TopSecret").with_security_token("TokenValue"))
+            .build()
+            .unwrap();
+        let dbg = format!("{c:?}");
+        assert!(dbg.contains("AKID"));
+        assert!(!dbg.contains("TopSecret") && !dbg.contains("TokenValue"), "{dbg}");
+        let b = Config::builder().credentials(Credentials::new("AKID", "TopSecret"));
+        assert!(!format!("{b:?}").contains("TopSecret"));
+    }
+}

@@ -1,0 +1,268 @@
+//! Credentials and the providers that supply them.
+//!
+//! A call asks the configured [`ProvideCredentials`] for credentials before every attempt, so a
+//! provider can rotate short-lived (STS) credentials. The providers here are the simple ones:
+//! [`StaticProvider`] for credentials given in code and [`EnvironmentProvider`] for the
+//! `ALIBABA_CLOUD_*` variables.
+
+mod env;
+mod static_provider;
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+pub use env::EnvironmentProvider;
+pub use static_provider::StaticProvider;
+
+/// An AccessKey pair, optionally with an STS security token.
+///
+/// `Debug` never shows the secret or the token.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    access_key_id: String,
+    access_key_secret: String,
+    security_token: Option<String>,
+    expiration: Option<SystemTime>,
+}
+
+impl Credentials {
+    /// Long-term credentials: an AccessKey ID and its secret.
+    pub fn new(access_key_id: impl Into<String>, access_key_secret: impl Into<String>) -> Self {
+        Self {
+            access_key_id: access_key_id.into(),
+            access_key_secret: access_key_secret.into(),
+            security_token: None,
+            expiration: None,
+        }
+    }
+
+    /// Adds the security token of temporary (STS) credentials.
+    pub fn with_security_token(mut self, token: impl Into<String>) -> Self {
+        self.security_token = Some(token.into());
+        self
+    }
+
+    /// Records when temporary credentials expire.
+    pub fn with_expiration(mut self, expiration: SystemTime) -> Self {
+        self.expiration = Some(expiration);
+        self
+    }
+
+    /// The AccessKey ID.
+    pub fn access_key_id(&self) -> &str {
+        &self.access_key_id
+    }
+
+    /// The AccessKey secret.
+    pub fn access_key_secret(&self) -> &str {
+        &self.access_key_secret
+    }
+
+    /// The STS security token, for temporary credentials.
+    pub fn security_token(&self) -> Option<&str> {
+        self.security_token.as_deref()
+    }
+
+    /// When temporary credentials expire, if known.
+    pub fn expiration(&self) -> Option<SystemTime> {
+        self.expiration
+    }
+
+    /// Whether the credentials have an expiration time that has passed.
+    pub fn is_expired(&self) -> bool {
+        self.expiration.is_some_and(|e| e <= SystemTime::now())
+    }
+
+    /// Checks what the signers rely on: a non-empty key pair, and values that can travel in HTTP
+    /// headers. The error never quotes the secret or the token.
+    pub(crate) fn validate(&self) -> Result<(), CredentialsError> {
+        if self.access_key_id.is_empty() {
+            return Err(CredentialsError::new("the access key id is empty"));
+        }
+        if self.access_key_secret.is_empty() {
+            return Err(CredentialsError::new("the access key secret is empty"));
+        }
+        if !is_header_safe(&self.access_key_id) {
+            return Err(CredentialsError::new(
+                "the access key id contains characters that cannot be sent in an HTTP header",
+            ));
+        }
+        if let Some(token) = &self.security_token {
+            if token.is_empty() {
+                return Err(CredentialsError::new("the security token is empty"));
+            }
+            if !is_header_safe(token) {
+                return Err(CredentialsError::new(
+                    "the security token contains characters that cannot be sent in an HTTP header",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Visible ASCII and spaces/tabs inside (no control characters, no leading or trailing whitespace,
+/// which header canonicalisation would trim and so break the signature).
+pub(crate) fn is_header_safe(s: &str) -> bool {
+    s.bytes().all(|b| b == b' ' || b == b'\t' || (0x21..0x7f).contains(&b))
+        && s.trim_matches([' ', '\t']).len() == s.len()
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("access_key_secret", &"***")
+            .field("security_token", &self.security_token.as_ref().map(|_| "***"))
+            .field("expiration", &self.expiration)
+            .finish()
+    }
+}
+
+/// The future a credentials provider returns.
+pub(crate) type CredentialsFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Credentials, CredentialsError>> + Send + 'a>>;
+
+/// A source of credentials, asked before every attempt of every call.
+///
+/// Implementations that fetch credentials remotely should cache them and refresh before they
+/// expire; the client does not cache.
+pub trait ProvideCredentials: Send + Sync + fmt::Debug {
+    /// Returns the credentials to sign the next request with.
+    fn provide_credentials(
+        &self,
+    ) -> Pin<Box<dyn Future<Output = Result<Credentials, CredentialsError>> + Send + '_>>;
+}
+
+impl ProvideCredentials for Credentials {
+    fn provide_credentials(&self) -> CredentialsFuture<'_> {
+        let creds = self.clone();
+        Box::pin(async move { Ok(creds) })
+    }
+}
+
+impl<T: ProvideCredentials + ?Sized> ProvideCredentials for Arc<T> {
+    fn provide_credentials(&self) -> CredentialsFuture<'_> {
+        (**self).provide_credentials()
+    }
+}
+
+impl<T: ProvideCredentials + ?Sized> ProvideCredentials for Box<T> {
+    fn provide_credentials(&self) -> CredentialsFuture<'_> {
+        (**self).provide_credentials()
+    }
+}
+
+/// No usable credentials could be obtained.
+#[derive(Clone, Debug)]
+pub struct CredentialsError {
+    message: String,
+    source: Option<Arc<dyn StdError + Send + Sync>>,
+}
+
+impl CredentialsError {
+    /// An error with a message saying what is missing or wrong. Never put a secret in it.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self { message: message.into(), source: None }
+    }
+
+    /// An error caused by another one (an I/O or HTTP error of a provider, for example).
+    pub fn with_source(message: impl Into<String>, source: impl StdError + Send + Sync + 'static) -> Self {
+        Self { message: message.into(), source: Some(Arc::new(source)) }
+    }
+
+    /// What went wrong, without the `could not obtain credentials:` prefix.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for CredentialsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "could not obtain credentials: {}", self.message)
+    }
+}
+
+impl StdError for CredentialsError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn StdError + 'static))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_secret_or_token() {
+        let c =
+            Credentials::new("LTAI5tExampleId", "VerySecretValue123").with_security_token("CAIStsTokenValue");
+        let dbg = format!("{c:?}");
+        assert!(dbg.contains("LTAI5tExampleId"), "{dbg}");
+        assert!(!dbg.contains("VerySecretValue123"), "{dbg}");
+        assert!(!dbg.contains("CAIStsTokenValue"), "{dbg}");
+        assert!(dbg.contains("***"), "{dbg}");
+        let pretty = format!("{c:#?}");
+        assert!(!pretty.contains("VerySecretValue123") && !pretty.contains("CAIStsTokenValue"));
+    }
+
+    #[test]
+    fn accessors() {
+        let t = SystemTime::UNIX_EPOCH;
+        let c = Credentials::new("id", "secret").with_security_token("tok").with_expiration(t);
+        assert_eq!(c.access_key_id(), "id");
+        assert_eq!(c.access_key_secret(), "secret");
+        assert_eq!(c.security_token(), Some("tok"));
+        assert_eq!(c.expiration(), Some(t));
+        assert!(c.is_expired());
+        assert!(!Credentials::new("id", "secret").is_expired());
+    }
+
+    #[test]
+    fn validation() {
+        assert!(Credentials::new("id", "secret").validate().is_ok());
+        assert!(Credentials::new("", "secret").validate().is_err());
+        assert!(Credentials::new("id", "").validate().is_err());
+        assert!(Credentials::new("id\n", "secret").validate().is_err());
+        assert!(Credentials::new(" id", "secret").validate().is_err());
+        assert!(Credentials::new("idé", "secret").validate().is_err());
+        // The secret never travels in a header: any bytes are fine.
+        assert!(Credentials::new("id", "sé\ncret").validate().is_ok());
+        let err = Credentials::new("id", "s").with_security_token("bad\r\ntoken").validate().unwrap_err();
+        assert!(!err.to_string().contains("bad"), "{err}");
+        assert!(Credentials::new("id", "s").with_security_token("").validate().is_err());
+    }
+
+    #[test]
+    fn error_display_and_source() {
+        let e = CredentialsError::new("nothing found");
+        assert_eq!(e.to_string(), "could not obtain credentials: nothing found");
+        assert!(e.source().is_none());
+        let io = std::io::Error::other("disk on fire");
+        let e = CredentialsError::with_source("reading the profile failed", io);
+        assert_eq!(e.message(), "reading the profile failed");
+        assert_eq!(e.source().map(|s| s.to_string()).as_deref(), Some("disk on fire"));
+    }
+
+    #[test]
+    fn providers_are_object_safe() {
+        let providers: Vec<Arc<dyn ProvideCredentials>> = vec![
+            Arc::new(Credentials::new("a", "b")),
+            Arc::new(StaticProvider::new(Credentials::new("a", "b"))),
+            Arc::new(EnvironmentProvider::new()),
+        ];
+        assert_eq!(providers.len(), 3);
+    }
+
+    #[tokio::test]
+    async fn credentials_provide_themselves() {
+        let c = Credentials::new("a", "b").with_security_token("t");
+        assert_eq!(c.provide_credentials().await.unwrap(), c);
+        let arc: Arc<dyn ProvideCredentials> = Arc::new(c.clone());
+        assert_eq!(arc.provide_credentials().await.unwrap(), c);
+    }
+}

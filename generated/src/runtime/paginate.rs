@@ -1,0 +1,162 @@
+//! Paginators: a `Stream` of pages, or of the items on them, for the operations that page.
+//!
+//! Generic over the operation's input, output and error, but instantiated only inside this
+//! crate: the generated code calls these from non-generic functions, so users' builds compile
+//! none of it again.
+
+use super::{Client, Error};
+use futures_core::Stream;
+use std::collections::HashSet;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+type BoxStream<T> = Pin<Box<dyn Stream<Item = T> + Send>>;
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// A stream of the answers of a paging operation, one per page, in order.
+///
+/// It ends after the last page, or with the first error (which it yields). Use it with
+/// `futures::StreamExt` (`next().await`, `try_collect()` ...).
+#[must_use = "streams do nothing unless polled"]
+pub struct Pages<O, E> {
+    inner: BoxStream<Result<O, Error<E>>>,
+}
+
+/// A stream of the items of every page of a paging operation, in order.
+///
+/// It fetches pages as it goes and ends after the last item, or with the first error.
+#[must_use = "streams do nothing unless polled"]
+pub struct Items<T, E> {
+    inner: BoxStream<Result<T, Error<E>>>,
+}
+
+impl<O, E> Stream for Pages<O, E> {
+    type Item = Result<O, Error<E>>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.inner.as_mut().poll_next(cx)
+    }
+}
+
+impl<T, E> Stream for Items<T, E> {
+    type Item = Result<T, Error<E>>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.inner.as_mut().poll_next(cx)
+    }
+}
+
+impl<O, E> std::fmt::Debug for Pages<O, E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pages").finish_non_exhaustive()
+    }
+}
+
+impl<T, E> std::fmt::Debug for Items<T, E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Items").finish_non_exhaustive()
+    }
+}
+
+/// How one paging operation is driven; filled in by the generated code.
+pub(crate) struct PageSpec<I, O, E> {
+    /// Sends one request.
+    pub send: fn(Client, I) -> BoxFuture<Result<O, Error<E>>>,
+    /// Next-token style: puts the token into the input. Page-number style: puts the page number.
+    pub set: fn(&mut I, Cursor),
+    /// Next-token style: the token for the next page, if any.
+    pub next_token: fn(&O) -> Option<String>,
+    /// Page-number style: the total item count the answer reports.
+    pub total: fn(&O) -> Option<i64>,
+    /// How many items the page holds.
+    pub len: fn(&O) -> usize,
+}
+
+/// Where the next page starts.
+pub(crate) enum Cursor {
+    /// A token from the previous answer.
+    Token(String),
+    /// A 1-based page number.
+    Page(i64),
+}
+
+enum State<I> {
+    Next { input: I, seen_items: u64, page: i64, tokens: HashSet<String> },
+    Done,
+}
+
+impl<O: Send + 'static, E: Send + 'static> Pages<O, E> {
+    /// Follows the `NextToken` of each answer until it is absent, empty, or one seen before.
+    pub(crate) fn by_token<I>(client: Client, input: I, spec: PageSpec<I, O, E>) -> Self
+    where
+        I: Clone + Send + 'static,
+    {
+        Self::drive(client, input, 1, spec, true)
+    }
+
+    /// Asks for page `first`, `first + 1`, ... until the reported total is reached or a page
+    /// comes back empty.
+    pub(crate) fn by_number<I>(client: Client, input: I, first: i64, spec: PageSpec<I, O, E>) -> Self
+    where
+        I: Clone + Send + 'static,
+    {
+        Self::drive(client, input, first, spec, false)
+    }
+
+    fn drive<I>(client: Client, input: I, first: i64, spec: PageSpec<I, O, E>, by_token: bool) -> Self
+    where
+        I: Clone + Send + 'static,
+    {
+        let start = State::Next { input, seen_items: 0, page: first.max(1), tokens: HashSet::new() };
+        let stream = futures_util::stream::unfold(start, move |state| {
+            let client = client.clone();
+            async move {
+                let State::Next { mut input, mut seen_items, page, mut tokens } = state else {
+                    return None;
+                };
+                if !by_token {
+                    (spec.set)(&mut input, Cursor::Page(page));
+                }
+                let answer = match (spec.send)(client, input.clone()).await {
+                    Ok(a) => a,
+                    Err(e) => return Some((Err(e), State::Done)),
+                };
+                let len = (spec.len)(&answer);
+                seen_items = seen_items.saturating_add(len as u64);
+                let next = if by_token {
+                    match (spec.next_token)(&answer) {
+                        Some(t) if !t.is_empty() && tokens.insert(t.clone()) => {
+                            (spec.set)(&mut input, Cursor::Token(t));
+                            State::Next { input, seen_items, page, tokens }
+                        }
+                        _ => State::Done,
+                    }
+                } else {
+                    let total = (spec.total)(&answer);
+                    let reached = total.is_some_and(|t| seen_items >= u64::try_from(t).unwrap_or(0));
+                    if len == 0 || reached || page == i64::MAX {
+                        State::Done
+                    } else {
+                        State::Next { input, seen_items, page: page + 1, tokens }
+                    }
+                };
+                Some((Ok(answer), next))
+            }
+        });
+        Pages { inner: Box::pin(stream) }
+    }
+
+    /// The items of every page, taken out of each answer by `items`.
+    pub(crate) fn items<T: Send + 'static>(self, items: fn(O) -> Vec<T>) -> Items<T, E> {
+        use futures_util::StreamExt;
+        let stream = self.flat_map(move |page| {
+            let batch: Vec<Result<T, Error<E>>> = match page {
+                Ok(answer) => items(answer).into_iter().map(Ok).collect(),
+                Err(e) => vec![Err(e)],
+            };
+            futures_util::stream::iter(batch)
+        });
+        Items { inner: Box::pin(stream) }
+    }
+}
