@@ -268,6 +268,8 @@ pub struct Paging {
     pub item_type: FieldType,
     /// Path to the total item count (page-number style); empty when not given.
     pub total: Vec<PathStep>,
+    /// Whether the total is an `i64` already (else an `i32`).
+    pub total_is_i64: bool,
 }
 
 /// One step of a path through the output's fields.

@@ -33,8 +33,20 @@ pub fn lower(spec: &Loaded) -> ir::Service {
         })
         .collect();
 
+    // Every type name a generated file may mention: shared enums and all structures.
+    let mut type_names: Vec<String> = s.enums.iter().map(|e| e.name.clone()).collect();
+    for (_, op) in &spec.operations {
+        collect_type_names(&op.name, &op.response, &mut type_names);
+        for p in &op.parameters {
+            if let Some(items) = &p.items
+                && items.fields.is_some()
+            {
+                type_names.push(items.type_name.clone().unwrap_or_else(|| default_struct_name(&op.name, &p.name, true)));
+            }
+        }
+    }
     let mut operations: Vec<ir::Operation> =
-        spec.operations.iter().map(|(file, op)| lower_operation(&file.name, op)).collect();
+        spec.operations.iter().map(|(file, op)| lower_operation(&file.name, op, &type_names)).collect();
     operations.sort_by(|a, b| a.action.cmp(&b.action));
 
     // A structure named alike in several operations is shared (validation made sure the shapes
@@ -79,10 +91,34 @@ pub fn lower(spec: &Loaded) -> ir::Service {
     }
 }
 
-fn lower_operation(spec_file: &str, op: &spec::Operation) -> ir::Operation {
+/// Names the generated operation code uses in type position; a typestate parameter must not
+/// shadow them.
+const NAMES_IN_SCOPE: &[&str] = &[
+    "Client", "Error", "Operation", "Params", "ServiceError", "Location", "IsSet", "Set", "Unset",
+    "Cursor", "Items", "PageSpec", "Pages", "PhantomData", "Future", "Option", "Some", "None",
+    "Result", "Ok", "Err", "String", "Vec", "Box", "Self",
+];
+
+fn lower_operation(spec_file: &str, op: &spec::Operation, type_names: &[String]) -> ir::Operation {
     let action = op.name.clone();
     let mut structs = Vec::new();
-    let params = op.parameters.iter().map(|p| lower_param(&action, p, &mut structs)).collect();
+    let mut params: Vec<ir::Param> = op.parameters.iter().map(|p| lower_param(&action, p, &mut structs)).collect();
+    // Typestate parameters are named after the required parameters (`ClientId`), unless that
+    // would shadow a type the file names: then `<Name>Param`.
+    let own = [format!("{action}Builder"), format!("{action}Output"), format!("{action}Error"), format!("{action}Input")];
+    for p in &mut params {
+        if let Some(state) = &mut p.state {
+            let taken = |n: &str| {
+                NAMES_IN_SCOPE.contains(&n)
+                    || type_names.iter().any(|t| t == n)
+                    || own.iter().any(|t| t == n)
+                    || structs.iter().any(|s: &ir::Struct| s.name == n)
+            };
+            if taken(state) {
+                state.push_str("Param");
+            }
+        }
+    }
     let output_fields = lower_fields(&action, &op.response, &mut structs);
 
     let mut errors: Vec<ir::ErrorVariant> = Vec::new();
@@ -139,6 +175,21 @@ fn lower_operation(spec_file: &str, op: &spec::Operation) -> ir::Operation {
         paging,
         example_json: op.examples.as_ref().and_then(|e| e.json.clone()),
         action,
+    }
+}
+
+fn collect_type_names(action: &str, fields: &[spec::Field], out: &mut Vec<String>) {
+    for f in fields {
+        if let Some(sub) = &f.fields {
+            out.push(f.type_name.clone().unwrap_or_else(|| default_struct_name(action, &f.name, false)));
+            collect_type_names(action, sub, out);
+        }
+        if let Some(items) = &f.items
+            && let Some(sub) = &items.fields
+        {
+            out.push(items.type_name.clone().unwrap_or_else(|| default_struct_name(action, &f.name, true)));
+            collect_type_names(action, sub, out);
+        }
     }
 }
 
@@ -308,5 +359,10 @@ fn lower_paging(op: &spec::Operation, p: &spec::Paging) -> ir::Paging {
         items: path_steps(&op.response, &p.items),
         item_type,
         total: p.total.as_deref().map(|t| path_steps(&op.response, t)).unwrap_or_default(),
+        total_is_i64: p
+            .total
+            .as_deref()
+            .and_then(|t| crate::validate::resolve(&op.response, t))
+            .is_some_and(|f| f.ty == TypeName::Int64),
     }
 }

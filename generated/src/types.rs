@@ -6,6 +6,8 @@
 //! Enumerations keep values this crate does not know in an `Unknown` variant, so a value
 //! the service adds later never makes an answer fail to decode.
 
+#[allow(unused_imports)]
+use crate::runtime;
 use std::fmt;
 
 /// Whether a custom-authentication identity is a user name or a client ID.
@@ -252,4 +254,255 @@ impl<'de> serde::Deserialize<'de> for Effect {
     ) -> Result<Self, D::Error> {
         String::deserialize(deserializer).map(Self::from)
     }
+}
+
+/// A CA certificate registered on an instance.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[non_exhaustive]
+pub struct CaCertificate {
+    /// The registration code used to verify ownership of the CA. `None` when the answer leaves
+    /// it out.
+    ///
+    /// Wire name `RegistrationCode`.
+    #[serde(rename = "RegistrationCode", default)]
+    pub registration_code: Option<String>,
+    /// The name of the CA certificate. `None` when the answer leaves it out.
+    ///
+    /// Wire name `CaName`.
+    #[serde(rename = "CaName", default)]
+    pub ca_name: Option<String>,
+    /// The serial number of the CA certificate. `None` when the answer leaves it out.
+    ///
+    /// Wire name `Sn`.
+    #[serde(rename = "Sn", default)]
+    pub sn: Option<String>,
+    /// The CA certificate, PEM-encoded. `None` when the answer leaves it out.
+    ///
+    /// Wire name `CaContent`.
+    #[serde(rename = "CaContent", default)]
+    pub ca_content: Option<String>,
+    /// The verification certificate, PEM-encoded. `None` when the answer leaves it out.
+    ///
+    /// Wire name `VerificationContent`.
+    #[serde(rename = "VerificationContent", default)]
+    pub verification_content: Option<String>,
+    /// Start of the certificate's validity. In milliseconds since the Unix epoch. `None` when
+    /// the answer leaves it out.
+    ///
+    /// Wire name `ValidBegin`.
+    #[serde(rename = "ValidBegin", default, deserialize_with = "runtime::de::opt_i64")]
+    pub valid_begin: Option<i64>,
+    /// End of the certificate's validity. In milliseconds since the Unix epoch. `None` when the
+    /// answer leaves it out.
+    ///
+    /// Wire name `ValidEnd`.
+    #[serde(rename = "ValidEnd", default, deserialize_with = "runtime::de::opt_i64")]
+    pub valid_end: Option<i64>,
+    /// The certificate's status code: `1` active, `0` inactive. `None` when the answer leaves
+    /// it out.
+    ///
+    /// Wire name `Status`.
+    #[serde(rename = "Status", default)]
+    pub status: Option<String>,
+}
+
+/// A device certificate registered on an instance.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[non_exhaustive]
+pub struct DeviceCertificate {
+    /// Start of the certificate's validity. In milliseconds since the Unix epoch. `None` when
+    /// the answer leaves it out.
+    ///
+    /// Wire name `ValidBegin`.
+    #[serde(rename = "ValidBegin", default, deserialize_with = "runtime::de::opt_i64")]
+    pub valid_begin: Option<i64>,
+    /// End of the certificate's validity. In milliseconds since the Unix epoch. `None` when the
+    /// answer leaves it out.
+    ///
+    /// Wire name `ValidEnd`.
+    #[serde(rename = "ValidEnd", default, deserialize_with = "runtime::de::opt_i64")]
+    pub valid_end: Option<i64>,
+    /// The serial number of the device certificate. `None` when the answer leaves it out.
+    ///
+    /// Wire name `DeviceSn`.
+    #[serde(rename = "DeviceSn", default)]
+    pub device_sn: Option<String>,
+    /// The name of the device certificate. `None` when the answer leaves it out.
+    ///
+    /// Wire name `DeviceName`.
+    #[serde(rename = "DeviceName", default)]
+    pub device_name: Option<String>,
+    /// The device certificate, PEM-encoded. `None` when the answer leaves it out.
+    ///
+    /// Wire name `DeviceContent`.
+    #[serde(rename = "DeviceContent", default)]
+    pub device_content: Option<String>,
+    /// The serial number of the CA certificate that signed it. `None` when the answer leaves it
+    /// out.
+    ///
+    /// Wire name `CaSn`.
+    #[serde(rename = "CaSn", default)]
+    pub ca_sn: Option<String>,
+    /// The certificate's status code: `1` active, `0` inactive. `None` when the answer leaves
+    /// it out.
+    ///
+    /// Wire name `Status`.
+    #[serde(rename = "Status", default)]
+    pub status: Option<String>,
+}
+
+/// One page of device certificates.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[non_exhaustive]
+pub struct DeviceCertificatePage {
+    /// How many device certificates match in all. `None` when the answer leaves it out.
+    ///
+    /// Wire name `Total`.
+    #[serde(rename = "Total", default)]
+    pub total: Option<i32>,
+    /// The number of this page, counting from 1. `None` when the answer leaves it out.
+    ///
+    /// Wire name `PageNo`.
+    #[serde(rename = "PageNo", default)]
+    pub page_no: Option<i32>,
+    /// How many certificates one page holds. `None` when the answer leaves it out.
+    ///
+    /// Wire name `PageSize`.
+    #[serde(rename = "PageSize", default)]
+    pub page_size: Option<i32>,
+    /// The device certificates on this page. Empty when the answer has none.
+    ///
+    /// Wire name `DeviceCertificateVOS`.
+    #[serde(
+        rename = "DeviceCertificateVOS",
+        default,
+        deserialize_with = "runtime::de::list"
+    )]
+    pub device_certificate_vos: Vec<DeviceCertificate>,
+}
+
+/// The device credential of the client.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[non_exhaustive]
+pub struct DeviceCredential {
+    /// When the credential last changed. In milliseconds since the Unix epoch. `None` when the
+    /// answer leaves it out.
+    ///
+    /// Wire name `UpdateTime`.
+    #[serde(rename = "UpdateTime", default)]
+    pub update_time: Option<i64>,
+    /// The AccessKey ID the device signs in with. `None` when the answer leaves it out.
+    ///
+    /// Wire name `DeviceAccessKeyId`.
+    #[serde(rename = "DeviceAccessKeyId", default)]
+    pub device_access_key_id: Option<String>,
+    /// When the credential was created. In milliseconds since the Unix epoch. `None` when the
+    /// answer leaves it out.
+    ///
+    /// Wire name `CreateTime`.
+    #[serde(rename = "CreateTime", default)]
+    pub create_time: Option<i64>,
+    /// The instance the credential belongs to. `None` when the answer leaves it out.
+    ///
+    /// Wire name `InstanceId`.
+    #[serde(rename = "InstanceId", default)]
+    pub instance_id: Option<String>,
+    /// The AccessKey secret the device signs with; keep it confidential. `None` when the answer
+    /// leaves it out.
+    ///
+    /// Wire name `DeviceAccessKeySecret`.
+    #[serde(rename = "DeviceAccessKeySecret", default)]
+    pub device_access_key_secret: Option<String>,
+    /// The client ID the credential was issued for. `None` when the answer leaves it out.
+    ///
+    /// Wire name `ClientId`.
+    #[serde(rename = "ClientId", default)]
+    pub client_id: Option<String>,
+}
+
+/// A tag attached to a resource.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[non_exhaustive]
+pub struct MqttTag {
+    /// The tag key. `None` when the answer leaves it out.
+    ///
+    /// Wire name `TagKey`.
+    #[serde(rename = "TagKey", default)]
+    pub tag_key: Option<String>,
+    /// The tag value. `None` when the answer leaves it out.
+    ///
+    /// Wire name `TagValue`.
+    #[serde(rename = "TagValue", default)]
+    pub tag_value: Option<String>,
+}
+
+/// A tag, as a key and a value.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct Tag {
+    /// The tag key.
+    ///
+    /// Sent as `<parameter>.<n>.Key`.
+    pub key: Option<String>,
+    /// The tag value.
+    ///
+    /// Sent as `<parameter>.<n>.Value`.
+    pub value: Option<String>,
+}
+
+impl Tag {
+    /// An element with no member set yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets [`key`](Self::key).
+    pub fn key(mut self, value: impl Into<String>) -> Self {
+        self.key = Some(value.into());
+        self
+    }
+
+    /// Sets [`value`](Self::value).
+    pub fn value(mut self, value: impl Into<String>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+}
+
+/// One step in the path of a message.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[non_exhaustive]
+pub struct TraceMessageEvent {
+    /// When the step happened, as local date and time text with milliseconds. `None` when the
+    /// answer leaves it out.
+    ///
+    /// Wire name `Time`.
+    #[serde(rename = "Time", default)]
+    pub time: Option<String>,
+    /// The step in the message's path, such as `pub_mqtt` or `sub`. `None` when the answer
+    /// leaves it out.
+    ///
+    /// Wire name `Action`.
+    #[serde(rename = "Action", default)]
+    pub action: Option<String>,
+    /// The code of the step. `None` when the answer leaves it out.
+    ///
+    /// Wire name `ActionCode`.
+    #[serde(rename = "ActionCode", default)]
+    pub action_code: Option<String>,
+    /// A short account of the step. `None` when the answer leaves it out.
+    ///
+    /// Wire name `ActionInfo`.
+    #[serde(rename = "ActionInfo", default)]
+    pub action_info: Option<String>,
+    /// The ID of the message. `None` when the answer leaves it out.
+    ///
+    /// Wire name `MsgId`.
+    #[serde(rename = "MsgId", default)]
+    pub msg_id: Option<String>,
+    /// The client involved in the step. `None` when the answer leaves it out.
+    ///
+    /// Wire name `ClientId`.
+    #[serde(rename = "ClientId", default)]
+    pub client_id: Option<String>,
 }

@@ -52,7 +52,7 @@ pub fn operation(op: &ir::Operation) -> TokenStream {
     let phantom = if states.is_empty() {
         quote!(PhantomData<fn()>)
     } else {
-        quote!(PhantomData<fn() -> (#(#states,)*)>)
+        quote!(PhantomData<(#(#states,)*)>)
     };
     let entry_type = if states.is_empty() { quote!(#builder) } else { quote!(#builder<#(#unset),*>) };
 
@@ -815,8 +815,12 @@ fn paging(op: &ir::Operation, p: &ir::Paging) -> (TokenStream, TokenStream) {
     let total_fn = if p.total.is_empty() {
         quote!(|_| None)
     } else {
-        let body = path_access(&p.total, true, quote!(None), |last, optional| {
-            if optional { quote!(#last.map(i64::from)) } else { quote!(Some(i64::from(#last))) }
+        let wide = p.total_is_i64;
+        let body = path_access(&p.total, true, quote!(None), |last, optional| match (optional, wide) {
+            (true, true) => quote!(#last),
+            (true, false) => quote!(#last.map(i64::from)),
+            (false, true) => quote!(Some(#last)),
+            (false, false) => quote!(Some(i64::from(#last))),
         });
         quote!(|output| { #body })
     };
@@ -826,7 +830,8 @@ fn paging(op: &ir::Operation, p: &ir::Paging) -> (TokenStream, TokenStream) {
         quote!(Pages::by_token(client, input, spec))
     } else {
         let first = match page_param.map(|q| &q.ty) {
-            Some(ParamType::Scalar(Scalar::I32 | Scalar::I64 { .. })) => quote!(input.#cursor_field.map(i64::from).unwrap_or(1)),
+            Some(ParamType::Scalar(Scalar::I32)) => quote!(input.#cursor_field.map(i64::from).unwrap_or(1)),
+            Some(ParamType::Scalar(Scalar::I64 { .. })) => quote!(input.#cursor_field.unwrap_or(1)),
             _ => quote!(1),
         };
         quote! {
@@ -881,14 +886,17 @@ fn path_access(
     let mut stmts = Vec::new();
     let mut current = quote!(output);
     let Some((final_step, inner)) = steps.split_last() else { return default };
-    for (i, step) in inner.iter().enumerate() {
+    let option = default.to_string() == "None";
+    for step in inner {
         let f = ident(&step.ident);
-        let var = format_ident!("level{}", i);
-        let stmt = match (step.optional, by_ref) {
-            (true, true) => quote!(let Some(#var) = #current.#f.as_ref() else { return #default; };),
-            (true, false) => quote!(let Some(#var) = #current.#f else { return #default; };),
-            (false, true) => quote!(let #var = &#current.#f;),
-            (false, false) => quote!(let #var = #current.#f;),
+        let var = format_ident!("{}", step.ident.trim_start_matches("r#"));
+        let stmt = match (step.optional, by_ref, option) {
+            (true, true, true) => quote!(let #var = #current.#f.as_ref()?;),
+            (true, false, true) => quote!(let #var = #current.#f?;),
+            (true, true, false) => quote!(let Some(#var) = #current.#f.as_ref() else { return #default; };),
+            (true, false, false) => quote!(let Some(#var) = #current.#f else { return #default; };),
+            (false, true, _) => quote!(let #var = &#current.#f;),
+            (false, false, _) => quote!(let #var = #current.#f;),
         };
         stmts.push(stmt);
         current = quote!(#var);

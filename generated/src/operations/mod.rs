@@ -6,9 +6,315 @@
 //! Each operation is a method of [`Client`](crate::Client) that returns a builder; `send()`
 //! on the builder makes the call.
 
+mod active_ca_certificate;
+
+pub use active_ca_certificate::{
+    ActiveCaCertificateBuilder, ActiveCaCertificateError, ActiveCaCertificateOutput,
+};
+
+mod active_device_certificate;
+
+pub use active_device_certificate::{
+    ActiveDeviceCertificateBuilder, ActiveDeviceCertificateError,
+    ActiveDeviceCertificateOutput,
+};
+
+mod add_custom_auth_connect_black;
+
+pub use add_custom_auth_connect_black::{
+    AddCustomAuthConnectBlackBuilder, AddCustomAuthConnectBlackError,
+    AddCustomAuthConnectBlackOutput,
+};
+
+mod add_custom_auth_identity;
+
+pub use add_custom_auth_identity::{
+    AddCustomAuthIdentityBuilder, AddCustomAuthIdentityError, AddCustomAuthIdentityOutput,
+};
+
+mod add_custom_auth_permission;
+
+pub use add_custom_auth_permission::{
+    AddCustomAuthPermissionBuilder, AddCustomAuthPermissionError,
+    AddCustomAuthPermissionOutput,
+};
+
+mod apply_token;
+
+pub use apply_token::{ApplyTokenBuilder, ApplyTokenError, ApplyTokenOutput};
+
+mod batch_query_session_by_client_ids;
+
+pub use batch_query_session_by_client_ids::{
+    BatchQuerySessionByClientIdsBuilder, BatchQuerySessionByClientIdsError,
+    BatchQuerySessionByClientIdsOutput, ClientOnlineStatus,
+};
+
+mod close_connection;
+
+pub use close_connection::{
+    CloseConnectionBuilder, CloseConnectionError, CloseConnectionOutput,
+};
+
+mod create_group_id;
+
+pub use create_group_id::{CreateGroupIdBuilder, CreateGroupIdError, CreateGroupIdOutput};
+
+mod delete_ca_certificate;
+
+pub use delete_ca_certificate::{
+    DeleteCaCertificateBuilder, DeleteCaCertificateError, DeleteCaCertificateOutput,
+};
+
+mod delete_custom_auth_connect_black;
+
+pub use delete_custom_auth_connect_black::{
+    DeleteCustomAuthConnectBlackBuilder, DeleteCustomAuthConnectBlackError,
+    DeleteCustomAuthConnectBlackOutput,
+};
+
+mod delete_custom_auth_identity;
+
+pub use delete_custom_auth_identity::{
+    DeleteCustomAuthIdentityBuilder, DeleteCustomAuthIdentityError,
+    DeleteCustomAuthIdentityOutput,
+};
+
+mod delete_custom_auth_permission;
+
+pub use delete_custom_auth_permission::{
+    DeleteCustomAuthPermissionBuilder, DeleteCustomAuthPermissionError,
+    DeleteCustomAuthPermissionOutput,
+};
+
+mod delete_device_certificate;
+
+pub use delete_device_certificate::{
+    DeleteDeviceCertificateBuilder, DeleteDeviceCertificateError,
+    DeleteDeviceCertificateOutput,
+};
+
+mod delete_group_id;
+
+pub use delete_group_id::{DeleteGroupIdBuilder, DeleteGroupIdError, DeleteGroupIdOutput};
+
+mod disaster_downgrade;
+
+pub use disaster_downgrade::{
+    DisasterDowngradeBuilder, DisasterDowngradeError, DisasterDowngradeOutput,
+};
+
+mod disaster_recovery;
+
+pub use disaster_recovery::{
+    DisasterRecoveryBuilder, DisasterRecoveryError, DisasterRecoveryOutput,
+};
+
+mod get_ca_certificate;
+
+pub use get_ca_certificate::{
+    GetCaCertificateBuilder, GetCaCertificateError, GetCaCertificateOutput,
+};
+
+mod get_device_certificate;
+
+pub use get_device_certificate::{
+    GetDeviceCertificateBuilder, GetDeviceCertificateError, GetDeviceCertificateOutput,
+};
+
+mod get_device_credential;
+
+pub use get_device_credential::{
+    GetDeviceCredentialBuilder, GetDeviceCredentialError, GetDeviceCredentialOutput,
+};
+
+mod get_register_code;
+
+pub use get_register_code::{
+    GetRegisterCodeBuilder, GetRegisterCodeError, GetRegisterCodeOutput,
+};
+
+mod inactivate_ca_certificate;
+
+pub use inactivate_ca_certificate::{
+    InactivateCaCertificateBuilder, InactivateCaCertificateError,
+    InactivateCaCertificateOutput,
+};
+
+mod inactivate_device_certificate;
+
+pub use inactivate_device_certificate::{
+    InactivateDeviceCertificateBuilder, InactivateDeviceCertificateError,
+    InactivateDeviceCertificateOutput,
+};
+
+mod list_ca_certificate;
+
+pub use list_ca_certificate::{
+    CaCertificatePage, ListCaCertificateBuilder, ListCaCertificateError,
+    ListCaCertificateOutput,
+};
+
+mod list_device_certificate;
+
+pub use list_device_certificate::{
+    ListDeviceCertificateBuilder, ListDeviceCertificateError, ListDeviceCertificateOutput,
+};
+
+mod list_device_certificate_by_ca_sn;
+
+pub use list_device_certificate_by_ca_sn::{
+    ListDeviceCertificateByCaSnBuilder, ListDeviceCertificateByCaSnError,
+    ListDeviceCertificateByCaSnOutput,
+};
+
+mod list_device_credential_client_id;
+
+pub use list_device_credential_client_id::{
+    DeviceCredentialClientIdPage, ListDeviceCredentialClientIdBuilder,
+    ListDeviceCredentialClientIdError, ListDeviceCredentialClientIdOutput,
+};
+
+mod list_group_id;
+
+pub use list_group_id::{
+    GroupInfo, ListGroupIdBuilder, ListGroupIdError, ListGroupIdOutput,
+};
+
+mod list_instances;
+
+pub use list_instances::{
+    InstanceInfo, ListInstancesBuilder, ListInstancesError, ListInstancesOutput,
+};
+
+mod list_tag_resources;
+
+pub use list_tag_resources::{
+    ListTagResourcesBuilder, ListTagResourcesError, ListTagResourcesOutput, TagResource,
+};
+
+mod query_custom_auth_connect_black;
+
+pub use query_custom_auth_connect_black::{
+    CustomAuthConnectBlackEntry, CustomAuthConnectBlackPage,
+    QueryCustomAuthConnectBlackBuilder, QueryCustomAuthConnectBlackError,
+    QueryCustomAuthConnectBlackOutput,
+};
+
+mod query_custom_auth_identity;
+
+pub use query_custom_auth_identity::{
+    CustomAuthIdentity, CustomAuthIdentityPage, QueryCustomAuthIdentityBuilder,
+    QueryCustomAuthIdentityError, QueryCustomAuthIdentityOutput,
+};
+
+mod query_custom_auth_permission;
+
+pub use query_custom_auth_permission::{
+    CustomAuthPermission, CustomAuthPermissionPage, QueryCustomAuthPermissionBuilder,
+    QueryCustomAuthPermissionError, QueryCustomAuthPermissionOutput,
+};
+
+mod query_mqtt_trace_device;
+
+pub use query_mqtt_trace_device::{
+    QueryMqttTraceDeviceBuilder, QueryMqttTraceDeviceError, QueryMqttTraceDeviceOutput,
+    TraceDeviceEvent,
+};
+
+mod query_mqtt_trace_message_of_client;
+
+pub use query_mqtt_trace_message_of_client::{
+    QueryMqttTraceMessageOfClientBuilder, QueryMqttTraceMessageOfClientError,
+    QueryMqttTraceMessageOfClientOutput,
+};
+
+mod query_mqtt_trace_message_publish;
+
+pub use query_mqtt_trace_message_publish::{
+    QueryMqttTraceMessagePublishBuilder, QueryMqttTraceMessagePublishError,
+    QueryMqttTraceMessagePublishOutput,
+};
+
+mod query_mqtt_trace_message_subscribe;
+
+pub use query_mqtt_trace_message_subscribe::{
+    QueryMqttTraceMessageSubscribeBuilder, QueryMqttTraceMessageSubscribeError,
+    QueryMqttTraceMessageSubscribeOutput,
+};
+
 mod query_session_by_client_id;
 
 pub use query_session_by_client_id::{
     QuerySessionByClientIdBuilder, QuerySessionByClientIdError,
     QuerySessionByClientIdOutput,
+};
+
+mod query_token;
+
+pub use query_token::{QueryTokenBuilder, QueryTokenError, QueryTokenOutput};
+
+mod refresh_device_credential;
+
+pub use refresh_device_credential::{
+    RefreshDeviceCredentialBuilder, RefreshDeviceCredentialError,
+    RefreshDeviceCredentialOutput,
+};
+
+mod register_ca_certificate;
+
+pub use register_ca_certificate::{
+    RegisterCaCertificateBuilder, RegisterCaCertificateError, RegisterCaCertificateOutput,
+};
+
+mod register_device_credential;
+
+pub use register_device_credential::{
+    RegisterDeviceCredentialBuilder, RegisterDeviceCredentialError,
+    RegisterDeviceCredentialOutput,
+};
+
+mod revoke_token;
+
+pub use revoke_token::{RevokeTokenBuilder, RevokeTokenError, RevokeTokenOutput};
+
+mod send_message;
+
+pub use send_message::{SendMessageBuilder, SendMessageError, SendMessageOutput};
+
+mod set_sni_config;
+
+pub use set_sni_config::{
+    AccessDeniedDetail, SetSniConfigBuilder, SetSniConfigError, SetSniConfigOutput,
+};
+
+mod tag_resources;
+
+pub use tag_resources::{TagResourcesBuilder, TagResourcesError, TagResourcesOutput};
+
+mod un_register_device_credential;
+
+pub use un_register_device_credential::{
+    UnRegisterDeviceCredentialBuilder, UnRegisterDeviceCredentialError,
+    UnRegisterDeviceCredentialOutput,
+};
+
+mod untag_resources;
+
+pub use untag_resources::{
+    UntagResourcesBuilder, UntagResourcesError, UntagResourcesOutput,
+};
+
+mod update_custom_auth_identity;
+
+pub use update_custom_auth_identity::{
+    UpdateCustomAuthIdentityBuilder, UpdateCustomAuthIdentityError,
+    UpdateCustomAuthIdentityOutput,
+};
+
+mod update_custom_auth_permission;
+
+pub use update_custom_auth_permission::{
+    UpdateCustomAuthPermissionBuilder, UpdateCustomAuthPermissionError,
+    UpdateCustomAuthPermissionOutput,
 };

@@ -51,11 +51,11 @@ impl Client {
 pub struct QuerySessionByClientIdBuilder<ClientId = Unset, InstanceId = Unset> {
     client: Client,
     input: QuerySessionByClientIdInput,
-    state: PhantomData<fn() -> (ClientId, InstanceId)>,
+    state: PhantomData<(ClientId, InstanceId)>,
 }
 
 /// The parameters of a `QuerySessionByClientId` call, as given so far.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct QuerySessionByClientIdInput {
     client_id: Option<String>,
     instance_id: Option<String>,

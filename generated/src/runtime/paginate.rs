@@ -13,6 +13,8 @@ use std::task::{Context, Poll};
 
 type BoxStream<T> = Pin<Box<dyn Stream<Item = T> + Send>>;
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+/// Sends one request of a paging operation.
+pub(crate) type SendFn<I, O, E> = fn(Client, I) -> BoxFuture<Result<O, Error<E>>>;
 
 /// A stream of the answers of a paging operation, one per page, in order.
 ///
@@ -62,7 +64,7 @@ impl<T, E> std::fmt::Debug for Items<T, E> {
 /// How one paging operation is driven; filled in by the generated code.
 pub(crate) struct PageSpec<I, O, E> {
     /// Sends one request.
-    pub send: fn(Client, I) -> BoxFuture<Result<O, Error<E>>>,
+    pub send: SendFn<I, O, E>,
     /// Next-token style: puts the token into the input. Page-number style: puts the page number.
     pub set: fn(&mut I, Cursor),
     /// Next-token style: the token for the next page, if any.
