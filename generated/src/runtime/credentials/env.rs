@@ -1,12 +1,73 @@
-//! Credentials from environment variables.
+//! Credentials from environment variables, and the environment lookup every provider uses.
 
 use std::ffi::OsString;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use super::{Credentials, CredentialsError, CredentialsFuture, ProvideCredentials};
 
 pub(crate) const ACCESS_KEY_ID: &str = "ALIBABA_CLOUD_ACCESS_KEY_ID";
 pub(crate) const ACCESS_KEY_SECRET: &str = "ALIBABA_CLOUD_ACCESS_KEY_SECRET";
 pub(crate) const SECURITY_TOKEN: &str = "ALIBABA_CLOUD_SECURITY_TOKEN";
+
+/// The variables the providers read, looked up through a function so that unit tests can use a
+/// map instead of the process environment.
+#[derive(Clone)]
+pub(crate) struct Env(Arc<Lookup>);
+
+/// How an [`Env`] looks a variable up.
+type Lookup = dyn Fn(&str) -> Option<OsString> + Send + Sync;
+
+impl Env {
+    /// The process environment, read at each lookup.
+    pub(crate) fn process() -> Self {
+        Env(Arc::new(|name| std::env::var_os(name)))
+    }
+
+    /// An environment answered by `lookup`.
+    #[cfg(test)]
+    pub(crate) fn from_fn(lookup: impl Fn(&str) -> Option<OsString> + Send + Sync + 'static) -> Self {
+        Env(Arc::new(lookup))
+    }
+
+    /// A fixed environment, for tests.
+    #[cfg(test)]
+    pub(crate) fn from_pairs(pairs: &[(&str, &str)]) -> Self {
+        let map: std::collections::HashMap<String, OsString> =
+            pairs.iter().map(|(k, v)| ((*k).to_owned(), OsString::from(*v))).collect();
+        Env::from_fn(move |name| map.get(name).cloned())
+    }
+
+    /// The raw value.
+    pub(crate) fn os(&self, name: &str) -> Option<OsString> {
+        (self.0)(name)
+    }
+
+    /// The value when it is set, non-empty and UTF-8.
+    pub(crate) fn get(&self, name: &str) -> Option<String> {
+        self.os(name).and_then(|v| v.into_string().ok()).filter(|v| !v.trim().is_empty())
+    }
+
+    /// Whether the variable is `true` (in any case), as the official SDKs test their switches.
+    pub(crate) fn is_true(&self, name: &str) -> bool {
+        self.get(name).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+    }
+
+    /// The home directory: `HOME`, else (on Windows) `USERPROFILE`.
+    pub(crate) fn home(&self) -> Option<PathBuf> {
+        self.os("HOME")
+            .filter(|v| !v.is_empty())
+            .or_else(|| if cfg!(windows) { self.os("USERPROFILE").filter(|v| !v.is_empty()) } else { None })
+            .map(PathBuf::from)
+    }
+}
+
+impl fmt::Debug for Env {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Env")
+    }
+}
 
 /// Reads `ALIBABA_CLOUD_ACCESS_KEY_ID`, `ALIBABA_CLOUD_ACCESS_KEY_SECRET` and, for temporary
 /// credentials, `ALIBABA_CLOUD_SECURITY_TOKEN`, each time credentials are asked for. Empty values

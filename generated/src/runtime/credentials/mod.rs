@@ -1,12 +1,37 @@
 //! Credentials and the providers that supply them.
 //!
 //! A call asks the configured [`ProvideCredentials`] for credentials before every attempt, so a
-//! provider can rotate short-lived (STS) credentials. The providers here are the simple ones:
-//! [`StaticProvider`] for credentials given in code and [`EnvironmentProvider`] for the
-//! `ALIBABA_CLOUD_*` variables.
+//! provider can rotate short-lived (STS) credentials. Without explicit credentials, a [`Config`]
+//! uses the [`DefaultCredentialsChain`], which looks in the same places, in the same order, as the
+//! official Alibaba Cloud SDKs:
+//!
+//! 1. [`EnvironmentProvider`]: `ALIBABA_CLOUD_ACCESS_KEY_ID`, `ALIBABA_CLOUD_ACCESS_KEY_SECRET`
+//!    and optionally `ALIBABA_CLOUD_SECURITY_TOKEN`;
+//! 2. [`OidcRoleArnProvider`] (RRSA) when `ALIBABA_CLOUD_ROLE_ARN`,
+//!    `ALIBABA_CLOUD_OIDC_PROVIDER_ARN` and `ALIBABA_CLOUD_OIDC_TOKEN_FILE` are set;
+//! 3. [`CliProfileProvider`]: the Alibaba Cloud CLI's `~/.aliyun/config.json`;
+//! 4. [`ProfileProvider`]: the `~/.alibabacloud/credentials.ini` file;
+//! 5. [`EcsRamRoleProvider`]: the RAM role of the ECS instance, from the instance metadata;
+//! 6. [`CredentialsUriProvider`] when `ALIBABA_CLOUD_CREDENTIALS_URI` is set.
+//!
+//! [`RamRoleArnProvider`] assumes a RAM role with any other provider's credentials. Temporary
+//! credentials are cached and refreshed three minutes before they expire, by one caller while the
+//! others keep using the still-valid ones.
+//!
+//! [`Config`]: crate::Config
 
+mod cache;
+mod chain;
+mod cli_profile;
+mod ecs;
 mod env;
+mod http;
+mod ini;
+mod oidc;
+mod ram_role_arn;
 mod static_provider;
+mod sts;
+mod uri;
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -15,8 +40,25 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+pub use chain::{DefaultCredentialsChain, DefaultCredentialsChainBuilder};
+pub use cli_profile::{CliProfileProvider, CliProfileProviderBuilder};
+pub use ecs::{EcsRamRoleProvider, EcsRamRoleProviderBuilder};
 pub use env::EnvironmentProvider;
+pub use ini::{ProfileProvider, ProfileProviderBuilder};
+pub use oidc::{OidcRoleArnProvider, OidcRoleArnProviderBuilder};
+pub use ram_role_arn::{RamRoleArnProvider, RamRoleArnProviderBuilder};
 pub use static_provider::StaticProvider;
+pub use uri::{CredentialsUriProvider, CredentialsUriProviderBuilder};
+
+/// Endpoint overrides handed from the chain (and the profile providers) to the providers they
+/// build; only tests set them.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Endpoints {
+    /// The STS endpoint of `AssumeRole` and `AssumeRoleWithOIDC`.
+    pub sts: Option<String>,
+    /// The base URL of the instance metadata service.
+    pub metadata: Option<String>,
+}
 
 /// An AccessKey pair, optionally with an STS security token.
 ///
@@ -130,7 +172,44 @@ pub(crate) type CredentialsFuture<'a> =
 /// A source of credentials, asked before every attempt of every call.
 ///
 /// Implementations that fetch credentials remotely should cache them and refresh before they
-/// expire; the client does not cache.
+/// expire; the client does not cache. The providers of this crate that fetch temporary
+/// credentials all do.
+///
+/// # Plugging in your own provider
+///
+/// ```
+/// use std::future::Future;
+/// use std::pin::Pin;
+/// use alibabacloud_onsmqtt::{Client, Config, Credentials, CredentialsError, ProvideCredentials};
+///
+/// /// Reads credentials from a secrets manager of your own.
+/// #[derive(Debug)]
+/// struct VaultProvider {
+///     path: String,
+/// }
+///
+/// impl ProvideCredentials for VaultProvider {
+///     fn provide_credentials(
+///         &self,
+///     ) -> Pin<Box<dyn Future<Output = Result<Credentials, CredentialsError>> + Send + '_>> {
+///         Box::pin(async move {
+///             // Fetch (and cache) the secret here; never put it in an error message.
+///             if self.path.is_empty() {
+///                 return Err(CredentialsError::new("no vault path configured"));
+///             }
+///             Ok(Credentials::new("LTAI5tExample", "secret-from-the-vault"))
+///         })
+///     }
+/// }
+///
+/// let config = Config::builder()
+///     .region("cn-hangzhou")
+///     .credentials_provider(VaultProvider { path: "secret/onsmqtt".into() })
+///     .build()?;
+/// let client = Client::new(config);
+/// # drop(client);
+/// # Ok::<(), alibabacloud_onsmqtt::ConfigError>(())
+/// ```
 pub trait ProvideCredentials: Send + Sync + fmt::Debug {
     /// Returns the credentials to sign the next request with.
     fn provide_credentials(
@@ -158,21 +237,55 @@ impl<T: ProvideCredentials + ?Sized> ProvideCredentials for Box<T> {
 }
 
 /// No usable credentials could be obtained.
+///
+/// The message never contains a secret: no AccessKey secret, security token or OIDC token.
 #[derive(Clone, Debug)]
 pub struct CredentialsError {
     message: String,
     source: Option<Arc<dyn StdError + Send + Sync>>,
+    not_found: bool,
 }
 
 impl CredentialsError {
     /// An error with a message saying what is missing or wrong. Never put a secret in it.
     pub fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into(), source: None }
+        Self { message: message.into(), source: None, not_found: false }
     }
 
     /// An error caused by another one (an I/O or HTTP error of a provider, for example).
     pub fn with_source(message: impl Into<String>, source: impl StdError + Send + Sync + 'static) -> Self {
-        Self { message: message.into(), source: Some(Arc::new(source)) }
+        Self { message: message.into(), source: Some(Arc::new(source)), not_found: false }
+    }
+
+    /// The source is not configured or not available here (no variables, no file, not on ECS):
+    /// the default chain moves on to the next source instead of stopping.
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
+        Self { message: message.into(), source: None, not_found: true }
+    }
+
+    /// Whether the source simply had nothing to offer (nothing configured, not available here),
+    /// as opposed to being configured but failing. The [`DefaultCredentialsChain`] skips the
+    /// former and stops at the latter.
+    pub fn is_not_found(&self) -> bool {
+        self.not_found
+    }
+
+    /// The same error with `context: ` put before its message.
+    pub(crate) fn context(mut self, context: impl fmt::Display) -> Self {
+        self.message = format!("{context}: {}", self.message);
+        self
+    }
+
+    /// The same error with `suffix` put after its message.
+    pub(crate) fn with_suffix(mut self, suffix: &str) -> Self {
+        self.message.push_str(suffix);
+        self
+    }
+
+    /// The same error, counted as "not found" or not.
+    pub(crate) fn set_not_found(mut self, not_found: bool) -> Self {
+        self.not_found = not_found;
+        self
     }
 
     /// What went wrong, without the `could not obtain credentials:` prefix.
@@ -246,6 +359,11 @@ mod tests {
         let e = CredentialsError::with_source("reading the profile failed", io);
         assert_eq!(e.message(), "reading the profile failed");
         assert_eq!(e.source().map(|s| s.to_string()).as_deref(), Some("disk on fire"));
+        assert!(!e.is_not_found());
+        let e = CredentialsError::not_found("nothing here").context("CLI profile");
+        assert!(e.is_not_found());
+        assert_eq!(e.message(), "CLI profile: nothing here");
+        assert!(!e.set_not_found(false).is_not_found());
     }
 
     #[test]
@@ -254,8 +372,9 @@ mod tests {
             Arc::new(Credentials::new("a", "b")),
             Arc::new(StaticProvider::new(Credentials::new("a", "b"))),
             Arc::new(EnvironmentProvider::new()),
+            Arc::new(DefaultCredentialsChain::new()),
         ];
-        assert_eq!(providers.len(), 3);
+        assert_eq!(providers.len(), 4);
     }
 
     #[tokio::test]
