@@ -1,7 +1,7 @@
 //! Reading spec files: size and encoding checks, then serde into the spec model.
 
 use crate::diag::{LoadError, SpecError, SpecErrors};
-use crate::source::SourceFile;
+use crate::source::{PositionIndex, SourceFile, Span};
 use crate::spec;
 use serde::de::DeserializeOwned;
 use std::path::Path;
@@ -54,10 +54,10 @@ pub fn load_files(
     operations: Vec<(String, Vec<u8>)>,
 ) -> Result<Loaded, LoadError> {
     let mut errors = SpecErrors::default();
-    let service = parse_file::<spec::Service>(&service.0, &service.1, &mut errors);
+    let service = parse_file_of::<spec::Service>(&service.0, &service.1, None, &mut errors);
     let mut ops = Vec::with_capacity(operations.len());
     for (name, bytes) in &operations {
-        if let Some(op) = parse_file::<spec::Operation>(name, bytes, &mut errors) {
+        if let Some(op) = parse_file_of::<spec::Operation>(name, bytes, operation_hint(name), &mut errors) {
             ops.push(op);
         }
     }
@@ -67,13 +67,23 @@ pub fn load_files(
     }
 }
 
-/// Parses one file into `T`, pushing its problems onto `errors`.
+/// Parses one file into `T`, pushing its problems onto `errors`. Diagnostics name the operation
+/// after the file (`operations/<Action>.yaml`).
 pub fn parse_file<T: DeserializeOwned>(
     name: &str,
     bytes: &[u8],
     errors: &mut SpecErrors,
 ) -> Option<(SourceFile, T)> {
-    let op = operation_hint(name);
+    parse_file_of(name, bytes, operation_hint(name), errors)
+}
+
+/// Parses one file into `T`; `op` is the operation its diagnostics name, if any.
+fn parse_file_of<T: DeserializeOwned>(
+    name: &str,
+    bytes: &[u8],
+    op: Option<&str>,
+    errors: &mut SpecErrors,
+) -> Option<(SourceFile, T)> {
     if bytes.len() > MAX_FILE_BYTES {
         let file = SourceFile { name: name.to_owned(), text: "".into() };
         errors.push(
@@ -109,15 +119,27 @@ pub fn parse_file<T: DeserializeOwned>(
         }
     };
     let file = SourceFile { name: name.to_owned(), text: text.into() };
-    if let Some(e) = tab_indentation(&file, op) {
-        errors.push(e);
-        return None;
-    }
-    if file.text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+    let blank = |l: &str| l.trim().is_empty() || l.trim() == "\u{feff}";
+    if file.text.lines().all(|l| blank(l) || l.trim_start().starts_with('#')) {
+        let message = if file.text.lines().all(blank) {
+            "the file is empty"
+        } else {
+            "the file holds nothing but comments"
+        };
         errors.push(
-            SpecError::new(&file, file.span_at(0, 1), op, None, "the file is empty")
+            SpecError::new(&file, file.span_at(0, 1), op, None, message)
                 .help("expected a YAML mapping; see spec/README.md for the keys a spec file has"),
         );
+        return None;
+    }
+    // Syntax first: the typed pass stops at the first value that does not fit, which may come
+    // before a syntax error further down and make it look like a missing key.
+    if let Err(e) = serde_yaml::from_str::<serde::de::IgnoredAny>(&file.text) {
+        // A tab in the indentation is the usual cause, and libyaml's words for it are obscure.
+        // (Tabs inside a block scalar, such as an XML example, are content and parse fine.)
+        let error_line = e.location().map_or(usize::MAX, |l| l.line());
+        let tab = tab_indentation(&file, op).filter(|t| t.span_line <= error_line);
+        errors.push(tab.map_or_else(|| serde_error(&file, op, &e), |t| t.error));
         return None;
     }
     match serde_yaml::from_str::<T>(&file.text) {
@@ -136,65 +158,389 @@ fn operation_hint(name: &str) -> Option<&str> {
     (stem != "service").then_some(stem)
 }
 
-fn tab_indentation(file: &SourceFile, op: Option<&str>) -> Option<SpecError> {
+/// A tab in a line's indentation, and its line.
+struct TabIndent {
+    error: SpecError,
+    span_line: usize,
+}
+
+fn tab_indentation(file: &SourceFile, op: Option<&str>) -> Option<TabIndent> {
     let mut offset = 0;
     for line in file.text.split_inclusive('\n') {
         let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
         if let Some(tab) = line[..indent].find('\t') {
-            return Some(
-                SpecError::new(
-                    file,
-                    file.span_at(offset + tab, 1),
-                    op,
-                    None,
-                    "a tab is used for indentation",
-                )
+            let span = file.span_at(offset + tab, 1);
+            let error = SpecError::new(file, span, op, None, "a tab is used for indentation")
                 .label("tab")
-                .help("YAML indents with spaces only; replace the tab with spaces"),
-            );
+                .help("YAML indents with spaces only; replace the tab with spaces");
+            return Some(TabIndent { error, span_line: span.line });
         }
         offset += line.len();
     }
     None
 }
 
+/// A libyaml message split up: `<problem> at line L column C, while <context> at line L2
+/// column C2`.
+struct SyntaxMessage<'a> {
+    problem: &'a str,
+    context: Option<&'a str>,
+    /// 1-based line and column where the context (the construct being read) started.
+    context_mark: Option<(usize, usize)>,
+}
+
+fn parse_syntax_message(message: &str) -> SyntaxMessage<'_> {
+    fn strip_mark(s: &str) -> (&str, Option<(usize, usize)>) {
+        if let Some(i) = s.rfind(" at line ") {
+            let rest = &s[i + " at line ".len()..];
+            if let Some((line, col)) = rest.split_once(" column ")
+                && let (Ok(l), Ok(c)) = (line.parse(), col.parse())
+            {
+                return (&s[..i], Some((l, c)));
+            }
+        }
+        (s, None)
+    }
+    match message.split_once(", while ") {
+        Some((problem, context)) => {
+            let (problem, _) = strip_mark(problem);
+            let (context, context_mark) = strip_mark(context);
+            SyntaxMessage { problem, context: Some(context), context_mark }
+        }
+        None => SyntaxMessage { problem: strip_mark(message).0, context: None, context_mark: None },
+    }
+}
+
 fn serde_error(file: &SourceFile, op: Option<&str>, e: &serde_yaml::Error) -> SpecError {
     let full = e.to_string();
-    // serde_yaml appends " at line L column C"; the location is shown on its own.
-    let message = match full.rfind(" at line ") {
-        Some(i) if e.location().is_some() => &full[..i],
-        _ => &full,
-    };
-    // and prefixes the path of the offending node: "parameters[0]: unknown field ..."
-    let (field, message) = match message.split_once(": ") {
+    // serde_yaml prefixes the path of the offending node: "parameters[0]: unknown field ..."
+    let (field, rest) = match full.split_once(": ") {
         Some((path, rest))
-            if !path.is_empty() && path.chars().all(|c| c.is_ascii_alphanumeric() || "_.[]".contains(c)) =>
+            if !path.is_empty()
+                && path.chars().all(|c| c.is_ascii_alphanumeric() || "_.[]".contains(c))
+                && !rest.starts_with("line ") =>
         {
             (Some(path), rest)
         }
-        _ => (None, message),
+        _ => (None, full.as_str()),
     };
-    let span = match e.location() {
+    let msg = parse_syntax_message(rest);
+    let mut span = match e.location() {
         Some(loc) => file.span_at(loc.index(), token_len(&file.text, loc.index())),
         None => file.span_at(file.text.len(), 0),
     };
-    let mut err = SpecError::new(file, span, op, field, message);
-    if message.contains("unknown field") {
-        err = err.help("spec/README.md lists the keys each part of a spec may have");
-    } else if message.contains("missing field") {
-        err = err.help("add the key; spec/README.md says what it holds");
-    } else if message.contains("unknown variant") {
-        err = err.help("use one of the values listed");
-    } else if message.contains("recursion limit") || message.contains("repetition limit") {
-        err = err.help("spec files need no deeply nested or repeated aliases; write the values out");
-    }
+    let mut label = "here".to_owned();
+    let at_context = |span: &mut Span| {
+        if let Some((line, column)) = msg.context_mark {
+            *span = file.span_at_line_col(line, column, 1);
+        }
+    };
+    let (message, help): (String, Option<String>) = match (msg.problem, msg.context) {
+        // ---- YAML syntax (libyaml's wording, rephrased) ----
+        ("found unexpected end of stream", Some("scanning a quoted scalar")) => {
+            at_context(&mut span);
+            label = "opening quote".to_owned();
+            (
+                "this quoted string is never closed".to_owned(),
+                Some("end the value with the same quote it starts with (`\"` or `'`)".to_owned()),
+            )
+        }
+        (p, Some("parsing a flow sequence")) if p.starts_with("did not find expected ',' or ']'") => {
+            at_context(&mut span);
+            label = "opened here".to_owned();
+            (
+                "this `[` list is never closed".to_owned(),
+                Some("close it with `]`, or write the list as `- item` lines".to_owned()),
+            )
+        }
+        (p, Some("parsing a flow mapping")) if p.starts_with("did not find expected ',' or '}'") => {
+            at_context(&mut span);
+            label = "opened here".to_owned();
+            (
+                "this `{` mapping is never closed".to_owned(),
+                Some("close it with `}`, or write the keys as indented `key: value` lines".to_owned()),
+            )
+        }
+        ("could not find expected ':'", Some("scanning a simple key")) => {
+            at_context(&mut span);
+            span.len = token_len(&file.text, span.offset);
+            (
+                "this line has no `:` after its key".to_owned(),
+                Some("write `key: value`, with a space after the colon".to_owned()),
+            )
+        }
+        ("mapping values are not allowed in this context", _) => (
+            "a `:` is not allowed here: the line is indented deeper than the key above it, or an \
+             unquoted value holds a colon"
+                .to_owned(),
+            Some(
+                "indent the keys of one mapping to the same column; quote a value that contains `: `"
+                    .to_owned(),
+            ),
+        ),
+        ("did not find expected key", Some("parsing a block mapping")) => (
+            "this line does not fit the mapping it is in: its indentation is wrong, or it is not a \
+             `key: value` line"
+                .to_owned(),
+            Some("the keys of one mapping start in the same column".to_owned()),
+        ),
+        ("did not find expected '-' indicator", _) => (
+            "this line does not fit the list it is in: its indentation is wrong, or it is not a \
+             `- item` line"
+                .to_owned(),
+            Some("the items of one list start with `-` in the same column".to_owned()),
+        ),
+        ("did not find expected node content", _) => {
+            ("a value is missing here".to_owned(), Some("write the value, or remove the line".to_owned()))
+        }
+        ("found character that cannot start any token", _) => {
+            let c = file.text[span.offset..].chars().next().unwrap_or(' ');
+            span.len = c.len_utf8();
+            (format!("`{c}` cannot start a value"), Some("quote the value: `key: \"...\"`".to_owned()))
+        }
+        ("unknown anchor", _) => {
+            let alias = file.text.get(span.offset..span.offset + span.len).unwrap_or("*");
+            let name = alias.trim_start_matches('*');
+            (
+                format!("the alias `{alias}` refers to no anchor: `&{name}` is not defined above it"),
+                Some(format!("define the value first with `&{name}`, or write the value out")),
+            )
+        }
+        (p, _) if p.contains("more than one document") => {
+            if let Some(s) = second_document(file) {
+                span = s;
+            }
+            (
+                "the file holds more than one YAML document".to_owned(),
+                Some("a spec file is a single document; remove the `---` line and what follows, or move it to a file of its own".to_owned()),
+            )
+        }
+        ("recursion limit exceeded", _) => (
+            "values are nested too deeply".to_owned(),
+            Some("a spec nests a few levels at most; write the structure out flat".to_owned()),
+        ),
+        ("repetition limit exceeded", _) => {
+            if let Some(s) = PositionIndex::build(file).first_alias() {
+                span = s;
+                label = "first alias".to_owned();
+            }
+            (
+                "the aliases (`*name`) in this file expand to too many values".to_owned(),
+                Some("spec files need no aliases that repeat other aliases; write the values out".to_owned()),
+            )
+        }
+        // ---- the data does not match the spec model ----
+        (p, None) if p.starts_with("unknown field `") => {
+            let help = match did_you_mean(p) {
+                Some(s) => {
+                    format!("did you mean `{s}`? spec/README.md lists the keys each part of a spec may have")
+                }
+                None => "spec/README.md lists the keys each part of a spec may have".to_owned(),
+            };
+            (p.replacen("unknown field", "unknown key", 1), Some(help))
+        }
+        (p, None) if p.starts_with("unknown variant `") => {
+            let value = backticked(p).unwrap_or_default();
+            let help = if value.contains([' ', '\n']) {
+                "the value runs on: is a `[`, `{` or quote before it left open?".to_owned()
+            } else {
+                match did_you_mean(p) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => "use one of the values listed".to_owned(),
+                }
+            };
+            (p.replacen("unknown variant", "unknown value", 1), Some(help))
+        }
+        (p, None) if p.starts_with("missing field `") => {
+            let key = backticked(p).unwrap_or_default();
+            label = format!("no `{key}` in this mapping");
+            (
+                format!("the required key `{key}` is missing"),
+                Some(format!("add `{key}:`; spec/README.md says what it holds")),
+            )
+        }
+        (p, None) if p.starts_with("duplicate field `") || p.starts_with("duplicate entry with key ") => {
+            let key = backticked(p)
+                .or_else(|| p.strip_prefix("duplicate entry with key ").map(|k| k.trim_matches('"')))
+                .unwrap_or_default();
+            let path = match field {
+                Some(f) => format!("{f}.{key}"),
+                None => key.to_owned(),
+            };
+            let index = PositionIndex::build(file);
+            if let Some(s) = index.duplicate_key(&path) {
+                span = s;
+                label = "again here".to_owned();
+            }
+            let first = index.key(&path).map(|s| s.line);
+            (
+                format!("the key `{key}` appears twice in one mapping"),
+                Some(match first {
+                    Some(l) => format!("it is first given on line {l}; keep one of them"),
+                    None => "keep one of them".to_owned(),
+                }),
+            )
+        }
+        (p, None) if p.starts_with("invalid type: ") || p.starts_with("invalid value: ") => {
+            let (found, expected) = p.split_once(", expected ").unwrap_or((p, ""));
+            let found = found.trim_start_matches("invalid type: ").trim_start_matches("invalid value: ");
+            let found = match found {
+                "unit value" => "nothing (null)".to_owned(),
+                "sequence" => "a list".to_owned(),
+                "map" => "a mapping".to_owned(),
+                f => f.to_owned(),
+            };
+            let (expected, help) = expected_phrase(expected, &found, field);
+            (format!("expected {expected}, found {found}"), help)
+        }
+        (p, Some(context)) => (
+            format!("YAML syntax error: {p}, while {context}"),
+            Some("check the indentation, quotes and brackets around here".to_owned()),
+        ),
+        (p, None) => (p.to_owned(), None),
+    };
+    let mut err = SpecError::new(file, span, op, field, message).label(label);
+    err.help = help;
     err
+}
+
+/// What serde's `expected ...` means in a spec, and a hint for the value at `field`, given
+/// what was found instead.
+fn expected_phrase(expected: &str, found: &str, field: Option<&str>) -> (String, Option<String>) {
+    let last = field.map(|f| f.rsplit(['.', '[']).next().unwrap_or(f)).unwrap_or("");
+    let keys = |what: &str, keys: &str| format!("a mapping of {what}'s keys ({keys})");
+    let phrase = match (expected, last) {
+        (_, "status") => "an HTTP status, a number from 100 to 599".to_owned(),
+        ("a boolean", _) => "`true` or `false`".to_owned(),
+        ("a string", _) => "text".to_owned(),
+        ("a sequence", _) => "a list".to_owned(),
+        ("u16", _) => "a whole number from 0 to 65535".to_owned(),
+        ("u32", _) => "a whole number from 0 to 4294967295".to_owned(),
+        ("u64", _) => "a whole number, 0 or more".to_owned(),
+        ("i64", _) => "a whole number".to_owned(),
+        ("struct Operation", _) => keys("an operation", "`name`, `summary`, `method`, ..."),
+        ("struct Service", _) => keys("the service", "`name`, `code`, `api_version`, ..."),
+        ("struct Parameter", _) => keys("a parameter", "`name`, `in`, `type`, `description`, ..."),
+        ("struct Field", _) => keys("a field", "`name`, `type`, `description`, ..."),
+        ("struct Schema", _) => keys("an element type", "`type`, ..."),
+        ("struct ErrorDef", _) => keys("an error", "`status`, `code`, `description`, ..."),
+        ("struct Paging", _) => keys("paging", "`style`, `input`, `output`, `items`, ..."),
+        ("struct Endpoints", _) => keys("the endpoints", "`public`, `vpc`"),
+        ("struct EnumDef", _) => keys("an enumeration", "`name`, `description`, `values`"),
+        ("struct EnumValue", _) => keys("an enumeration value", "`value`, `description`"),
+        ("struct Examples", _) => keys("the examples", "`json`, `xml`"),
+        (other, _) => other.to_owned(),
+    };
+    let help = match (expected, last) {
+        (_, "status") => "e.g. `status: 400`".to_owned(),
+        (_, "qps_limit") => "calls per second, e.g. `qps_limit: 500`".to_owned(),
+        (_, "minimum" | "maximum") => "an integer bound, e.g. `minimum: 1`".to_owned(),
+        (_, "min_length" | "max_length" | "max_items") => "a count, e.g. `max_length: 64`".to_owned(),
+        ("a boolean", _) => format!("`{last}: true` or `{last}: false`"),
+        ("a string", _) if found == "a mapping" => {
+            "text that contains `: ` must be quoted, e.g. `description: \"Note: ...\"`".to_owned()
+        }
+        ("a string", _) if found == "a list" => "write the text, not a list".to_owned(),
+        ("a string", _) => "quote the value: `\"...\"`".to_owned(),
+        ("a sequence", _) => "write each element on a line of its own, starting with `- `".to_owned(),
+        (e, _) if e.starts_with("struct ") => {
+            "write the keys as indented `key: value` lines; spec/README.md lists them".to_owned()
+        }
+        _ => "spec/README.md says what each key holds".to_owned(),
+    };
+    (phrase, Some(help))
+}
+
+/// The first `...` quoted in `message`.
+fn backticked(message: &str) -> Option<&str> {
+    let start = message.find('`')? + 1;
+    let len = message[start..].find('`')?;
+    Some(&message[start..start + len])
+}
+
+/// For `unknown field `x`, expected one of `a`, `b``: the listed name closest to `x`, if one is
+/// close.
+fn did_you_mean(message: &str) -> Option<&str> {
+    let given = backticked(message)?;
+    let (_, listed) = message.split_once("expected ")?;
+    listed
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|cand| (edit_distance(&given.to_lowercase(), &cand.to_lowercase()), cand))
+        .filter(|(d, cand)| *d <= (cand.chars().count() / 3).max(1))
+        .fold((usize::MAX, None), |(best, found), (d, cand)| match d.cmp(&best) {
+            std::cmp::Ordering::Less => (d, Some(cand)),
+            // Two equally close names: no guess.
+            std::cmp::Ordering::Equal => (d, None),
+            std::cmp::Ordering::Greater => (best, found),
+        })
+        .1
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == *cb { prev } else { 1 + prev.min(cur).min(row[j]) };
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// Where a second YAML document starts: a `---`, `...` or `%` directive line after content.
+fn second_document(file: &SourceFile) -> Option<Span> {
+    let mut offset = 0;
+    let mut content = false;
+    for line in file.text.split_inclusive('\n') {
+        let marker = line.starts_with("---") || line.starts_with("...") || line.starts_with('%');
+        if marker && content {
+            return Some(file.span_at(offset, line.trim_end().len()));
+        }
+        let t = line.trim();
+        content |= !marker && !t.is_empty() && !t.starts_with('#');
+        offset += line.len();
+    }
+    None
 }
 
 /// Length of the word at `offset`, for marking it.
 fn token_len(text: &str, offset: usize) -> usize {
-    text.get(offset..)
-        .map(|rest| rest.find(|c: char| c.is_whitespace() || c == ':' || c == ',').unwrap_or(rest.len()))
-        .unwrap_or(0)
-        .max(1)
+    let Some(rest) = text.get(offset..) else { return 1 };
+    if rest.starts_with(['[', '{']) {
+        return 1;
+    }
+    rest.find(|c: char| c.is_whitespace() || c == ':' || c == ',').unwrap_or(rest.len()).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_the_closest_listed_name() {
+        let m = "unknown field `requird`, expected one of `name`, `required`, `description`";
+        assert_eq!(did_you_mean(m), Some("required"));
+        assert_eq!(did_you_mean("unknown variant `post`, expected `POST` or `GET`"), Some("POST"));
+        assert_eq!(did_you_mean("unknown field `colour`, expected `name` or `type`"), None);
+        assert_eq!(did_you_mean("unknown variant `v2`, expected `v3` or `v1`"), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn splits_libyaml_messages() {
+        let m = parse_syntax_message(
+            "found unexpected end of stream at line 17 column 1, while scanning a quoted scalar at line 3 column 10",
+        );
+        assert_eq!(m.problem, "found unexpected end of stream");
+        assert_eq!(m.context, Some("scanning a quoted scalar"));
+        assert_eq!(m.context_mark, Some((3, 10)));
+        let m = parse_syntax_message("unknown anchor at line 2 column 4");
+        assert_eq!((m.problem, m.context, m.context_mark), ("unknown anchor", None, None));
+    }
 }

@@ -5,9 +5,10 @@
 //! (`parameters[0].type`). The index is built only for files that have semantic errors.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
-use yaml_rust2::scanner::Marker;
+use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 /// A spec file's name (as shown to the maintainer) and text.
 #[derive(Debug, Clone)]
@@ -44,7 +45,11 @@ impl SourceFile {
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
         let column = text[line_start..offset].chars().count() + 1;
         let rest_of_line = text[offset..].find('\n').unwrap_or(text.len() - offset);
-        let len = len.min(rest_of_line).max(usize::from(offset < text.len()));
+        let mut len = len.min(rest_of_line).max(usize::from(offset < text.len()));
+        // Whole characters only: a length taken from a decoded scalar may end inside one.
+        while !text.is_char_boundary(offset + len) {
+            len += 1;
+        }
         Span { offset, len, line, column }
     }
 
@@ -67,6 +72,10 @@ impl SourceFile {
 pub struct PositionIndex {
     values: HashMap<String, Span>,
     keys: HashMap<String, Span>,
+    /// Keys that repeat one earlier in the same mapping: (path, position of the repetition).
+    duplicates: Vec<(String, Span)>,
+    /// The first alias (`*name`).
+    first_alias: Option<Span>,
 }
 
 impl PositionIndex {
@@ -98,6 +107,16 @@ impl PositionIndex {
     pub fn key(&self, path: &str) -> Option<Span> {
         self.keys.get(path).copied().or_else(|| self.value(path))
     }
+
+    /// Where the key `path` appears a second time in its mapping, if it does.
+    pub fn duplicate_key(&self, path: &str) -> Option<Span> {
+        self.duplicates.iter().find(|(p, _)| p == path).map(|(_, s)| *s)
+    }
+
+    /// Where the first alias (`*name`) of the document is.
+    pub fn first_alias(&self) -> Option<Span> {
+        self.first_alias
+    }
 }
 
 fn parent(path: &str) -> Option<&str> {
@@ -109,8 +128,16 @@ fn parent(path: &str) -> Option<&str> {
 }
 
 enum Frame {
-    Map { path: String, pending_key: Option<String> },
-    Seq { path: String, next: usize },
+    /// `positioned` is false for a block mapping until its first key gives it a position.
+    Map {
+        path: String,
+        pending_key: Option<String>,
+        positioned: bool,
+    },
+    Seq {
+        path: String,
+        next: usize,
+    },
 }
 
 struct IndexBuilder<'a> {
@@ -134,7 +161,7 @@ impl IndexBuilder<'_> {
                 *next += 1;
                 Some(p)
             }
-            Some(Frame::Map { path, pending_key }) => {
+            Some(Frame::Map { path, pending_key, .. }) => {
                 pending_key.take().map(|k| if path.is_empty() { k } else { format!("{path}.{k}") })
             }
         }
@@ -144,21 +171,46 @@ impl IndexBuilder<'_> {
 impl MarkedEventReceiver for IndexBuilder<'_> {
     fn on_event(&mut self, ev: Event, mark: Marker) {
         match ev {
-            Event::Scalar(value, ..) => match self.next_path() {
+            Event::Scalar(value, style, ..) => match self.next_path() {
                 Some(path) => {
-                    let span = self.span(mark, value.len().max(1));
+                    let mut span = self.span(mark, value.len().max(1));
+                    // An empty value (`key:` and nothing) is marked where the next token
+                    // starts; its key is the better place.
+                    if value.is_empty()
+                        && style == TScalarStyle::Plain
+                        && let Some(key) = self.index.keys.get(&path)
+                    {
+                        span = *key;
+                    }
                     self.index.values.insert(path, span);
                 }
                 None => {
                     let span = self.span(mark, value.len().max(1));
-                    if let Some(Frame::Map { path, pending_key }) = self.stack.last_mut() {
+                    if let Some(Frame::Map { path, pending_key, positioned }) = self.stack.last_mut() {
                         let full = if path.is_empty() { value.clone() } else { format!("{path}.{value}") };
-                        self.index.keys.insert(full, span);
+                        if !*positioned {
+                            // A block mapping starts at its first key.
+                            self.index.values.insert(path.clone(), span);
+                            *positioned = true;
+                        }
+                        match self.index.keys.entry(full) {
+                            Entry::Occupied(e) => self.index.duplicates.push((e.key().clone(), span)),
+                            Entry::Vacant(e) => {
+                                e.insert(span);
+                            }
+                        }
                         *pending_key = Some(value);
                     }
                 }
             },
             Event::Alias(_) => {
+                if self.index.first_alias.is_none() {
+                    let at = self.char_to_byte.byte(mark.index());
+                    let len = self.file.text.get(at..).map_or(1, |rest| {
+                        rest.find(|c: char| c.is_whitespace() || ",]}".contains(c)).unwrap_or(rest.len())
+                    });
+                    self.index.first_alias = Some(self.file.span_at(at, len));
+                }
                 if self.next_path().is_none()
                     && let Some(Frame::Map { pending_key, .. }) = self.stack.last_mut()
                 {
@@ -169,10 +221,23 @@ impl MarkedEventReceiver for IndexBuilder<'_> {
                 let is_map = matches!(ev, Event::MappingStart(..));
                 // A complex key gets a throwaway path; such specs fail to deserialize anyway.
                 let path = self.next_path().unwrap_or_else(|| "<complex key>".to_owned());
-                let span = self.span(mark, 1);
-                self.index.values.entry(path.clone()).or_insert(span);
+                let at = self.char_to_byte.byte(mark.index());
+                let text = &*self.file.text;
+                let flow = text[at.min(text.len())..].starts_with(['{', '[']);
+                // yaml-rust2 marks a block sequence at its first item; the `-` is before it.
+                let at = if flow || is_map {
+                    at
+                } else {
+                    let before = text[..at.min(text.len())].trim_end_matches(' ');
+                    if before.ends_with('-') { before.len() - 1 } else { at }
+                };
+                let positioned = flow || !is_map;
+                if positioned {
+                    let span = self.file.span_at(at, 1);
+                    self.index.values.entry(path.clone()).or_insert(span);
+                }
                 self.stack.push(if is_map {
-                    Frame::Map { path, pending_key: None }
+                    Frame::Map { path, pending_key: None, positioned }
                 } else {
                     Frame::Seq { path, next: 0 }
                 });
@@ -231,11 +296,46 @@ mod tests {
     }
 
     #[test]
+    fn block_collections_start_at_their_first_key_or_dash() {
+        let f = file("name: A\nresponse:\n  - name: Clients\n    type: array\nlist:\n- a\n");
+        let idx = PositionIndex::build(&f);
+        let m = idx.value("response[0]").unwrap();
+        assert_eq!((m.line, m.column), (3, 5));
+        let top = idx.value("").unwrap();
+        assert_eq!((top.line, top.column), (1, 1));
+        let seq = idx.value("list").unwrap();
+        assert_eq!((seq.line, seq.column), (6, 1));
+        let flow = PositionIndex::build(&file("a: {b: 1}\n"));
+        assert_eq!(flow.value("a").unwrap().column, 4);
+    }
+
+    #[test]
+    fn an_empty_value_is_placed_at_its_key() {
+        let f = file("summary:\nmethod: POST\n");
+        let s = PositionIndex::build(&f).value("summary").unwrap();
+        assert_eq!((s.line, s.column), (1, 1));
+    }
+
+    #[test]
+    fn records_repeated_keys_and_the_first_alias() {
+        let f = file("a: &x 1\nb:\n  c: 1\n  c: 2\nd: [*x, *x]\n");
+        let idx = PositionIndex::build(&f);
+        let d = idx.duplicate_key("b.c").unwrap();
+        assert_eq!((d.line, d.column), (4, 3));
+        assert_eq!(idx.key("b.c").unwrap().line, 3);
+        assert!(idx.duplicate_key("a").is_none());
+        let alias = idx.first_alias().unwrap();
+        assert_eq!((alias.line, alias.column, alias.len), (5, 5, 2));
+    }
+
+    #[test]
     fn spans_clamp_to_the_file() {
         let f = file("a: b");
         assert_eq!(f.span_at(100, 5).offset, 4);
         assert_eq!(f.span_at_line_col(9, 9, 1).offset, 4);
         let e = file("");
         assert_eq!(e.span_at(0, 3).len, 0);
+        let u = file("aé");
+        assert_eq!(u.span_at(0, 2).len, 3);
     }
 }

@@ -48,11 +48,11 @@ pub fn validate(spec: &Loaded) -> Result<(), SpecErrors> {
         for (name, shape, path) in local {
             match structs.get(&name) {
                 Some((other_op, other_shape, ..)) if *other_op == op.name && *other_shape != shape => {
-                    cx.err_key(&path, format!("type name `{name}` is used for two different structures"))
+                    cx.err(&path, format!("type name `{name}` is used for two different structures"))
                         .help("give one of them another `type_name`");
                 }
                 Some((other_op, other_shape, other_file, _)) if *other_shape != shape => {
-                    cx.err_key(&path, format!(
+                    cx.err(&path, format!(
                         "type name `{name}` is already a different structure in operation `{other_op}` ({})",
                         other_file.name
                     ))
@@ -99,6 +99,12 @@ impl<'a> Cx<'a> {
     fn err_key(&mut self, path: &str, message: impl Into<String>) -> &mut SpecError {
         self.push(path, true, message.into())
     }
+
+    /// The line of the value at `path`, for pointing at an earlier definition.
+    fn line_of(&mut self, path: &str) -> usize {
+        let index = self.index.get_or_insert_with(|| PositionIndex::build(self.file));
+        index.value(path).map_or(1, |s| s.line)
+    }
 }
 
 trait Help {
@@ -140,31 +146,40 @@ fn check_service(file: &SourceFile, s: &spec::Service, errors: &mut SpecErrors) 
                 .help("a host name containing `{region}`, e.g. `onsmqtt.{region}.aliyuncs.com`");
         }
     }
-    let mut seen = HashSet::new();
+    let mut seen = HashMap::new();
     for (i, r) in s.regions.iter().enumerate() {
         if r.is_empty() || !r.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
             cx.err(&format!("regions[{i}]"), format!("`{r}` is not a region ID"))
                 .help("lower-case letters, digits and `-`, e.g. `cn-hangzhou`");
-        } else if !seen.insert(r) {
-            cx.err(&format!("regions[{i}]"), format!("region `{r}` is listed twice"));
+        } else if let Some(first) = first_seen(&mut seen, r, i) {
+            let line = cx.line_of(&format!("regions[{first}]"));
+            cx.err(&format!("regions[{i}]"), format!("region `{r}` is listed twice"))
+                .help(&format!("it is first listed on line {line}; list each region once"));
         }
     }
     let mut enums = HashSet::new();
+    let mut enum_index = HashMap::new();
     for (i, e) in s.enums.iter().enumerate() {
         let path = format!("enums[{i}]");
+        check_description(&mut cx, &format!("{path}.description"), &e.description, "enumeration");
         if !names::is_type_name(&e.name) {
             cx.err(&format!("{path}.name"), format!("`{}` is not a type name", e.name))
                 .help("UpperCamelCase ASCII letters and digits");
         } else if !enums.insert(e.name.clone()) {
-            cx.err(&format!("{path}.name"), format!("enumeration `{}` is defined twice", e.name));
+            let line = cx.line_of(&format!("enums[{}].name", enum_index[&e.name]));
+            cx.err(&format!("{path}.name"), format!("enumeration `{}` is defined twice", e.name))
+                .help(&format!("it is first defined on line {line}; merge the two or rename one"));
         }
+        enum_index.entry(e.name.clone()).or_insert(i);
         if e.values.is_empty() {
-            cx.err(&format!("{path}.values"), "an enumeration needs at least one value");
+            cx.err_key(&format!("{path}.values"), "an enumeration needs at least one value")
+                .help("list the values the API documents, each with `value` and `description`");
         }
-        let mut wires = HashSet::new();
-        let mut idents: HashMap<String, &str> = HashMap::new();
+        let mut wires = HashMap::new();
+        let mut idents: HashMap<String, (&str, usize)> = HashMap::new();
         for (j, v) in e.values.iter().enumerate() {
             let vpath = format!("{path}.values[{j}].value");
+            check_description(&mut cx, &format!("{path}.values[{j}].description"), &v.description, "value");
             let ident = names::camel(&v.value);
             if v.value.is_empty()
                 || !v.value.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
@@ -172,12 +187,19 @@ fn check_service(file: &SourceFile, s: &spec::Service, errors: &mut SpecErrors) 
             {
                 cx.err(&vpath, format!("`{}` cannot be an enumeration value", v.value))
                     .help("ASCII letters, digits, `_`, `-` and `.`, starting with a letter");
-            } else if !wires.insert(&v.value) {
-                cx.err(&vpath, format!("value `{}` is listed twice", v.value));
+            } else if let Some(first) = first_seen(&mut wires, &v.value, j) {
+                let line = cx.line_of(&format!("{path}.values[{first}].value"));
+                cx.err(&vpath, format!("value `{}` is listed twice in `{}`", v.value, e.name))
+                    .help(&format!("it is first listed on line {line}; list each value once"));
             } else if ident == "Unknown" {
-                cx.err(&vpath, "`Unknown` is reserved for values the spec does not list");
-            } else if let Some(other) = idents.insert(ident.clone(), &v.value) {
-                cx.err(&vpath, format!("`{}` and `{other}` both become the variant `{ident}`", v.value));
+                cx.err(&vpath, "`Unknown` is reserved for values the spec does not list")
+                    .help("the generated enum has a variant `Unknown(String)` for unlisted values");
+            } else if let Some((other, first)) = first_seen(&mut idents, ident.clone(), (&v.value, j)) {
+                let line = cx.line_of(&format!("{path}.values[{first}].value"));
+                cx.err(&vpath, format!("`{}` and `{other}` both become the variant `{ident}`", v.value))
+                    .help(&format!(
+                        "`{other}` is on line {line}; values must differ after conversion to UpperCamelCase"
+                    ));
             }
         }
     }
@@ -194,18 +216,20 @@ fn check_operation(cx: &mut Cx<'_>, op: &spec::Operation, enums: &HashSet<String
             .help("name each operation file after its action");
     }
     if op.summary.trim().is_empty() || op.summary.contains('\n') {
-        cx.err("summary", "the summary must be one non-empty line");
+        cx.err("summary", "the summary must be one non-empty line")
+            .help("one sentence saying what the call does; put more under `description`");
     }
     if op.qps_limit == Some(0) {
         cx.err("qps_limit", "a QPS limit of 0 would forbid every call")
             .help("leave `qps_limit` out when none is documented");
     }
     if op.failure_in_body && !op.response.iter().any(|f| f.name == "Success") {
-        cx.err_key("failure_in_body", "`failure_in_body` needs a `Success` field in the response");
+        cx.err_key("failure_in_body", "`failure_in_body` needs a `Success` field in the response")
+            .help("add `Success` (type `boolean`) to `response`, or remove `failure_in_body`");
     }
 
-    let mut wires = HashSet::new();
-    let mut idents: HashMap<String, String> = HashMap::new();
+    let mut wires = HashMap::new();
+    let mut idents: HashMap<String, (String, usize)> = HashMap::new();
     for (i, p) in op.parameters.iter().enumerate() {
         let path = format!("parameters[{i}]");
         if !names::is_wire_name(&p.name) {
@@ -213,8 +237,10 @@ fn check_operation(cx: &mut Cx<'_>, op: &spec::Operation, enums: &HashSet<String
                 .help("ASCII letters and digits, starting with a letter");
             continue;
         }
-        if !wires.insert(p.name.clone()) {
-            cx.err(&format!("{path}.name"), format!("parameter `{}` is listed twice", p.name));
+        if let Some(first) = first_seen(&mut wires, p.name.clone(), i) {
+            let line = cx.line_of(&format!("parameters[{first}].name"));
+            cx.err(&format!("{path}.name"), format!("parameter `{}` is listed twice", p.name))
+                .help(&format!("it is first listed on line {line}; list each parameter once"));
             continue;
         }
         let ident = names::snake(&p.name);
@@ -222,13 +248,17 @@ fn check_operation(cx: &mut Cx<'_>, op: &spec::Operation, enums: &HashSet<String
             cx.err(
                 &format!("{path}.name"),
                 format!("`{}` would become the setter `{ident}`, which the builder already has", p.name),
-            );
-        } else if let Some(other) = idents.insert(ident.clone(), p.name.clone()) {
+            )
+            .help(&format!("the request builders reserve the setters `{}`", RESERVED_SETTERS.join("`, `")));
+        } else if let Some((other, first)) = first_seen(&mut idents, ident.clone(), (p.name.clone(), i)) {
+            let line = cx.line_of(&format!("parameters[{first}].name"));
             cx.err(
                 &format!("{path}.name"),
                 format!("`{}` and `{other}` both become `{ident}` in Rust", p.name),
             )
-            .help("parameter names must differ after conversion to snake_case");
+            .help(&format!(
+                "`{other}` is on line {line}; parameter names must differ after conversion to snake_case"
+            ));
         }
         check_param(cx, &path, p, enums);
     }
@@ -239,13 +269,14 @@ fn check_operation(cx: &mut Cx<'_>, op: &spec::Operation, enums: &HashSet<String
             .help("every answer of the API carries `RequestId`; list it");
     }
 
-    let mut seen = HashSet::new();
-    let mut variants: HashMap<String, String> = HashMap::new();
+    let mut seen = HashMap::new();
+    let mut variants: HashMap<String, (String, usize)> = HashMap::new();
     for (i, e) in op.errors.iter().enumerate() {
         let path = format!("errors[{i}]");
+        check_description(cx, &format!("{path}.description"), &e.description, "error");
         if !(100..=599).contains(&e.status) {
-            cx.err(&format!("{path}.status"), format!("{} is not an HTTP status", e.status))
-                .help("a number from 100 to 599");
+            cx.err(&format!("{path}.status"), format!("expected an HTTP status, a number from 100 to 599, found `{}`", e.status))
+                .help("e.g. `status: 400`");
         }
         let base = e.code.strip_suffix("%s").unwrap_or(&e.code);
         let code_ok = !base.is_empty()
@@ -253,27 +284,39 @@ fn check_operation(cx: &mut Cx<'_>, op: &spec::Operation, enums: &HashSet<String
             && base.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_')
             && (base.len() == e.code.len() || base.ends_with('.'));
         if !code_ok {
-            cx.err(&format!("{path}.code"), format!("`{}` is not an error code", e.code)).help(
+            let message = if base.contains("%s") {
+                format!("`{}` is not an error code: `%s` may only end it", e.code)
+            } else {
+                format!("`{}` is not an error code", e.code)
+            };
+            cx.err(&format!("{path}.code"), message).help(
                 "letters, digits, `.` and `_`; a code ending in a parameter name is written `Prefix.%s`",
             );
             continue;
         }
-        if !seen.insert((e.status, e.code.clone())) {
-            cx.err(&format!("{path}.code"), format!("`{}` with HTTP {} is listed twice", e.code, e.status));
+        if let Some(first) = first_seen(&mut seen, (e.status, e.code.clone()), i) {
+            let line = cx.line_of(&format!("errors[{first}].code"));
+            cx.err(&format!("{path}.code"), format!("`{}` with HTTP {} is listed twice", e.code, e.status))
+                .help(&format!("it is first listed on line {line}; list each status and code once"));
             continue;
         }
         let ident = names::camel(base.trim_end_matches('.'));
         if ident == "Unhandled" {
-            cx.err(&format!("{path}.code"), "`Unhandled` is reserved for codes the spec does not list");
-        } else if let Some(other) = variants.get(&ident) {
+            cx.err(&format!("{path}.code"), "`Unhandled` is reserved for codes the spec does not list")
+                .help("the error enum has an `Unhandled` variant for codes the spec does not list");
+        } else if let Some((other, first)) = variants.get(&ident) {
             if *other != e.code {
+                let line = cx.line_of(&format!("errors[{first}].code"));
                 cx.err(
                     &format!("{path}.code"),
                     format!("`{}` and `{other}` both become the variant `{ident}`", e.code),
-                );
+                )
+                .help(&format!(
+                    "`{other}` is on line {line}; codes must differ after conversion to UpperCamelCase"
+                ));
             }
         } else {
-            variants.insert(ident, e.code.clone());
+            variants.insert(ident, (e.code.clone(), i));
         }
     }
 
@@ -283,6 +326,7 @@ fn check_operation(cx: &mut Cx<'_>, op: &spec::Operation, enums: &HashSet<String
 }
 
 fn check_param(cx: &mut Cx<'_>, path: &str, p: &spec::Parameter, enums: &HashSet<String>) {
+    check_description(cx, &format!("{path}.description"), &p.description, "parameter");
     let ty = p.ty;
     let is_int = matches!(ty, TypeName::Int32 | TypeName::Int64);
     if ty == TypeName::Object {
@@ -293,19 +337,22 @@ fn check_param(cx: &mut Cx<'_>, path: &str, p: &spec::Parameter, enums: &HashSet
         cx.err_key(
             &format!("{path}.{}", if p.minimum.is_some() { "minimum" } else { "maximum" }),
             "`minimum` and `maximum` apply to integers only",
-        );
+        )
+        .help("use `min_length`/`max_length` for strings, `max_items` for arrays");
     }
     if let (Some(lo), Some(hi)) = (p.minimum, p.maximum)
         && lo > hi
     {
-        cx.err(&format!("{path}.minimum"), format!("minimum {lo} is above maximum {hi}"));
+        cx.err(&format!("{path}.minimum"), format!("minimum {lo} is above maximum {hi}"))
+            .help("no value could pass; swap the bounds or correct one of them");
     }
     if ty == TypeName::Int32 {
         for (k, v) in [("minimum", p.minimum), ("maximum", p.maximum)] {
             if let Some(v) = v
                 && i32::try_from(v).is_err()
             {
-                cx.err(&format!("{path}.{k}"), format!("{v} does not fit in an int32"));
+                cx.err(&format!("{path}.{k}"), format!("{v} does not fit in an int32"))
+                    .help("an int32 is from -2147483648 to 2147483647; use `type: int64` for more");
             }
         }
     }
@@ -313,30 +360,37 @@ fn check_param(cx: &mut Cx<'_>, path: &str, p: &spec::Parameter, enums: &HashSet
         cx.err_key(
             &format!("{path}.{}", if p.min_length.is_some() { "min_length" } else { "max_length" }),
             "`min_length` and `max_length` apply to strings only",
-        );
+        )
+        .help("use `minimum`/`maximum` for integers, `max_items` for arrays");
     }
     if let (Some(lo), Some(hi)) = (p.min_length, p.max_length)
         && lo > hi
     {
-        cx.err(&format!("{path}.min_length"), format!("min_length {lo} is above max_length {hi}"));
+        cx.err(&format!("{path}.min_length"), format!("min_length {lo} is above max_length {hi}"))
+            .help("no value could pass; swap the bounds or correct one of them");
     }
     if p.max_items.is_some() && ty != TypeName::Array {
-        cx.err_key(&format!("{path}.max_items"), "`max_items` applies to arrays only");
+        cx.err_key(&format!("{path}.max_items"), "`max_items` applies to arrays only")
+            .help("use `max_length` to bound a string's length, `maximum` for an integer");
     }
     check_scalar_extras(cx, path, ty, p.enum_ref.as_deref(), p.format, p.wire, enums);
     match (ty, &p.items) {
         (TypeName::Array, None) => {
-            cx.err_key(path, "an array needs `items`").help("e.g. `items: {type: string}`");
+            cx.err(&format!("{path}.type"), "an array needs `items`, the type of its elements")
+                .help("add e.g. `items: {type: string}`");
         }
         (TypeName::Array, Some(items)) => {
             let ipath = format!("{path}.items");
             match items.ty {
                 TypeName::Array => {
-                    cx.err(&format!("{ipath}.type"), "a parameter list cannot hold lists");
+                    cx.err(&format!("{ipath}.type"), "a parameter list cannot hold lists")
+                        .help("the elements are `string`, a number, `boolean` or an `object` of scalars");
                 }
                 TypeName::Object => match &items.fields {
                     None => {
-                        cx.err_key(&ipath, "object items need `fields`");
+                        cx.err(&format!("{ipath}.type"), "object items need `fields`").help(
+                            "list the members under `fields`, each with `name`, `type` and `description`",
+                        );
                     }
                     Some(fields) => {
                         if items.type_name.is_none() {
@@ -350,7 +404,8 @@ fn check_param(cx: &mut Cx<'_>, path: &str, p: &spec::Parameter, enums: &HashSet
                                 cx.err(
                                     &format!("{ipath}.fields[{j}].type"),
                                     "members of a parameter structure must be scalars",
-                                );
+                                )
+                                .help("the API takes `Name.1.Member=value`; nesting goes no deeper");
                             }
                         }
                     }
@@ -373,7 +428,8 @@ fn check_param(cx: &mut Cx<'_>, path: &str, p: &spec::Parameter, enums: &HashSet
             }
         }
         (_, Some(_)) => {
-            cx.err_key(&format!("{path}.items"), "only arrays have `items`");
+            cx.err_key(&format!("{path}.items"), "only arrays have `items`")
+                .help("remove `items`, or make the type `array`");
         }
         _ => {}
     }
@@ -390,7 +446,8 @@ fn check_scalar_extras(
 ) {
     if let Some(e) = enum_ref {
         if ty != TypeName::String {
-            cx.err_key(&format!("{path}.enum"), "only strings can belong to an enumeration");
+            cx.err_key(&format!("{path}.enum"), "only strings can belong to an enumeration")
+                .help("enumeration values are text; make the type `string`");
         } else if !enums.contains(e) {
             let mut known: Vec<_> = enums.iter().map(String::as_str).collect();
             known.sort_unstable();
@@ -399,33 +456,42 @@ fn check_scalar_extras(
         }
     }
     if format.is_some() && ty != TypeName::Int64 {
-        cx.err_key(&format!("{path}.format"), "`format: epoch_millis` applies to int64 only");
+        cx.err_key(&format!("{path}.format"), "`format: epoch_millis` applies to int64 only")
+            .help("milliseconds since the epoch are an `int64`; change the type or remove `format`");
     }
     if wire.is_some() && !matches!(ty, TypeName::Int32 | TypeName::Int64 | TypeName::Boolean) {
-        cx.err_key(&format!("{path}.wire"), "`wire: string` applies to numbers and booleans only");
+        cx.err_key(&format!("{path}.wire"), "`wire: string` applies to numbers and booleans only")
+            .help("a string is always sent as a string; remove `wire`");
     }
 }
 
 fn check_fields(cx: &mut Cx<'_>, path: &str, fields: &[spec::Field], enums: &HashSet<String>) {
-    let mut wires = HashSet::new();
-    let mut idents: HashMap<String, &str> = HashMap::new();
+    let mut wires = HashMap::new();
+    let mut idents: HashMap<String, (&str, usize)> = HashMap::new();
     for (i, f) in fields.iter().enumerate() {
         let fpath = format!("{path}[{i}]");
+        check_description(cx, &format!("{fpath}.description"), &f.description, "field");
         if !names::is_wire_name(&f.name) {
             cx.err(&format!("{fpath}.name"), format!("`{}` is not a field name", f.name))
                 .help("ASCII letters and digits, starting with a letter");
             continue;
         }
-        if !wires.insert(&f.name) {
-            cx.err(&format!("{fpath}.name"), format!("field `{}` is listed twice", f.name));
+        if let Some(first) = first_seen(&mut wires, &f.name, i) {
+            let line = cx.line_of(&format!("{path}[{first}].name"));
+            cx.err(&format!("{fpath}.name"), format!("field `{}` is listed twice", f.name))
+                .help(&format!("it is first listed on line {line}; list each field once"));
             continue;
         }
         let ident = names::snake(&f.name);
-        if let Some(other) = idents.insert(ident.clone(), &f.name) {
+        if let Some((other, first)) = first_seen(&mut idents, ident.clone(), (&f.name, i)) {
+            let line = cx.line_of(&format!("{path}[{first}].name"));
             cx.err(
                 &format!("{fpath}.name"),
                 format!("`{}` and `{other}` both become `{ident}` in Rust", f.name),
-            );
+            )
+            .help(&format!(
+                "`{other}` is on line {line}; field names must differ after conversion to snake_case"
+            ));
         }
         check_scalar_extras(cx, &fpath, f.ty, f.enum_ref.as_deref(), f.format, f.wire, enums);
         if let Some(n) = &f.type_name {
@@ -443,22 +509,27 @@ fn check_fields(cx: &mut Cx<'_>, path: &str, fields: &[spec::Field], enums: &Has
         match (f.ty, &f.fields, &f.items) {
             (TypeName::Object, Some(sub), None) => {
                 if sub.is_empty() {
-                    cx.err_key(&format!("{fpath}.fields"), "an object needs at least one field");
+                    cx.err_key(&format!("{fpath}.fields"), "an object needs at least one field")
+                        .help("list its members, each with `name`, `type` and `description`");
                 }
                 check_fields(cx, &format!("{fpath}.fields"), sub, enums);
             }
             (TypeName::Object, None, _) => {
-                cx.err_key(&fpath, "an object needs `fields`");
+                cx.err(&format!("{fpath}.type"), "an object needs `fields`, its members")
+                    .help("list the members under `fields`, each with `name`, `type` and `description`");
             }
             (TypeName::Array, None, Some(items)) => check_items(cx, &format!("{fpath}.items"), items, enums),
             (TypeName::Array, _, None) => {
-                cx.err_key(&fpath, "an array needs `items`").help("e.g. `items: {type: string}`");
+                cx.err(&format!("{fpath}.type"), "an array needs `items`, the type of its elements")
+                    .help("add e.g. `items: {type: string}`");
             }
             (_, Some(_), _) => {
-                cx.err_key(&format!("{fpath}.fields"), "only objects have `fields`");
+                cx.err_key(&format!("{fpath}.fields"), "only objects have `fields`")
+                    .help("remove `fields`, or make the type `object` (for a list of objects, put them under `items`)");
             }
             (_, _, Some(_)) => {
-                cx.err_key(&format!("{fpath}.items"), "only arrays have `items`");
+                cx.err_key(&format!("{fpath}.items"), "only arrays have `items`")
+                    .help("remove `items`, or make the type `array`");
             }
             _ => {}
         }
@@ -478,13 +549,16 @@ fn check_items(cx: &mut Cx<'_>, path: &str, items: &spec::Schema, enums: &HashSe
             check_fields(cx, &format!("{path}.fields"), sub, enums)
         }
         (TypeName::Object, _) => {
-            cx.err_key(path, "object items need `fields`");
+            cx.err(&format!("{path}.type"), "object items need `fields`")
+                .help("list the members under `fields`, each with `name`, `type` and `description`");
         }
         (TypeName::Array, _) => {
-            cx.err(&format!("{path}.type"), "lists of lists are not supported");
+            cx.err(&format!("{path}.type"), "lists of lists are not supported")
+                .help("make the elements objects with a list field");
         }
         (_, Some(_)) => {
-            cx.err_key(&format!("{path}.fields"), "only objects have `fields`");
+            cx.err_key(&format!("{path}.fields"), "only objects have `fields`")
+                .help("remove `fields`, or make the element type `object`");
         }
         _ => {}
     }
@@ -494,20 +568,21 @@ fn check_paging(cx: &mut Cx<'_>, op: &spec::Operation, p: &spec::Paging) {
     let param = |name: &str| op.parameters.iter().find(|q| q.name == name);
     match param(&p.input) {
         None => {
-            cx.err("paging.input", format!("there is no parameter `{}`", p.input));
+            cx.err("paging.input", format!("there is no parameter `{}`", p.input)).help(&param_list(op));
         }
         Some(q) if q.required && p.style == spec::PagingStyle::NextToken => {
-            cx.err("paging.input", "the token parameter must be optional: the first page has none");
+            cx.err("paging.input", "the token parameter must be optional: the first page has none")
+                .help("remove `required: true` from the token parameter");
         }
         Some(_) => {}
     }
     if let Some(size) = &p.page_size
         && param(size).is_none()
     {
-        cx.err("paging.page_size", format!("there is no parameter `{size}`"));
+        cx.err("paging.page_size", format!("there is no parameter `{size}`")).help(&param_list(op));
     }
     for (key, path) in [
-        ("paging.output", Some(&p.output)),
+        ("paging.output", p.output.as_ref()),
         ("paging.items", Some(&p.items)),
         ("paging.total", p.total.as_ref()),
     ] {
@@ -518,14 +593,50 @@ fn check_paging(cx: &mut Cx<'_>, op: &spec::Operation, p: &spec::Paging) {
                     .help("a dot-separated path of response field names, e.g. `Data.NextToken`");
             }
             Some(f) if key == "paging.items" && f.ty != TypeName::Array => {
-                cx.err(key, format!("`{path}` is not an array"));
+                cx.err(key, format!("`{path}` is not an array"))
+                    .help("`items` names the response list that holds one page");
             }
             Some(_) => {}
         }
     }
-    if p.style == spec::PagingStyle::PageNumber && p.total.is_none() {
-        cx.err_key("paging", "page-number paging needs `total` to know when to stop");
+    if p.style == spec::PagingStyle::NextToken && p.output.is_none() {
+        cx.err_key("paging", "next-token paging needs `output`, the path of the next token in the response");
     }
+    if p.style == spec::PagingStyle::PageNumber && p.total.is_none() {
+        cx.err_key("paging", "page-number paging needs `total` to know when to stop")
+            .help("add `total:`, the dot path of the response's total item count");
+    }
+}
+
+/// A description is required and becomes rustdoc: `description:` with nothing after it reads as
+/// an empty string, so it is caught here.
+fn check_description(cx: &mut Cx<'_>, path: &str, text: &str, what: &str) {
+    if text.trim().is_empty() {
+        cx.err(path, "the description is empty")
+            .help(&format!("say in your own words what this {what} means; it becomes the rustdoc"));
+    }
+}
+
+/// Inserts `key` unless present; returns what was there first. A name listed three times is
+/// then reported twice, each time against its first listing.
+fn first_seen<K: std::hash::Hash + Eq, V: Clone>(map: &mut HashMap<K, V>, key: K, value: V) -> Option<V> {
+    match map.entry(key) {
+        std::collections::hash_map::Entry::Occupied(e) => Some(e.get().clone()),
+        std::collections::hash_map::Entry::Vacant(e) => {
+            e.insert(value);
+            None
+        }
+    }
+}
+
+/// Help naming the parameters a paging key may refer to.
+fn param_list(op: &spec::Operation) -> String {
+    if op.parameters.is_empty() {
+        return "the operation has no parameters; paging needs one that carries the token or page number"
+            .to_owned();
+    }
+    let names: Vec<&str> = op.parameters.iter().map(|p| p.name.as_str()).collect();
+    format!("name one of the parameters: `{}`", names.join("`, `"))
 }
 
 /// The response field at a dot-separated path.
@@ -550,7 +661,8 @@ fn collect_structs(op: &str, path: &str, fields: &[spec::Field], out: &mut Vec<(
                     .type_name
                     .clone()
                     .unwrap_or_else(|| crate::lower::default_struct_name(op, &f.name, false));
-                out.push((name, shape(sub), format!("{fpath}.name")));
+                let at = if f.type_name.is_some() { "type_name" } else { "name" };
+                out.push((name, shape(sub), format!("{fpath}.{at}")));
                 collect_structs(op, &format!("{fpath}.fields"), sub, out);
             }
             (None, Some(items)) => {
@@ -559,7 +671,8 @@ fn collect_structs(op: &str, path: &str, fields: &[spec::Field], out: &mut Vec<(
                         .type_name
                         .clone()
                         .unwrap_or_else(|| crate::lower::default_struct_name(op, &f.name, true));
-                    out.push((name, shape(sub), format!("{fpath}.name")));
+                    let at = if items.type_name.is_some() { "items.type_name" } else { "name" };
+                    out.push((name, shape(sub), format!("{fpath}.{at}")));
                     collect_structs(op, &format!("{fpath}.items.fields"), sub, out);
                 }
             }
@@ -586,8 +699,8 @@ fn shape(fields: &[spec::Field]) -> String {
                 _ => String::new(),
             };
             format!(
-                "{}:{:?}:{}:{:?}:{:?}:{:?}:{:?}:{}:{};",
-                f.name, f.ty, f.required, f.enum_ref, f.format, f.wire, f.type_name, inner, f.description
+                "{}:{:?}:{}:{}:{:?}:{:?}:{:?}:{:?}:{}:{};",
+                f.name, f.ty, f.required, f.sensitive, f.enum_ref, f.format, f.wire, f.type_name, inner, f.description
             )
         })
         .collect()
