@@ -93,6 +93,9 @@ pub struct Operation {
     pub structs: Vec<Struct>,
     /// Names of the shared structures this operation uses.
     pub shared_structs_used: Vec<String>,
+    /// Shared types (enumerations and structures from `types.rs`) the operation's file names,
+    /// sorted.
+    pub imports: Vec<String>,
     /// Error variants, one per code, in spec order.
     pub errors: Vec<ErrorVariant>,
     /// Codes the spec marks as retryable.
@@ -129,6 +132,8 @@ pub struct Param {
     pub docs: String,
     /// Sample value as text.
     pub example: Option<String>,
+    /// Whether `Debug` hides the value.
+    pub sensitive: bool,
     /// Checks made before sending.
     pub checks: Checks,
 }
@@ -221,6 +226,8 @@ pub struct StructField {
     pub required: bool,
     /// Whether the wire spells the number or boolean as a string.
     pub wire_string: bool,
+    /// Whether `Debug` hides the value.
+    pub sensitive: bool,
 }
 
 /// The Rust type of a response member.

@@ -23,10 +23,25 @@ pub use emit::GeneratedFile;
 
 use std::path::{Path, PathBuf};
 
-/// Where the spec lives and where the generated crate's sources go, relative to the workspace.
-pub const SPEC_DIR: &str = "spec/onsmqtt";
-/// The generated crate's `src/`.
-pub const OUTPUT_DIR: &str = "generated/src";
+/// A spec folder and the `src/` folder its code goes to, relative to the workspace root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target {
+    /// Holds `service.yaml` and `operations/`.
+    pub spec_dir: &'static str,
+    /// The generated crate's `src/`.
+    pub output_dir: &'static str,
+}
+
+/// The real API, generated into the client crate.
+pub const CLIENT: Target = Target { spec_dir: "spec/onsmqtt", output_dir: "generated/src" };
+
+/// A small made-up service that uses every spec feature, generated into a crate that the test
+/// suite compiles: proof that each feature yields code that builds, apart from the real API.
+pub const FEATURES_FIXTURE: Target =
+    Target { spec_dir: "tests/fixtures/features", output_dir: "tests/fixture-crate/src" };
+
+/// Everything `cargo xtask codegen` writes.
+pub const TARGETS: &[Target] = &[CLIENT, FEATURES_FIXTURE];
 
 /// Anything that stops generation.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -57,9 +72,14 @@ pub fn generate_loaded(loaded: &load::Loaded) -> Result<Vec<GeneratedFile>, Erro
     Ok(emit::emit(&ir)?)
 }
 
-/// Loads `<root>/spec/onsmqtt` and generates every file.
+/// Loads the real spec under `root` and generates every file of the client.
 pub fn generate(root: &Path) -> Result<Vec<GeneratedFile>, Error> {
-    let loaded = load::load_dir(root, SPEC_DIR)?;
+    generate_target(root, CLIENT)
+}
+
+/// Loads `target`'s spec under `root` and generates every file.
+pub fn generate_target(root: &Path, target: Target) -> Result<Vec<GeneratedFile>, Error> {
+    let loaded = load::load_dir(root, target.spec_dir)?;
     generate_loaded(&loaded)
 }
 
@@ -75,12 +95,12 @@ pub enum FileState {
     Stale(PathBuf),
 }
 
-/// Brings `<root>/generated/src` in line with `files`, or in check mode only compares. Paths in
-/// the result are relative to `root`. Line endings are normalised before comparing.
-pub fn sync(root: &Path, files: &[GeneratedFile], check: bool) -> Result<Vec<FileState>, Error> {
+/// Brings `<root>/<output_dir>` in line with `files`, or in check mode only compares. Paths in the
+/// result are relative to `root`. Line endings are normalised before comparing.
+pub fn sync(root: &Path, output_dir: &str, files: &[GeneratedFile], check: bool) -> Result<Vec<FileState>, Error> {
     let mut states = Vec::with_capacity(files.len());
     for f in files {
-        let rel = PathBuf::from(OUTPUT_DIR).join(&f.path);
+        let rel = PathBuf::from(output_dir).join(&f.path);
         let abs = root.join(&rel);
         let current = std::fs::read_to_string(&abs).ok().map(|s| s.replace("\r\n", "\n"));
         if current.as_deref() == Some(f.contents.as_str()) {
@@ -97,13 +117,13 @@ pub fn sync(root: &Path, files: &[GeneratedFile], check: bool) -> Result<Vec<Fil
         states.push(FileState::Changed(rel));
     }
     // Generated operation files whose spec is gone.
-    let ops_dir = root.join(OUTPUT_DIR).join("operations");
+    let ops_dir = root.join(output_dir).join("operations");
     if let Ok(entries) = std::fs::read_dir(&ops_dir) {
         let mut extra: Vec<PathBuf> = entries
             .filter_map(Result::ok)
-            .map(|e| PathBuf::from(OUTPUT_DIR).join("operations").join(e.file_name()))
+            .map(|e| PathBuf::from(output_dir).join("operations").join(e.file_name()))
             .filter(|rel| {
-                let known = files.iter().any(|f| PathBuf::from(OUTPUT_DIR).join(&f.path) == *rel);
+                let known = files.iter().any(|f| PathBuf::from(output_dir).join(&f.path) == *rel);
                 !known && is_generated(&root.join(rel))
             })
             .collect();

@@ -74,6 +74,14 @@ pub fn lower(spec: &Loaded) -> ir::Service {
         }
     }
 
+    let shared: Vec<&str> =
+        s.enums.iter().map(|e| e.name.as_str()).chain(shared_structs.iter().map(|st| st.name.as_str())).collect();
+    for op in &mut operations {
+        let mut named = types_named(op);
+        named.retain(|n| shared.contains(&n.as_str()));
+        op.imports = named;
+    }
+
     ir::Service {
         spec_file: service_file.name.clone(),
         title: s.title.clone(),
@@ -124,14 +132,16 @@ fn lower_operation(spec_file: &str, op: &spec::Operation, type_names: &[String])
     let mut errors: Vec<ir::ErrorVariant> = Vec::new();
     let mut retryable_codes = Vec::new();
     for e in &op.errors {
+        // Validation accepted only 100..=599.
+        let status = u16::try_from(e.status).unwrap_or(500);
         let templated = e.code.ends_with("%s");
         let code = e.code.trim_end_matches("%s").to_owned();
         if e.retryable && !templated && !retryable_codes.contains(&code) {
             retryable_codes.push(code.clone());
         }
         if let Some(v) = errors.iter_mut().find(|v| v.code == code && v.templated == templated) {
-            if !v.statuses.contains(&e.status) {
-                v.statuses.push(e.status);
+            if !v.statuses.contains(&status) {
+                v.statuses.push(status);
             }
             v.retryable |= e.retryable;
             continue;
@@ -140,7 +150,7 @@ fn lower_operation(spec_file: &str, op: &spec::Operation, type_names: &[String])
             ident: names::camel(code.trim_end_matches('.')),
             code,
             templated,
-            statuses: vec![e.status],
+            statuses: vec![status],
             message: e.message.as_ref().map(|m| m.trim().to_owned()),
             docs: e.description.trim().to_owned(),
             retryable: e.retryable,
@@ -170,6 +180,7 @@ fn lower_operation(spec_file: &str, op: &spec::Operation, type_names: &[String])
         output_fields,
         structs,
         shared_structs_used: Vec::new(),
+        imports: Vec::new(),
         errors,
         retryable_codes,
         paging,
@@ -256,6 +267,7 @@ fn lower_param(action: &str, p: &spec::Parameter, structs: &mut Vec<ir::Struct>)
         ty,
         docs: p.description.trim().to_owned(),
         example: example_text(&p.example),
+        sensitive: p.sensitive,
         checks: ir::Checks {
             minimum: p.minimum,
             maximum: p.maximum,
@@ -301,6 +313,7 @@ fn lower_fields(action: &str, fields: &[spec::Field], structs: &mut Vec<ir::Stru
                 ty,
                 required: f.required,
                 wire_string: f.wire == Some(spec::Wire::String),
+                sensitive: f.sensitive,
             }
         })
         .collect()
@@ -355,7 +368,7 @@ fn lower_paging(op: &spec::Operation, p: &spec::Paging) -> ir::Paging {
             spec::PagingStyle::PageNumber => ir::PagingStyle::PageNumber,
         },
         input: names::snake(&p.input),
-        output: path_steps(&op.response, &p.output),
+        output: p.output.as_deref().map(|o| path_steps(&op.response, o)).unwrap_or_default(),
         items: path_steps(&op.response, &p.items),
         item_type,
         total: p.total.as_deref().map(|t| path_steps(&op.response, t)).unwrap_or_default(),
@@ -365,4 +378,41 @@ fn lower_paging(op: &spec::Operation, p: &spec::Paging) -> ir::Paging {
             .and_then(|t| crate::validate::resolve(&op.response, t))
             .is_some_and(|f| f.ty == TypeName::Int64),
     }
+}
+
+/// The type names an operation's file mentions: in its parameters, output and own structures.
+fn types_named(op: &ir::Operation) -> Vec<String> {
+    fn from_scalar(t: &ir::Scalar, out: &mut Vec<String>) {
+        if let ir::Scalar::Enum(e) = t {
+            out.push(e.clone());
+        }
+    }
+    fn from_field(t: &ir::FieldType, out: &mut Vec<String>) {
+        match t {
+            ir::FieldType::Scalar(s) => from_scalar(s, out),
+            ir::FieldType::Struct(n) => out.push(n.clone()),
+            ir::FieldType::List(inner) => from_field(inner, out),
+        }
+    }
+    let mut out = Vec::new();
+    for p in &op.params {
+        match &p.ty {
+            ir::ParamType::Scalar(s) | ir::ParamType::List(s) => from_scalar(s, &mut out),
+            ir::ParamType::StructList { name, members } => {
+                out.push(name.clone());
+                for m in members {
+                    from_scalar(&m.ty, &mut out);
+                }
+            }
+        }
+    }
+    for f in op.output_fields.iter().chain(op.structs.iter().flat_map(|s| &s.fields)) {
+        from_field(&f.ty, &mut out);
+    }
+    if let Some(p) = &op.paging {
+        from_field(&p.item_type, &mut out);
+    }
+    out.sort();
+    out.dedup();
+    out
 }

@@ -179,6 +179,9 @@ pub struct Parameter {
     /// Whether the caller must give it; a missing required parameter does not compile.
     #[serde(default)]
     pub required: bool,
+    /// Whether the value is a secret: `Debug` output shows `***` instead.
+    #[serde(default)]
+    pub sensitive: bool,
     /// What it means.
     pub description: String,
     /// A sample value.
@@ -225,6 +228,9 @@ pub struct Field {
     /// Whether every success response carries it (then it is not an `Option`).
     #[serde(default)]
     pub required: bool,
+    /// Whether the value is a secret: `Debug` output shows `***` instead.
+    #[serde(default)]
+    pub sensitive: bool,
     /// What it means.
     pub description: String,
     /// A sample value.
@@ -281,8 +287,9 @@ pub struct Schema {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ErrorDef {
-    /// HTTP status the service answers with.
-    pub status: u16,
+    /// HTTP status the service answers with (checked to be 100 to 599 by validation, so that a
+    /// bad one is reported with the file's other problems).
+    pub status: i64,
     /// Error code; `%s` stands for a parameter name (`InvalidParameter.%s`).
     pub code: String,
     /// The message the service sends, if documented.
@@ -303,8 +310,10 @@ pub struct Paging {
     pub style: PagingStyle,
     /// Request parameter carrying the token or page number.
     pub input: String,
-    /// Response path (dot-separated) of the next token or current page number.
-    pub output: String,
+    /// Response path (dot-separated) of the next token (`next_token` style); for the
+    /// `page_number` style, of the current page number (informative).
+    #[serde(default)]
+    pub output: Option<String>,
     /// Response path of the page's items.
     pub items: String,
     /// Request parameter carrying the page size, if any.

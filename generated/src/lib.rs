@@ -4,7 +4,8 @@
 //! use alibabacloud_onsmqtt::{Client, Config};
 //!
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
-//! // Region from the code, credentials from ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET.
+//! // Credentials from the default chain: environment, OIDC/RRSA, ~/.aliyun/config.json,
+//! // ~/.alibabacloud/credentials.ini, the ECS RAM role, ALIBABA_CLOUD_CREDENTIALS_URI.
 //! let client = Client::new(Config::builder().region("cn-hangzhou").build()?);
 //! let session = client
 //!     .query_session_by_client_id()
@@ -16,6 +17,48 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Required parameters are checked at compile time
+//!
+//! Each builder tracks its required parameters in its type; `send()` exists only once all are
+//! set. The call above without `.instance_id(..)` does not compile:
+//!
+//! ```compile_fail,E0277
+//! # use alibabacloud_onsmqtt::{Client, Config};
+//! # async fn example(client: Client) {
+//! let session = client
+//!     .query_session_by_client_id()
+//!     .client_id("GID_test@@@test")
+//!     .send() // error[E0277]: a required parameter of this call is not set
+//!     .await;
+//! # }
+//! ```
+//!
+//! # Paging
+//!
+//! Operations that page have `into_pages()` and `into_items()`, which return a
+//! [`futures_core::Stream`] that fetches the next page as it goes:
+//!
+//! ```no_run
+//! # use alibabacloud_onsmqtt::Client;
+//! # async fn example(client: Client) -> Result<(), Box<dyn std::error::Error>> {
+//! use futures_util::TryStreamExt;
+//! let identities: Vec<_> = client
+//!     .query_custom_auth_identity()
+//!     .instance_id("post-cn-0pp12gl****")
+//!     .size(100)
+//!     .into_items()
+//!     .try_collect()
+//!     .await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Rate limiting
+//!
+//! Alibaba Cloud documents a per-account QPS limit for most operations (each method's docs give
+//! it). `Config::builder().rate_limit(RateLimit::Documented)` keeps every operation under its
+//! limit on the client side.
 //!
 //! The operation code under [`operations`] and [`types`] is generated from the YAML spec by
 //! `cargo xtask codegen`; the runtime beside it (signing, credentials, transport, retries,
@@ -34,3 +77,6 @@ pub mod service;
 pub mod types;
 
 pub use runtime::*;
+// Not API: hooks for the benchmarks in benches/; hidden, exempt from semver.
+#[doc(hidden)]
+pub use runtime::__bench;

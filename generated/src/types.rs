@@ -382,7 +382,7 @@ pub struct DeviceCertificatePage {
 }
 
 /// The device credential of the client.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeviceCredential {
     /// When the credential last changed. In milliseconds since the Unix epoch. `None` when the
@@ -418,6 +418,22 @@ pub struct DeviceCredential {
     /// Wire name `ClientId`.
     #[serde(rename = "ClientId", default)]
     pub client_id: Option<String>,
+}
+
+impl std::fmt::Debug for DeviceCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceCredential")
+            .field("update_time", &self.update_time)
+            .field("device_access_key_id", &self.device_access_key_id)
+            .field("create_time", &self.create_time)
+            .field("instance_id", &self.instance_id)
+            .field(
+                "device_access_key_secret",
+                &runtime::Redacted(&self.device_access_key_secret),
+            )
+            .field("client_id", &self.client_id)
+            .finish()
+    }
 }
 
 /// A tag attached to a resource.

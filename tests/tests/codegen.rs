@@ -20,7 +20,7 @@ fn generated() -> &'static [GeneratedFile] {
 /// `cargo test` alone catches a generated tree that is out of date with the spec.
 #[test]
 fn generated_code_is_up_to_date() {
-    let states = onsmqtt_codegen::sync(&root(), generated(), true).unwrap();
+    let states = onsmqtt_codegen::sync(&root(), onsmqtt_codegen::CLIENT.output_dir, generated(), true).unwrap();
     let stale: Vec<String> = states
         .iter()
         .filter_map(|s| match s {
@@ -66,4 +66,84 @@ fn service_wide_snapshots() {
         let file = generated().iter().find(|f| f.path == name).unwrap();
         insta::assert_snapshot!(name.replace('/', "__"), file.contents);
     }
+}
+
+fn fixture() -> &'static [GeneratedFile] {
+    static FILES: OnceLock<Vec<GeneratedFile>> = OnceLock::new();
+    FILES.get_or_init(|| match onsmqtt_codegen::generate_target(&root(), onsmqtt_codegen::FEATURES_FIXTURE) {
+        Ok(files) => files,
+        Err(e) => panic!("the feature fixture does not generate:\n{:?}", miette::Report::new(e)),
+    })
+}
+
+/// The fixture crate compiles what is on disk; it must be what the fixture spec generates.
+#[test]
+fn feature_fixture_is_up_to_date() {
+    let target = onsmqtt_codegen::FEATURES_FIXTURE;
+    let states = onsmqtt_codegen::sync(&root(), target.output_dir, fixture(), true).unwrap();
+    let stale: Vec<_> = states.iter().filter(|s| !matches!(s, FileState::Unchanged(_))).collect();
+    assert!(stale.is_empty(), "out of date with {}, run `cargo xtask codegen`: {stale:?}", target.spec_dir);
+}
+
+/// One snapshot per generated file of the feature fixture: every spec feature's output.
+#[test]
+fn feature_fixture_snapshots() {
+    for f in fixture() {
+        insta::assert_snapshot!(format!("fixture__{}", f.path.replace('/', "__")), f.contents);
+    }
+}
+
+/// Keywords, reserved names and names that would shadow types come out as valid, predictable
+/// Rust names.
+#[test]
+fn feature_fixture_resolves_awkward_names() {
+    let get = fixture().iter().find(|f| f.path == "operations/get_widget.rs").unwrap();
+    assert!(get.contents.contains("pub fn r#type(mut self, value: impl Into<String>) -> Self"));
+    assert!(get.contents.contains("pub fn self_(mut self, value: bool) -> Self"));
+    assert!(get.contents.contains("pub mode: Option<Match>"));
+    let tag = fixture().iter().find(|f| f.path == "operations/tag_widgets.rs").unwrap();
+    assert!(tag.contents.contains("pub struct TagWidgetsBuilder<WidgetIds = Unset, ColorParam = Unset>"));
+    let types = fixture().iter().find(|f| f.path == "types.rs").unwrap();
+    assert!(types.contents.contains("Self_,"), "the enum value `Self` becomes the variant `Self_`");
+    assert_eq!(types.contents.matches("pub struct Widget {").count(), 1, "Widget is shared, defined once");
+}
+
+/// Adding an optional parameter to a spec changes exactly that operation's generated file, and
+/// check mode reports it as stale until the code is regenerated.
+#[test]
+fn a_spec_change_is_caught_by_check_mode() {
+    let root = root();
+    let target = onsmqtt_codegen::CLIENT;
+    let ops_dir = root.join(target.spec_dir).join("operations");
+    let mut ops = Vec::new();
+    for entry in std::fs::read_dir(&ops_dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = format!("{}/operations/{}", target.spec_dir, path.file_name().unwrap().to_str().unwrap());
+        let mut bytes = std::fs::read(&path).unwrap();
+        if name.ends_with("/QuerySessionByClientId.yaml") {
+            let text = String::from_utf8(bytes).unwrap().replace(
+                "parameters:\n",
+                "parameters:\n  - name: Verbose\n    in: query\n    type: boolean\n    description: Asks for more detail.\n",
+            );
+            bytes = text.into_bytes();
+        }
+        ops.push((name, bytes));
+    }
+    let service_name = format!("{}/service.yaml", target.spec_dir);
+    let service = std::fs::read(root.join(&service_name)).unwrap();
+    let loaded = onsmqtt_codegen::load::load_files((service_name, service), ops).unwrap();
+    let files = onsmqtt_codegen::generate_loaded(&loaded).unwrap();
+
+    let changed: Vec<String> = onsmqtt_codegen::sync(&root, target.output_dir, &files, true)
+        .unwrap()
+        .into_iter()
+        .filter_map(|s| match s {
+            FileState::Changed(p) | FileState::Stale(p) => Some(p.display().to_string()),
+            FileState::Unchanged(_) => None,
+        })
+        .collect();
+    assert_eq!(changed, ["generated/src/operations/query_session_by_client_id.rs"]);
+    let new = files.iter().find(|f| f.path == "operations/query_session_by_client_id.rs").unwrap();
+    assert!(new.contents.contains("pub fn verbose(mut self, value: bool) -> Self"));
+    assert!(new.contents.contains("params.push(Location::Query, \"Verbose\", value.to_string());"));
 }

@@ -1,4 +1,4 @@
-//! Maintainer tasks: `cargo xtask codegen [--check]`, `cargo xtask ci`.
+//! Maintainer tasks: `cargo xtask codegen [--check]`, `cargo xtask ci`, `cargo xtask fuzz`.
 
 use clap::{Parser, Subcommand};
 use onsmqtt_codegen::FileState;
@@ -24,6 +24,12 @@ enum Task {
     Ci,
     /// Create the Python venv with the official SDK used as a signature oracle by the tests.
     Oracle,
+    /// Fuzz the spec pipeline (load, validate, generate) with cargo-fuzz, installing it if missing.
+    Fuzz {
+        /// How long to run.
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -32,6 +38,7 @@ fn main() -> ExitCode {
     match cli.task {
         Task::Codegen { check } => codegen(&root, check),
         Task::Ci => ci(&root),
+        Task::Fuzz { seconds } => fuzz(&root, seconds),
         Task::Oracle => match oracle(&root) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -47,20 +54,18 @@ fn workspace_root() -> PathBuf {
 }
 
 fn codegen(root: &Path, check: bool) -> ExitCode {
-    let files = match onsmqtt_codegen::generate(root) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("{:?}", miette::Report::new(e));
-            return ExitCode::FAILURE;
+    let mut states = Vec::new();
+    for target in onsmqtt_codegen::TARGETS {
+        let result = onsmqtt_codegen::generate_target(root, *target)
+            .and_then(|files| onsmqtt_codegen::sync(root, target.output_dir, &files, check));
+        match result {
+            Ok(s) => states.extend(s),
+            Err(e) => {
+                eprintln!("{:?}", miette::Report::new(e));
+                return ExitCode::FAILURE;
+            }
         }
-    };
-    let states = match onsmqtt_codegen::sync(root, &files, check) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("{:?}", miette::Report::new(e));
-            return ExitCode::FAILURE;
-        }
-    };
+    }
     let mut changed = 0;
     for s in &states {
         match (s, check) {
@@ -84,6 +89,16 @@ fn codegen(root: &Path, check: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// One cargo invocation of `cargo xtask ci`.
+struct Step {
+    name: &'static str,
+    args: &'static [&'static str],
+    env: &'static [(&'static str, &'static str)],
+}
+
+/// How long `cargo xtask ci` fuzzes the spec pipeline.
+const CI_FUZZ_SECONDS: u64 = 30;
+
 fn ci(root: &Path) -> ExitCode {
     if let Err(e) = oracle(root) {
         eprintln!("error: {e}");
@@ -93,28 +108,37 @@ fn ci(root: &Path) -> ExitCode {
     if codegen(root, true) != ExitCode::SUCCESS {
         return ExitCode::FAILURE;
     }
-    let steps: &[(&str, &[&str], &[(&str, &str)])] = &[
-        ("cargo fmt --check", &["fmt", "--all", "--check"], &[]),
-        ("cargo clippy", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"], &[]),
-        ("cargo doc", &["doc", "--workspace", "--no-deps"], &[("RUSTDOCFLAGS", "-D warnings")]),
-        ("cargo test", &["test", "--workspace", "--all-targets"], &[]),
-        ("doc tests", &["test", "--workspace", "--doc"], &[]),
+    // Benchmarks are type-checked by clippy (--all-targets) but not run: too noisy for pass/fail.
+    let steps = [
+        Step { name: "cargo fmt --check", args: &["fmt", "--all", "--check"], env: &[] },
+        Step {
+            name: "cargo clippy",
+            args: &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
+            env: &[],
+        },
+        Step { name: "cargo doc", args: &["doc", "--workspace", "--no-deps"], env: &[("RUSTDOCFLAGS", "-D warnings")] },
+        Step { name: "cargo test", args: &["test", "--workspace", "--lib", "--bins", "--tests"], env: &[] },
+        Step { name: "doc tests", args: &["test", "--workspace", "--doc"], env: &[] },
     ];
-    for (name, args, env) in steps {
-        println!("==> {name}");
+    for step in &steps {
+        println!("==> {}", step.name);
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let status = Command::new(cargo).args(*args).envs(env.iter().copied()).current_dir(root).status();
+        let status = Command::new(cargo).args(step.args).envs(step.env.iter().copied()).current_dir(root).status();
         match status {
             Ok(s) if s.success() => {}
             Ok(s) => {
-                eprintln!("error: `{name}` failed ({s})");
+                eprintln!("error: `{}` failed ({s})", step.name);
                 return ExitCode::FAILURE;
             }
             Err(e) => {
-                eprintln!("error: cannot run `{name}`: {e}");
+                eprintln!("error: cannot run `{}`: {e}", step.name);
                 return ExitCode::FAILURE;
             }
         }
+    }
+    println!("==> fuzzing the spec pipeline briefly (longer by hand: cargo xtask fuzz --seconds 600)");
+    if fuzz(root, CI_FUZZ_SECONDS) != ExitCode::SUCCESS {
+        return ExitCode::FAILURE;
     }
     println!("all checks passed");
     ExitCode::SUCCESS
@@ -148,4 +172,53 @@ fn oracle(root: &Path) -> Result<(), String> {
     )?;
     std::fs::write(&stamp, wanted).map_err(|e| format!("cannot write {}: {e}", stamp.display()))?;
     Ok(())
+}
+
+/// Runs the `spec_pipeline` fuzz target for `seconds`, seeded with the real spec and the bad-spec
+/// corpus. cargo-fuzz needs nightly flags; RUSTC_BOOTSTRAP=1 lets the stable toolchain take them.
+/// Crashes are written to fuzz/artifacts/spec_pipeline/.
+fn fuzz(root: &Path, seconds: u64) -> ExitCode {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let installed =
+        Command::new(&cargo).args(["fuzz", "--version"]).output().is_ok_and(|o| o.status.success());
+    if !installed {
+        println!("==> cargo install cargo-fuzz --locked");
+        let ok = Command::new(&cargo)
+            .args(["install", "cargo-fuzz", "--locked"])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            eprintln!("error: cannot install cargo-fuzz");
+            return ExitCode::FAILURE;
+        }
+    }
+    let corpus = root.join("fuzz/corpus/spec_pipeline");
+    if let Err(e) = std::fs::create_dir_all(&corpus) {
+        eprintln!("error: cannot create {}: {e}", corpus.display());
+        return ExitCode::FAILURE;
+    }
+    // New inputs go to the first folder; the others only seed it.
+    let seeds = ["spec/onsmqtt", "tests/bad-specs", "tests/good-specs"].map(|d| root.join(d));
+    println!("==> cargo fuzz run spec_pipeline ({seconds} s)");
+    let status = Command::new(&cargo)
+        .args(["fuzz", "run", "spec_pipeline"])
+        .arg(&corpus)
+        .args(&seeds)
+        .arg("--")
+        .arg(format!("-max_total_time={seconds}"))
+        .arg(format!("-dict={}", root.join("fuzz/spec_pipeline.dict").display()))
+        .env("RUSTC_BOOTSTRAP", "1")
+        .current_dir(root)
+        .status();
+    match status {
+        Ok(s) if s.success() => ExitCode::SUCCESS,
+        Ok(s) => {
+            eprintln!("error: the fuzzer stopped ({s}); see fuzz/artifacts/spec_pipeline/");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("error: cannot run cargo fuzz: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -69,6 +69,7 @@ fn space_items(code: &str) -> String {
         let next_t = next.trim_start();
         let next_indent = next.len() - next_t.len();
         let closes = (t == "}" || t == "};")
+            && indent <= 4
             && next_indent == indent
             && !next_t.starts_with(['}', ')', ']'])
             && !next_t.starts_with("use ");

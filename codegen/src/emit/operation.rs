@@ -40,6 +40,13 @@ pub fn operation(op: &ir::Operation) -> TokenStream {
     let idempotent = op.idempotent;
     let failure_in_body = op.failure_in_body;
     let retryable = &op.retryable_codes;
+    let qps_limit = match op.qps_limit {
+        Some(q) => {
+            let q = proc_macro2::Literal::u32_unsuffixed(q);
+            quote!(Some(#q))
+        }
+        None => quote!(None),
+    };
 
     let file_docs = inner_docs(&format!("`{}`: {}", op.action, md(&op.summary)));
     let method_docs = docs(&method_doc(op));
@@ -71,11 +78,11 @@ pub fn operation(op: &ir::Operation) -> TokenStream {
         quote!(let params = Params::new();)
     };
 
-    let send_bounds = if states.is_empty() {
-        quote!(impl #builder)
-    } else {
-        quote!(impl<#(#states: IsSet),*> #builder<#(#states),*>)
-    };
+    // The bounds sit on each method rather than on the impl: then a missing parameter is
+    // "the trait bound `Unset: IsSet` is not satisfied" with IsSet's own message (E0277), not
+    // "no method named `send`" (E0599).
+    let send_bounds = quote!(impl #builder_generics #builder #builder_generics);
+    let where_set = if states.is_empty() { quote!() } else { quote!(where #(#states: IsSet),*) };
     let send_docs = docs(&format!(
         "Sends the `{action}` request and waits for the answer.\n\nParameters are checked against \
          the spec's constraints before anything is sent. {}",
@@ -86,9 +93,9 @@ pub fn operation(op: &ir::Operation) -> TokenStream {
         }
     ));
     let builder_docs = docs(&format!(
-        "Builds a `{action}` call; made by [`Client::{}`](crate::Client::{}).{}",
+        "Builds the `{action}` call; made by [`Client::{}`](crate::Client::{}).{}",
         op.method.trim_start_matches("r#"),
-        op.method.trim_start_matches("r#"),
+        op.method,
         if states.is_empty() {
             String::new()
         } else {
@@ -98,22 +105,26 @@ pub fn operation(op: &ir::Operation) -> TokenStream {
                 .to_owned()
         }
     ));
+    let redacted: Vec<(String, bool)> = op.params.iter().map(|p| (p.ident.clone(), p.sensitive)).collect();
+    let (input_derives, input_debug) = if op.params.iter().any(|p| p.sensitive) {
+        (quote!(Default, Clone), redacted_debug(&op.input, &redacted))
+    } else {
+        (quote!(Debug, Default, Clone), quote!())
+    };
     let input_docs = docs(&format!("The parameters of a `{action}` call, as given so far."));
     let (paging_methods, paging_fns) = match &op.paging {
-        Some(p) => paging(op, p),
+        Some(p) => paging(op, p, &where_set),
         None => (quote!(), quote!()),
     };
     let output_type =
         output_struct(&op.output, &format!("What a successful `{action}` call returns."), &op.output_fields);
     let structs = op.structs.iter().map(struct_def);
     let error_enum = error_enum(op);
-    let shared_imports = if op.shared_structs_used.is_empty() && !uses_enum(op) {
+    let shared_imports = if op.imports.is_empty() {
         quote!()
     } else {
-        quote!(
-            #[allow(unused_imports)]
-            use crate::types::*;
-        )
+        let names = op.imports.iter().map(|n| ident(n));
+        quote!(use crate::types::{#(#names),*};)
     };
     let mut imports = vec!["Client", "Error", "Operation", "Params", "ServiceError"];
     if !states.is_empty() {
@@ -141,6 +152,7 @@ pub fn operation(op: &ir::Operation) -> TokenStream {
             idempotent: #idempotent,
             retryable_codes: &[#(#retryable),*],
             failure_in_body: #failure_in_body,
+            qps_limit: #qps_limit,
         };
 
         impl Client {
@@ -163,10 +175,11 @@ pub fn operation(op: &ir::Operation) -> TokenStream {
         }
 
         #input_docs
-        #[derive(Debug, Default, Clone)]
+        #[derive(#input_derives)]
         struct #input {
             #(#input_fields,)*
         }
+        #input_debug
 
         impl #builder_generics #builder #builder_generics {
             #(#setters)*
@@ -174,7 +187,9 @@ pub fn operation(op: &ir::Operation) -> TokenStream {
 
         #send_bounds {
             #send_docs
-            pub fn send(self) -> impl Future<Output = Result<#output, Error<#error>>> + Send + 'static {
+            pub fn send(self) -> impl Future<Output = Result<#output, Error<#error>>> + Send + 'static
+            #where_set
+            {
                 send(self.client, self.input)
             }
             #paging_methods
@@ -210,21 +225,6 @@ pub fn operation(op: &ir::Operation) -> TokenStream {
     }
 }
 
-fn uses_enum(op: &ir::Operation) -> bool {
-    fn field(t: &FieldType) -> bool {
-        match t {
-            FieldType::Scalar(Scalar::Enum(_)) => true,
-            FieldType::List(inner) => field(inner),
-            _ => false,
-        }
-    }
-    op.params
-        .iter()
-        .any(|p| matches!(&p.ty, ParamType::Scalar(Scalar::Enum(_)) | ParamType::List(Scalar::Enum(_))))
-        || op.output_fields.iter().any(|f| field(&f.ty))
-        || op.structs.iter().any(|s| s.fields.iter().any(|f| field(&f.ty)))
-}
-
 fn method_doc(op: &ir::Operation) -> String {
     let mut s = md(&op.summary);
     if let Some(d) = &op.description {
@@ -235,13 +235,13 @@ fn method_doc(op: &ir::Operation) -> String {
         .params
         .iter()
         .filter(|p| p.state.is_some())
-        .map(|p| format!("[`{0}`]({1}::{0})", p.ident.trim_start_matches("r#"), op.builder))
+        .map(|p| method_link(&p.ident, &op.builder))
         .collect();
     let optional: Vec<String> = op
         .params
         .iter()
         .filter(|p| p.state.is_none())
-        .map(|p| format!("[`{0}`]({1}::{0})", p.ident.trim_start_matches("r#"), op.builder))
+        .map(|p| method_link(&p.ident, &op.builder))
         .collect();
     s.push_str("\n\n");
     if required.is_empty() {
@@ -266,6 +266,15 @@ fn method_doc(op: &ir::Operation) -> String {
         s.push_str(&format!(" Alibaba Cloud allows at most {q} calls per second per account."));
     }
     s
+}
+
+/// A doc link to method `ident` of `owner`; rustdoc cannot resolve links to raw identifiers, so
+/// those are named without a link.
+fn method_link(ident: &str, owner: &str) -> String {
+    match ident.strip_prefix("r#") {
+        Some(bare) => format!("`{bare}`"),
+        None => format!("[`{ident}`]({owner}::{ident})"),
+    }
 }
 
 fn scalar_type(s: &Scalar) -> TokenStream {
@@ -390,7 +399,7 @@ fn setter(op: &ir::Operation, p: &ir::Param, states: &[proc_macro2::Ident]) -> T
         None => {
             let maybe = format_ident!("maybe_{}", p.ident.trim_start_matches("r#"));
             let maybe_docs =
-                docs(&format!("Sets or clears [`{0}`](Self::{0}).", p.ident.trim_start_matches("r#")));
+                docs(&format!("Sets or clears {}.", method_link(&p.ident, "Self")));
             let maybe_ty = param_rust_type(&p.ty);
             quote! {
                 #d
@@ -472,7 +481,8 @@ fn encode_param(p: &ir::Param) -> TokenStream {
             let mut checks = quote!();
             if c.minimum.is_some() || c.maximum.is_some() {
                 let (lo, hi) = (opt_i64(c.minimum), opt_i64(c.maximum));
-                checks = quote!(runtime::check_range(#wire, i64::from(value), #lo, #hi)?;);
+                let wide = if matches!(s, Scalar::I64 { .. }) { quote!(value) } else { quote!(i64::from(value)) };
+                checks = quote!(runtime::check_range(#wire, #wide, #lo, #hi)?;);
             }
             if c.min_length.is_some() || c.max_length.is_some() {
                 let (lo, hi) = (opt_usize(c.min_length), opt_usize(c.max_length));
@@ -608,12 +618,40 @@ fn output_struct(name: &str, doc: &str, fields: &[ir::StructField]) -> TokenStre
             pub #id: #ty,
         }
     });
+    let (derives, debug) = if fields.iter().any(|f| f.sensitive) {
+        let redacted: Vec<(String, bool)> = fields.iter().map(|f| (f.ident.clone(), f.sensitive)).collect();
+        (quote!(Clone, PartialEq, serde::Deserialize), redacted_debug(name, &redacted))
+    } else {
+        (quote!(Debug, Clone, PartialEq, serde::Deserialize), quote!())
+    };
     quote! {
         #d
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(#derives)]
         #[non_exhaustive]
         pub struct #n {
             #(#members)*
+        }
+        #debug
+    }
+}
+
+/// A `Debug` impl that prints `***` for the sensitive fields (those flagged `true`).
+fn redacted_debug(name: &str, fields: &[(String, bool)]) -> TokenStream {
+    let n = ident(name);
+    let entries = fields.iter().map(|(f, sensitive)| {
+        let label = f.trim_start_matches("r#");
+        let id = ident(f);
+        if *sensitive {
+            quote!(.field(#label, &runtime::Redacted(&self.#id)))
+        } else {
+            quote!(.field(#label, &self.#id))
+        }
+    });
+    quote! {
+        impl std::fmt::Debug for #n {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(#name) #(#entries)* .finish()
+            }
         }
     }
 }
@@ -636,7 +674,7 @@ pub(crate) fn struct_def(s: &ir::Struct) -> TokenStream {
     });
     let setters = s.fields.iter().map(|f| {
         let id = ident(&f.ident);
-        let fd = docs(&format!("Sets [`{0}`](Self::{0}).", f.ident.trim_start_matches("r#")));
+        let fd = docs(&format!("Sets {}.", method_link(&f.ident, "Self")));
         let (arg, conv) = match &f.ty {
             FieldType::Scalar(Scalar::String) => (quote!(impl Into<String>), quote!(value.into())),
             FieldType::Scalar(sc) => (scalar_type(sc), quote!(value)),
@@ -708,6 +746,16 @@ fn error_enum(op: &ir::Operation) -> TokenStream {
     let templated_prefixes: Vec<_> =
         op.errors.iter().filter(|e| e.templated).map(|e| e.code.clone()).collect();
     let plain_arms = plain.iter().zip(&plain_codes).map(|(v, c)| quote!(#c => Self::#v(error),));
+    let by_code = if plain.is_empty() {
+        quote!(Self::Unhandled(error))
+    } else {
+        quote! {
+            match error.code() {
+                #(#plain_arms)*
+                _ => Self::Unhandled(error),
+            }
+        }
+    };
     let templated_arms = templated.iter().zip(&templated_prefixes).map(|(v, prefix)| {
         quote! {
             if let Some(parameter) = error.code().strip_prefix(#prefix).map(str::to_owned) {
@@ -744,10 +792,7 @@ fn error_enum(op: &ir::Operation) -> TokenStream {
         impl From<ServiceError> for #name {
             fn from(error: ServiceError) -> Self {
                 #(#templated_arms)*
-                match error.code() {
-                    #(#plain_arms)*
-                    _ => Self::Unhandled(error),
-                }
+                #by_code
             }
         }
 
@@ -762,7 +807,7 @@ fn error_enum(op: &ir::Operation) -> TokenStream {
 }
 
 /// `into_pages` / `into_items` on the builder, and the functions that drive them.
-fn paging(op: &ir::Operation, p: &ir::Paging) -> (TokenStream, TokenStream) {
+fn paging(op: &ir::Operation, p: &ir::Paging, where_set: &TokenStream) -> (TokenStream, TokenStream) {
     let output = ident(&op.output);
     let error = ident(&op.error);
     let input = ident(&op.input);
@@ -848,11 +893,11 @@ fn paging(op: &ir::Operation, p: &ir::Paging) -> (TokenStream, TokenStream) {
     );
     let methods = quote! {
         #pages_docs
-        pub fn into_pages(self) -> Pages<#output, #error> {
+        pub fn into_pages(self) -> Pages<#output, #error> #where_set {
             pages(self.client, self.input)
         }
         #items_docs
-        pub fn into_items(self) -> Items<#item, #error> {
+        pub fn into_items(self) -> Items<#item, #error> #where_set {
             pages(self.client, self.input).items(page_items)
         }
     };
@@ -889,7 +934,7 @@ fn path_access(
     let option = default.to_string() == "None";
     for step in inner {
         let f = ident(&step.ident);
-        let var = format_ident!("{}", step.ident.trim_start_matches("r#"));
+        let var = ident(&step.ident);
         let stmt = match (step.optional, by_ref, option) {
             (true, true, true) => quote!(let #var = #current.#f.as_ref()?;),
             (true, false, true) => quote!(let #var = #current.#f?;),

@@ -15,6 +15,7 @@ static OPERATION: Operation = Operation {
     idempotent: false,
     retryable_codes: &[],
     failure_in_body: false,
+    qps_limit: Some(500),
 };
 
 impl Client {
@@ -37,7 +38,7 @@ impl Client {
     }
 }
 
-/// Builds a `ActiveCaCertificate` call; made by
+/// Builds the `ActiveCaCertificate` call; made by
 /// [`Client::active_ca_certificate`](crate::Client::active_ca_certificate).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -89,7 +90,7 @@ impl<MqttInstanceId, Sn> ActiveCaCertificateBuilder<MqttInstanceId, Sn> {
     }
 }
 
-impl<MqttInstanceId: IsSet, Sn: IsSet> ActiveCaCertificateBuilder<MqttInstanceId, Sn> {
+impl<MqttInstanceId, Sn> ActiveCaCertificateBuilder<MqttInstanceId, Sn> {
     /// Sends the `ActiveCaCertificate` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -99,7 +100,11 @@ impl<MqttInstanceId: IsSet, Sn: IsSet> ActiveCaCertificateBuilder<MqttInstanceId
         self,
     ) -> impl Future<
         Output = Result<ActiveCaCertificateOutput, Error<ActiveCaCertificateError>>,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        MqttInstanceId: IsSet,
+        Sn: IsSet,
+    {
         send(self.client, self.input)
     }
 }
@@ -131,11 +136,9 @@ impl ActiveCaCertificateInput {
         if let Some(value) = self.mqtt_instance_id {
             params.push(Location::Query, "MqttInstanceId", value);
         }
-
         if let Some(value) = self.sn {
             params.push(Location::Query, "Sn", value);
         }
-
         Ok(params)
     }
 }

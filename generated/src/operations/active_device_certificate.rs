@@ -15,6 +15,7 @@ static OPERATION: Operation = Operation {
     idempotent: false,
     retryable_codes: &[],
     failure_in_body: false,
+    qps_limit: Some(500),
 };
 
 impl Client {
@@ -41,7 +42,7 @@ impl Client {
     }
 }
 
-/// Builds a `ActiveDeviceCertificate` call; made by
+/// Builds the `ActiveDeviceCertificate` call; made by
 /// [`Client::active_device_certificate`](crate::Client::active_device_certificate).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -118,9 +119,9 @@ impl<
 }
 
 impl<
-    MqttInstanceId: IsSet,
-    DeviceSn: IsSet,
-    CaSn: IsSet,
+    MqttInstanceId,
+    DeviceSn,
+    CaSn,
 > ActiveDeviceCertificateBuilder<MqttInstanceId, DeviceSn, CaSn> {
     /// Sends the `ActiveDeviceCertificate` request and waits for the answer.
     ///
@@ -134,7 +135,12 @@ impl<
             ActiveDeviceCertificateOutput,
             Error<ActiveDeviceCertificateError>,
         >,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        MqttInstanceId: IsSet,
+        DeviceSn: IsSet,
+        CaSn: IsSet,
+    {
         send(self.client, self.input)
     }
 }
@@ -166,15 +172,12 @@ impl ActiveDeviceCertificateInput {
         if let Some(value) = self.mqtt_instance_id {
             params.push(Location::Query, "MqttInstanceId", value);
         }
-
         if let Some(value) = self.device_sn {
             params.push(Location::Query, "DeviceSn", value);
         }
-
         if let Some(value) = self.ca_sn {
             params.push(Location::Query, "CaSn", value);
         }
-
         Ok(params)
     }
 }

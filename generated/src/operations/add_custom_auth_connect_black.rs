@@ -16,6 +16,7 @@ static OPERATION: Operation = Operation {
     idempotent: false,
     retryable_codes: &[],
     failure_in_body: true,
+    qps_limit: None,
 };
 
 impl Client {
@@ -40,7 +41,7 @@ impl Client {
     }
 }
 
-/// Builds a `AddCustomAuthConnectBlack` call; made by
+/// Builds the `AddCustomAuthConnectBlack` call; made by
 /// [`Client::add_custom_auth_connect_black`](crate::Client::add_custom_auth_connect_black).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -92,10 +93,7 @@ impl<InstanceId, ClientId> AddCustomAuthConnectBlackBuilder<InstanceId, ClientId
     }
 }
 
-impl<
-    InstanceId: IsSet,
-    ClientId: IsSet,
-> AddCustomAuthConnectBlackBuilder<InstanceId, ClientId> {
+impl<InstanceId, ClientId> AddCustomAuthConnectBlackBuilder<InstanceId, ClientId> {
     /// Sends the `AddCustomAuthConnectBlack` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -108,7 +106,11 @@ impl<
             AddCustomAuthConnectBlackOutput,
             Error<AddCustomAuthConnectBlackError>,
         >,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        InstanceId: IsSet,
+        ClientId: IsSet,
+    {
         send(self.client, self.input)
     }
 }
@@ -140,11 +142,9 @@ impl AddCustomAuthConnectBlackInput {
         if let Some(value) = self.instance_id {
             params.push(Location::Form, "InstanceId", value);
         }
-
         if let Some(value) = self.client_id {
             params.push(Location::Form, "ClientId", value);
         }
-
         Ok(params)
     }
 }
@@ -228,7 +228,6 @@ impl From<ServiceError> for AddCustomAuthConnectBlackError {
                 error,
             };
         }
-
         match error.code() {
             "InstancePermissionCheckFailed" => Self::InstancePermissionCheckFailed(error),
             "Customauth.over.capacity" => Self::CustomauthOverCapacity(error),

@@ -7,9 +7,7 @@
 use crate::runtime::{
     self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
-
-#[allow(unused_imports)]
-use crate::types::*;
+use crate::types::{IdentityType, SignMode};
 use std::future::Future;
 use std::marker::PhantomData;
 
@@ -19,6 +17,7 @@ static OPERATION: Operation = Operation {
     idempotent: false,
     retryable_codes: &[],
     failure_in_body: true,
+    qps_limit: Some(500),
 };
 
 impl Client {
@@ -48,7 +47,7 @@ impl Client {
     }
 }
 
-/// Builds a `AddCustomAuthIdentity` call; made by
+/// Builds the `AddCustomAuthIdentity` call; made by
 /// [`Client::add_custom_auth_identity`](crate::Client::add_custom_auth_identity).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -68,7 +67,7 @@ pub struct AddCustomAuthIdentityBuilder<
 }
 
 /// The parameters of a `AddCustomAuthIdentity` call, as given so far.
-#[derive(Debug, Default, Clone)]
+#[derive(Default, Clone)]
 struct AddCustomAuthIdentityInput {
     instance_id: Option<String>,
     username: Option<String>,
@@ -76,6 +75,19 @@ struct AddCustomAuthIdentityInput {
     identity_type: Option<IdentityType>,
     client_id: Option<String>,
     sign_mode: Option<SignMode>,
+}
+
+impl std::fmt::Debug for AddCustomAuthIdentityInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AddCustomAuthIdentityInput")
+            .field("instance_id", &self.instance_id)
+            .field("username", &self.username)
+            .field("secret", &runtime::Redacted(&self.secret))
+            .field("identity_type", &self.identity_type)
+            .field("client_id", &self.client_id)
+            .field("sign_mode", &self.sign_mode)
+            .finish()
+    }
 }
 
 impl<
@@ -206,11 +218,11 @@ impl<
 }
 
 impl<
-    InstanceId: IsSet,
-    Username: IsSet,
-    Secret: IsSet,
-    IdentityTypeParam: IsSet,
-    SignModeParam: IsSet,
+    InstanceId,
+    Username,
+    Secret,
+    IdentityTypeParam,
+    SignModeParam,
 > AddCustomAuthIdentityBuilder<
     InstanceId,
     Username,
@@ -227,7 +239,14 @@ impl<
         self,
     ) -> impl Future<
         Output = Result<AddCustomAuthIdentityOutput, Error<AddCustomAuthIdentityError>>,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        InstanceId: IsSet,
+        Username: IsSet,
+        Secret: IsSet,
+        IdentityTypeParam: IsSet,
+        SignModeParam: IsSet,
+    {
         send(self.client, self.input)
     }
 }
@@ -265,27 +284,21 @@ impl AddCustomAuthIdentityInput {
         if let Some(value) = self.instance_id {
             params.push(Location::Form, "InstanceId", value);
         }
-
         if let Some(value) = self.username {
             params.push(Location::Form, "Username", value);
         }
-
         if let Some(value) = self.secret {
             params.push(Location::Form, "Secret", value);
         }
-
         if let Some(value) = self.identity_type {
             params.push(Location::Form, "IdentityType", value.as_str().to_owned());
         }
-
         if let Some(value) = self.client_id {
             params.push(Location::Form, "ClientId", value);
         }
-
         if let Some(value) = self.sign_mode {
             params.push(Location::Form, "SignMode", value.as_str().to_owned());
         }
-
         Ok(params)
     }
 }
@@ -369,7 +382,6 @@ impl From<ServiceError> for AddCustomAuthIdentityError {
                 error,
             };
         }
-
         match error.code() {
             "InstancePermissionCheckFailed" => Self::InstancePermissionCheckFailed(error),
             "Customauth.over.capacity" => Self::CustomauthOverCapacity(error),

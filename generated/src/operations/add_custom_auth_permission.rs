@@ -7,9 +7,7 @@
 use crate::runtime::{
     self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
-
-#[allow(unused_imports)]
-use crate::types::*;
+use crate::types::{Effect, IdentityType, PermitAction};
 use std::future::Future;
 use std::marker::PhantomData;
 
@@ -19,6 +17,7 @@ static OPERATION: Operation = Operation {
     idempotent: false,
     retryable_codes: &[],
     failure_in_body: true,
+    qps_limit: None,
 };
 
 impl Client {
@@ -47,7 +46,7 @@ impl Client {
     }
 }
 
-/// Builds a `AddCustomAuthPermission` call; made by
+/// Builds the `AddCustomAuthPermission` call; made by
 /// [`Client::add_custom_auth_permission`](crate::Client::add_custom_auth_permission).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -229,12 +228,12 @@ impl<
 }
 
 impl<
-    InstanceId: IsSet,
-    IdentityTypeParam: IsSet,
-    Identity: IsSet,
-    PermitActionParam: IsSet,
-    EffectParam: IsSet,
-    Topic: IsSet,
+    InstanceId,
+    IdentityTypeParam,
+    Identity,
+    PermitActionParam,
+    EffectParam,
+    Topic,
 > AddCustomAuthPermissionBuilder<
     InstanceId,
     IdentityTypeParam,
@@ -255,7 +254,15 @@ impl<
             AddCustomAuthPermissionOutput,
             Error<AddCustomAuthPermissionError>,
         >,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        InstanceId: IsSet,
+        IdentityTypeParam: IsSet,
+        Identity: IsSet,
+        PermitActionParam: IsSet,
+        EffectParam: IsSet,
+        Topic: IsSet,
+    {
         send(self.client, self.input)
     }
 }
@@ -301,27 +308,21 @@ impl AddCustomAuthPermissionInput {
         if let Some(value) = self.instance_id {
             params.push(Location::Form, "InstanceId", value);
         }
-
         if let Some(value) = self.identity_type {
             params.push(Location::Form, "IdentityType", value.as_str().to_owned());
         }
-
         if let Some(value) = self.identity {
             params.push(Location::Form, "Identity", value);
         }
-
         if let Some(value) = self.permit_action {
             params.push(Location::Form, "PermitAction", value.as_str().to_owned());
         }
-
         if let Some(value) = self.effect {
             params.push(Location::Form, "Effect", value.as_str().to_owned());
         }
-
         if let Some(value) = self.topic {
             params.push(Location::Form, "Topic", value);
         }
-
         Ok(params)
     }
 }
@@ -405,7 +406,6 @@ impl From<ServiceError> for AddCustomAuthPermissionError {
                 error,
             };
         }
-
         match error.code() {
             "InstancePermissionCheckFailed" => Self::InstancePermissionCheckFailed(error),
             "Customauth.over.capacity" => Self::CustomauthOverCapacity(error),

@@ -16,6 +16,7 @@ static OPERATION: Operation = Operation {
     idempotent: false,
     retryable_codes: &["ApplyTokenOverFlow", "InternalError", "SystemOverFlow"],
     failure_in_body: false,
+    qps_limit: Some(100),
 };
 
 impl Client {
@@ -41,7 +42,8 @@ impl Client {
     }
 }
 
-/// Builds a `ApplyToken` call; made by [`Client::apply_token`](crate::Client::apply_token).
+/// Builds the `ApplyToken` call; made by
+/// [`Client::apply_token`](crate::Client::apply_token).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
 /// [`Set`] when its setter is called. `send()` exists only once all are set, so leaving one
@@ -135,10 +137,10 @@ impl<
 }
 
 impl<
-    Resources: IsSet,
-    InstanceId: IsSet,
-    ExpireTime: IsSet,
-    Actions: IsSet,
+    Resources,
+    InstanceId,
+    ExpireTime,
+    Actions,
 > ApplyTokenBuilder<Resources, InstanceId, ExpireTime, Actions> {
     /// Sends the `ApplyToken` request and waits for the answer.
     ///
@@ -149,7 +151,13 @@ impl<
         self,
     ) -> impl Future<
         Output = Result<ApplyTokenOutput, Error<ApplyTokenError>>,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        Resources: IsSet,
+        InstanceId: IsSet,
+        ExpireTime: IsSet,
+        Actions: IsSet,
+    {
         send(self.client, self.input)
     }
 }
@@ -181,25 +189,21 @@ impl ApplyTokenInput {
         if let Some(value) = self.resources {
             params.push(Location::Query, "Resources", value);
         }
-
         if let Some(value) = self.instance_id {
             params.push(Location::Query, "InstanceId", value);
         }
-
         if let Some(value) = self.expire_time {
             params.push(Location::Query, "ExpireTime", value.to_string());
         }
-
         if let Some(value) = self.actions {
             params.push(Location::Query, "Actions", value);
         }
-
         Ok(params)
     }
 }
 
 /// What a successful `ApplyToken` call returns.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ApplyTokenOutput {
     /// The token issued; keep it confidential.
@@ -212,6 +216,15 @@ pub struct ApplyTokenOutput {
     /// Wire name `RequestId`.
     #[serde(rename = "RequestId")]
     pub request_id: String,
+}
+
+impl std::fmt::Debug for ApplyTokenOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApplyTokenOutput")
+            .field("token", &runtime::Redacted(&self.token))
+            .field("request_id", &self.request_id)
+            .finish()
+    }
 }
 
 /// The errors the service documents for `ApplyToken`, one variant per code.
@@ -291,7 +304,6 @@ impl From<ServiceError> for ApplyTokenError {
                 error,
             };
         }
-
         match error.code() {
             "ApplyTokenOverFlow" => Self::ApplyTokenOverFlow(error),
             "CheckAccountInfoFailed" => Self::CheckAccountInfoFailed(error),

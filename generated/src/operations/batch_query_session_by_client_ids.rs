@@ -16,6 +16,7 @@ static OPERATION: Operation = Operation {
     idempotent: true,
     retryable_codes: &["InternalError", "SystemOverFlow"],
     failure_in_body: false,
+    qps_limit: Some(100),
 };
 
 impl Client {
@@ -40,7 +41,7 @@ impl Client {
     }
 }
 
-/// Builds a `BatchQuerySessionByClientIds` call; made by
+/// Builds the `BatchQuerySessionByClientIds` call; made by
 /// [`Client::batch_query_session_by_client_ids`](crate::Client::batch_query_session_by_client_ids).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -100,8 +101,8 @@ impl<
 }
 
 impl<
-    InstanceId: IsSet,
-    ClientIdList: IsSet,
+    InstanceId,
+    ClientIdList,
 > BatchQuerySessionByClientIdsBuilder<InstanceId, ClientIdList> {
     /// Sends the `BatchQuerySessionByClientIds` request and waits for the answer.
     ///
@@ -115,7 +116,11 @@ impl<
             BatchQuerySessionByClientIdsOutput,
             Error<BatchQuerySessionByClientIdsError>,
         >,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        InstanceId: IsSet,
+        ClientIdList: IsSet,
+    {
         send(self.client, self.input)
     }
 }
@@ -150,14 +155,12 @@ impl BatchQuerySessionByClientIdsInput {
         if let Some(value) = self.instance_id {
             params.push(Location::Query, "InstanceId", value);
         }
-
         if let Some(values) = self.client_id_list {
             runtime::check_max_items("ClientIdList", values.len(), 10usize)?;
             for (i, value) in values.into_iter().enumerate() {
                 params.push(Location::Query, format!("ClientIdList.{}", i + 1), value);
             }
         }
-
         Ok(params)
     }
 }
@@ -271,7 +274,6 @@ impl From<ServiceError> for BatchQuerySessionByClientIdsError {
                 error,
             };
         }
-
         match error.code() {
             "CheckAccountInfoFailed" => Self::CheckAccountInfoFailed(error),
             "InstancePermissionCheckFailed" => Self::InstancePermissionCheckFailed(error),

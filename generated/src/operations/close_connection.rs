@@ -15,6 +15,7 @@ static OPERATION: Operation = Operation {
     idempotent: false,
     retryable_codes: &["InternalError"],
     failure_in_body: true,
+    qps_limit: Some(500),
 };
 
 impl Client {
@@ -36,7 +37,7 @@ impl Client {
     }
 }
 
-/// Builds a `CloseConnection` call; made by
+/// Builds the `CloseConnection` call; made by
 /// [`Client::close_connection`](crate::Client::close_connection).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -88,7 +89,7 @@ impl<InstanceId, ClientId> CloseConnectionBuilder<InstanceId, ClientId> {
     }
 }
 
-impl<InstanceId: IsSet, ClientId: IsSet> CloseConnectionBuilder<InstanceId, ClientId> {
+impl<InstanceId, ClientId> CloseConnectionBuilder<InstanceId, ClientId> {
     /// Sends the `CloseConnection` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -98,7 +99,11 @@ impl<InstanceId: IsSet, ClientId: IsSet> CloseConnectionBuilder<InstanceId, Clie
         self,
     ) -> impl Future<
         Output = Result<CloseConnectionOutput, Error<CloseConnectionError>>,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        InstanceId: IsSet,
+        ClientId: IsSet,
+    {
         send(self.client, self.input)
     }
 }
@@ -130,11 +135,9 @@ impl CloseConnectionInput {
         if let Some(value) = self.instance_id {
             params.push(Location::Query, "InstanceId", value);
         }
-
         if let Some(value) = self.client_id {
             params.push(Location::Query, "ClientId", value);
         }
-
         Ok(params)
     }
 }

@@ -6,9 +6,7 @@
 use crate::runtime::{
     self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
-
-#[allow(unused_imports)]
-use crate::types::*;
+use crate::types::Tag;
 use std::future::Future;
 use std::marker::PhantomData;
 
@@ -18,6 +16,7 @@ static OPERATION: Operation = Operation {
     idempotent: false,
     retryable_codes: &["InternalError"],
     failure_in_body: false,
+    qps_limit: Some(10),
 };
 
 impl Client {
@@ -41,7 +40,7 @@ impl Client {
     }
 }
 
-/// Builds a `CreateGroupId` call; made by
+/// Builds the `CreateGroupId` call; made by
 /// [`Client::create_group_id`](crate::Client::create_group_id).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -104,7 +103,7 @@ impl<GroupId, InstanceId> CreateGroupIdBuilder<GroupId, InstanceId> {
     }
 }
 
-impl<GroupId: IsSet, InstanceId: IsSet> CreateGroupIdBuilder<GroupId, InstanceId> {
+impl<GroupId, InstanceId> CreateGroupIdBuilder<GroupId, InstanceId> {
     /// Sends the `CreateGroupId` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -114,7 +113,11 @@ impl<GroupId: IsSet, InstanceId: IsSet> CreateGroupIdBuilder<GroupId, InstanceId
         self,
     ) -> impl Future<
         Output = Result<CreateGroupIdOutput, Error<CreateGroupIdError>>,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        GroupId: IsSet,
+        InstanceId: IsSet,
+    {
         send(self.client, self.input)
     }
 }
@@ -145,24 +148,20 @@ impl CreateGroupIdInput {
         if let Some(value) = self.group_id {
             params.push(Location::Query, "GroupId", value);
         }
-
         if let Some(value) = self.instance_id {
             params.push(Location::Query, "InstanceId", value);
         }
-
         if let Some(values) = self.tag {
             runtime::check_max_items("Tag", values.len(), 100usize)?;
             for (i, item) in values.into_iter().enumerate() {
                 if let Some(value) = item.key {
                     params.push(Location::Query, format!("Tag.{}.Key", i + 1), value);
                 }
-
                 if let Some(value) = item.value {
                     params.push(Location::Query, format!("Tag.{}.Value", i + 1), value);
                 }
             }
         }
-
         Ok(params)
     }
 }
@@ -234,7 +233,6 @@ impl From<ServiceError> for CreateGroupIdError {
             "GroupIdAlreadyUsedByOtherUsers" => {
                 Self::GroupIdAlreadyUsedByOtherUsers(error)
             }
-
             "ParameterFieldCheckFailed" => Self::ParameterFieldCheckFailed(error),
             "InstancePermissionCheckFailed" => Self::InstancePermissionCheckFailed(error),
             "InstanceNotFound" => Self::InstanceNotFound(error),

@@ -15,6 +15,7 @@ static OPERATION: Operation = Operation {
     idempotent: false,
     retryable_codes: &[],
     failure_in_body: false,
+    qps_limit: Some(500),
 };
 
 impl Client {
@@ -34,7 +35,7 @@ impl Client {
     }
 }
 
-/// Builds a `DeleteCaCertificate` call; made by
+/// Builds the `DeleteCaCertificate` call; made by
 /// [`Client::delete_ca_certificate`](crate::Client::delete_ca_certificate).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -86,7 +87,7 @@ impl<MqttInstanceId, Sn> DeleteCaCertificateBuilder<MqttInstanceId, Sn> {
     }
 }
 
-impl<MqttInstanceId: IsSet, Sn: IsSet> DeleteCaCertificateBuilder<MqttInstanceId, Sn> {
+impl<MqttInstanceId, Sn> DeleteCaCertificateBuilder<MqttInstanceId, Sn> {
     /// Sends the `DeleteCaCertificate` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -96,7 +97,11 @@ impl<MqttInstanceId: IsSet, Sn: IsSet> DeleteCaCertificateBuilder<MqttInstanceId
         self,
     ) -> impl Future<
         Output = Result<DeleteCaCertificateOutput, Error<DeleteCaCertificateError>>,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        MqttInstanceId: IsSet,
+        Sn: IsSet,
+    {
         send(self.client, self.input)
     }
 }
@@ -128,11 +133,9 @@ impl DeleteCaCertificateInput {
         if let Some(value) = self.mqtt_instance_id {
             params.push(Location::Query, "MqttInstanceId", value);
         }
-
         if let Some(value) = self.sn {
             params.push(Location::Query, "Sn", value);
         }
-
         Ok(params)
     }
 }

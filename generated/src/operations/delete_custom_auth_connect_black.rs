@@ -16,6 +16,7 @@ static OPERATION: Operation = Operation {
     idempotent: false,
     retryable_codes: &[],
     failure_in_body: true,
+    qps_limit: None,
 };
 
 impl Client {
@@ -39,7 +40,7 @@ impl Client {
     }
 }
 
-/// Builds a `DeleteCustomAuthConnectBlack` call; made by
+/// Builds the `DeleteCustomAuthConnectBlack` call; made by
 /// [`Client::delete_custom_auth_connect_black`](crate::Client::delete_custom_auth_connect_black).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -91,10 +92,7 @@ impl<InstanceId, ClientId> DeleteCustomAuthConnectBlackBuilder<InstanceId, Clien
     }
 }
 
-impl<
-    InstanceId: IsSet,
-    ClientId: IsSet,
-> DeleteCustomAuthConnectBlackBuilder<InstanceId, ClientId> {
+impl<InstanceId, ClientId> DeleteCustomAuthConnectBlackBuilder<InstanceId, ClientId> {
     /// Sends the `DeleteCustomAuthConnectBlack` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -107,7 +105,11 @@ impl<
             DeleteCustomAuthConnectBlackOutput,
             Error<DeleteCustomAuthConnectBlackError>,
         >,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        InstanceId: IsSet,
+        ClientId: IsSet,
+    {
         send(self.client, self.input)
     }
 }
@@ -142,11 +144,9 @@ impl DeleteCustomAuthConnectBlackInput {
         if let Some(value) = self.instance_id {
             params.push(Location::Form, "InstanceId", value);
         }
-
         if let Some(value) = self.client_id {
             params.push(Location::Form, "ClientId", value);
         }
-
         Ok(params)
     }
 }
@@ -227,7 +227,6 @@ impl From<ServiceError> for DeleteCustomAuthConnectBlackError {
                 error,
             };
         }
-
         match error.code() {
             "InstancePermissionCheckFailed" => Self::InstancePermissionCheckFailed(error),
             "ApiNotSupport" => Self::ApiNotSupport(error),

@@ -7,9 +7,7 @@
 use crate::runtime::{
     self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
-
-#[allow(unused_imports)]
-use crate::types::*;
+use crate::types::IdentityType;
 use std::future::Future;
 use std::marker::PhantomData;
 
@@ -19,6 +17,7 @@ static OPERATION: Operation = Operation {
     idempotent: false,
     retryable_codes: &[],
     failure_in_body: true,
+    qps_limit: None,
 };
 
 impl Client {
@@ -45,7 +44,7 @@ impl Client {
     }
 }
 
-/// Builds a `DeleteCustomAuthIdentity` call; made by
+/// Builds the `DeleteCustomAuthIdentity` call; made by
 /// [`Client::delete_custom_auth_identity`](crate::Client::delete_custom_auth_identity).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -137,9 +136,9 @@ impl<
 }
 
 impl<
-    InstanceId: IsSet,
-    Username: IsSet,
-    IdentityTypeParam: IsSet,
+    InstanceId,
+    Username,
+    IdentityTypeParam,
 > DeleteCustomAuthIdentityBuilder<InstanceId, Username, IdentityTypeParam> {
     /// Sends the `DeleteCustomAuthIdentity` request and waits for the answer.
     ///
@@ -153,7 +152,12 @@ impl<
             DeleteCustomAuthIdentityOutput,
             Error<DeleteCustomAuthIdentityError>,
         >,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        InstanceId: IsSet,
+        Username: IsSet,
+        IdentityTypeParam: IsSet,
+    {
         send(self.client, self.input)
     }
 }
@@ -185,19 +189,15 @@ impl DeleteCustomAuthIdentityInput {
         if let Some(value) = self.instance_id {
             params.push(Location::Form, "InstanceId", value);
         }
-
         if let Some(value) = self.username {
             params.push(Location::Form, "Username", value);
         }
-
         if let Some(value) = self.identity_type {
             params.push(Location::Form, "IdentityType", value.as_str().to_owned());
         }
-
         if let Some(value) = self.client_id {
             params.push(Location::Form, "ClientId", value);
         }
-
         Ok(params)
     }
 }
@@ -277,7 +277,6 @@ impl From<ServiceError> for DeleteCustomAuthIdentityError {
                 error,
             };
         }
-
         match error.code() {
             "InstancePermissionCheckFailed" => Self::InstancePermissionCheckFailed(error),
             "ApiNotSupport" => Self::ApiNotSupport(error),

@@ -7,9 +7,7 @@
 use crate::runtime::{
     self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
-
-#[allow(unused_imports)]
-use crate::types::*;
+use crate::types::IdentityType;
 use std::future::Future;
 use std::marker::PhantomData;
 
@@ -19,6 +17,7 @@ static OPERATION: Operation = Operation {
     idempotent: false,
     retryable_codes: &[],
     failure_in_body: true,
+    qps_limit: Some(500),
 };
 
 impl Client {
@@ -43,7 +42,7 @@ impl Client {
     }
 }
 
-/// Builds a `DeleteCustomAuthPermission` call; made by
+/// Builds the `DeleteCustomAuthPermission` call; made by
 /// [`Client::delete_custom_auth_permission`](crate::Client::delete_custom_auth_permission).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -143,10 +142,10 @@ impl<
 }
 
 impl<
-    InstanceId: IsSet,
-    IdentityTypeParam: IsSet,
-    Identity: IsSet,
-    Topic: IsSet,
+    InstanceId,
+    IdentityTypeParam,
+    Identity,
+    Topic,
 > DeleteCustomAuthPermissionBuilder<InstanceId, IdentityTypeParam, Identity, Topic> {
     /// Sends the `DeleteCustomAuthPermission` request and waits for the answer.
     ///
@@ -160,7 +159,13 @@ impl<
             DeleteCustomAuthPermissionOutput,
             Error<DeleteCustomAuthPermissionError>,
         >,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        InstanceId: IsSet,
+        IdentityTypeParam: IsSet,
+        Identity: IsSet,
+        Topic: IsSet,
+    {
         send(self.client, self.input)
     }
 }
@@ -192,19 +197,15 @@ impl DeleteCustomAuthPermissionInput {
         if let Some(value) = self.instance_id {
             params.push(Location::Form, "InstanceId", value);
         }
-
         if let Some(value) = self.identity_type {
             params.push(Location::Form, "IdentityType", value.as_str().to_owned());
         }
-
         if let Some(value) = self.identity {
             params.push(Location::Form, "Identity", value);
         }
-
         if let Some(value) = self.topic {
             params.push(Location::Form, "Topic", value);
         }
-
         Ok(params)
     }
 }
@@ -284,7 +285,6 @@ impl From<ServiceError> for DeleteCustomAuthPermissionError {
                 error,
             };
         }
-
         match error.code() {
             "InstancePermissionCheckFailed" => Self::InstancePermissionCheckFailed(error),
             "ApiNotSupport" => Self::ApiNotSupport(error),

@@ -15,6 +15,7 @@ static OPERATION: Operation = Operation {
     idempotent: false,
     retryable_codes: &[],
     failure_in_body: false,
+    qps_limit: Some(500),
 };
 
 impl Client {
@@ -38,7 +39,7 @@ impl Client {
     }
 }
 
-/// Builds a `DeleteDeviceCertificate` call; made by
+/// Builds the `DeleteDeviceCertificate` call; made by
 /// [`Client::delete_device_certificate`](crate::Client::delete_device_certificate).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -115,9 +116,9 @@ impl<
 }
 
 impl<
-    MqttInstanceId: IsSet,
-    DeviceSn: IsSet,
-    CaSn: IsSet,
+    MqttInstanceId,
+    DeviceSn,
+    CaSn,
 > DeleteDeviceCertificateBuilder<MqttInstanceId, DeviceSn, CaSn> {
     /// Sends the `DeleteDeviceCertificate` request and waits for the answer.
     ///
@@ -131,7 +132,12 @@ impl<
             DeleteDeviceCertificateOutput,
             Error<DeleteDeviceCertificateError>,
         >,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        MqttInstanceId: IsSet,
+        DeviceSn: IsSet,
+        CaSn: IsSet,
+    {
         send(self.client, self.input)
     }
 }
@@ -163,15 +169,12 @@ impl DeleteDeviceCertificateInput {
         if let Some(value) = self.mqtt_instance_id {
             params.push(Location::Query, "MqttInstanceId", value);
         }
-
         if let Some(value) = self.device_sn {
             params.push(Location::Query, "DeviceSn", value);
         }
-
         if let Some(value) = self.ca_sn {
             params.push(Location::Query, "CaSn", value);
         }
-
         Ok(params)
     }
 }

@@ -15,6 +15,7 @@ static OPERATION: Operation = Operation {
     idempotent: false,
     retryable_codes: &["InternalError"],
     failure_in_body: false,
+    qps_limit: Some(10),
 };
 
 impl Client {
@@ -34,7 +35,7 @@ impl Client {
     }
 }
 
-/// Builds a `DeleteGroupId` call; made by
+/// Builds the `DeleteGroupId` call; made by
 /// [`Client::delete_group_id`](crate::Client::delete_group_id).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -86,7 +87,7 @@ impl<GroupId, InstanceId> DeleteGroupIdBuilder<GroupId, InstanceId> {
     }
 }
 
-impl<GroupId: IsSet, InstanceId: IsSet> DeleteGroupIdBuilder<GroupId, InstanceId> {
+impl<GroupId, InstanceId> DeleteGroupIdBuilder<GroupId, InstanceId> {
     /// Sends the `DeleteGroupId` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -96,7 +97,11 @@ impl<GroupId: IsSet, InstanceId: IsSet> DeleteGroupIdBuilder<GroupId, InstanceId
         self,
     ) -> impl Future<
         Output = Result<DeleteGroupIdOutput, Error<DeleteGroupIdError>>,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        GroupId: IsSet,
+        InstanceId: IsSet,
+    {
         send(self.client, self.input)
     }
 }
@@ -127,11 +132,9 @@ impl DeleteGroupIdInput {
         if let Some(value) = self.group_id {
             params.push(Location::Query, "GroupId", value);
         }
-
         if let Some(value) = self.instance_id {
             params.push(Location::Query, "InstanceId", value);
         }
-
         Ok(params)
     }
 }

@@ -16,6 +16,7 @@ static OPERATION: Operation = Operation {
     idempotent: false,
     retryable_codes: &["InternalError"],
     failure_in_body: true,
+    qps_limit: None,
 };
 
 impl Client {
@@ -40,7 +41,7 @@ impl Client {
     }
 }
 
-/// Builds a `DisasterDowngrade` call; made by
+/// Builds the `DisasterDowngrade` call; made by
 /// [`Client::disaster_downgrade`](crate::Client::disaster_downgrade).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -96,8 +97,8 @@ impl<
 }
 
 impl<
-    InstanceId: IsSet,
-    DowngradeInstanceId: IsSet,
+    InstanceId,
+    DowngradeInstanceId,
 > DisasterDowngradeBuilder<InstanceId, DowngradeInstanceId> {
     /// Sends the `DisasterDowngrade` request and waits for the answer.
     ///
@@ -108,7 +109,11 @@ impl<
         self,
     ) -> impl Future<
         Output = Result<DisasterDowngradeOutput, Error<DisasterDowngradeError>>,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        InstanceId: IsSet,
+        DowngradeInstanceId: IsSet,
+    {
         send(self.client, self.input)
     }
 }
@@ -140,11 +145,9 @@ impl DisasterDowngradeInput {
         if let Some(value) = self.instance_id {
             params.push(Location::Form, "InstanceId", value);
         }
-
         if let Some(value) = self.downgrade_instance_id {
             params.push(Location::Form, "DowngradeInstanceId", value);
         }
-
         Ok(params)
     }
 }
@@ -235,7 +238,6 @@ impl From<ServiceError> for DisasterDowngradeError {
                 error,
             };
         }
-
         match error.code() {
             "InstancePermissionCheckFailed" => Self::InstancePermissionCheckFailed(error),
             "ApiNotSupport" => Self::ApiNotSupport(error),

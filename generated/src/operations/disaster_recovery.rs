@@ -16,6 +16,7 @@ static OPERATION: Operation = Operation {
     idempotent: false,
     retryable_codes: &["InternalError"],
     failure_in_body: true,
+    qps_limit: None,
 };
 
 impl Client {
@@ -39,7 +40,7 @@ impl Client {
     }
 }
 
-/// Builds a `DisasterRecovery` call; made by
+/// Builds the `DisasterRecovery` call; made by
 /// [`Client::disaster_recovery`](crate::Client::disaster_recovery).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -95,8 +96,8 @@ impl<
 }
 
 impl<
-    InstanceId: IsSet,
-    RecoveryInstanceId: IsSet,
+    InstanceId,
+    RecoveryInstanceId,
 > DisasterRecoveryBuilder<InstanceId, RecoveryInstanceId> {
     /// Sends the `DisasterRecovery` request and waits for the answer.
     ///
@@ -107,7 +108,11 @@ impl<
         self,
     ) -> impl Future<
         Output = Result<DisasterRecoveryOutput, Error<DisasterRecoveryError>>,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        InstanceId: IsSet,
+        RecoveryInstanceId: IsSet,
+    {
         send(self.client, self.input)
     }
 }
@@ -139,11 +144,9 @@ impl DisasterRecoveryInput {
         if let Some(value) = self.instance_id {
             params.push(Location::Form, "InstanceId", value);
         }
-
         if let Some(value) = self.recovery_instance_id {
             params.push(Location::Form, "RecoveryInstanceId", value);
         }
-
         Ok(params)
     }
 }
@@ -234,7 +237,6 @@ impl From<ServiceError> for DisasterRecoveryError {
                 error,
             };
         }
-
         match error.code() {
             "InstancePermissionCheckFailed" => Self::InstancePermissionCheckFailed(error),
             "ApiNotSupport" => Self::ApiNotSupport(error),

@@ -6,9 +6,7 @@
 use crate::runtime::{
     self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
-
-#[allow(unused_imports)]
-use crate::types::*;
+use crate::types::CaCertificate;
 use std::future::Future;
 use std::marker::PhantomData;
 
@@ -18,6 +16,7 @@ static OPERATION: Operation = Operation {
     idempotent: true,
     retryable_codes: &[],
     failure_in_body: false,
+    qps_limit: Some(500),
 };
 
 impl Client {
@@ -37,7 +36,7 @@ impl Client {
     }
 }
 
-/// Builds a `GetCaCertificate` call; made by
+/// Builds the `GetCaCertificate` call; made by
 /// [`Client::get_ca_certificate`](crate::Client::get_ca_certificate).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -89,7 +88,7 @@ impl<MqttInstanceId, Sn> GetCaCertificateBuilder<MqttInstanceId, Sn> {
     }
 }
 
-impl<MqttInstanceId: IsSet, Sn: IsSet> GetCaCertificateBuilder<MqttInstanceId, Sn> {
+impl<MqttInstanceId, Sn> GetCaCertificateBuilder<MqttInstanceId, Sn> {
     /// Sends the `GetCaCertificate` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient
@@ -99,7 +98,11 @@ impl<MqttInstanceId: IsSet, Sn: IsSet> GetCaCertificateBuilder<MqttInstanceId, S
         self,
     ) -> impl Future<
         Output = Result<GetCaCertificateOutput, Error<GetCaCertificateError>>,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        MqttInstanceId: IsSet,
+        Sn: IsSet,
+    {
         send(self.client, self.input)
     }
 }
@@ -131,11 +134,9 @@ impl GetCaCertificateInput {
         if let Some(value) = self.mqtt_instance_id {
             params.push(Location::Query, "MqttInstanceId", value);
         }
-
         if let Some(value) = self.sn {
             params.push(Location::Query, "Sn", value);
         }
-
         Ok(params)
     }
 }

@@ -7,9 +7,7 @@
 use crate::runtime::{
     self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
-
-#[allow(unused_imports)]
-use crate::types::*;
+use crate::types::DeviceCertificate;
 use std::future::Future;
 use std::marker::PhantomData;
 
@@ -19,6 +17,7 @@ static OPERATION: Operation = Operation {
     idempotent: true,
     retryable_codes: &[],
     failure_in_body: false,
+    qps_limit: Some(500),
 };
 
 impl Client {
@@ -41,7 +40,7 @@ impl Client {
     }
 }
 
-/// Builds a `GetDeviceCertificate` call; made by
+/// Builds the `GetDeviceCertificate` call; made by
 /// [`Client::get_device_certificate`](crate::Client::get_device_certificate).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -118,9 +117,9 @@ impl<
 }
 
 impl<
-    MqttInstanceId: IsSet,
-    DeviceSn: IsSet,
-    CaSn: IsSet,
+    MqttInstanceId,
+    DeviceSn,
+    CaSn,
 > GetDeviceCertificateBuilder<MqttInstanceId, DeviceSn, CaSn> {
     /// Sends the `GetDeviceCertificate` request and waits for the answer.
     ///
@@ -131,7 +130,12 @@ impl<
         self,
     ) -> impl Future<
         Output = Result<GetDeviceCertificateOutput, Error<GetDeviceCertificateError>>,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        MqttInstanceId: IsSet,
+        DeviceSn: IsSet,
+        CaSn: IsSet,
+    {
         send(self.client, self.input)
     }
 }
@@ -163,15 +167,12 @@ impl GetDeviceCertificateInput {
         if let Some(value) = self.mqtt_instance_id {
             params.push(Location::Query, "MqttInstanceId", value);
         }
-
         if let Some(value) = self.device_sn {
             params.push(Location::Query, "DeviceSn", value);
         }
-
         if let Some(value) = self.ca_sn {
             params.push(Location::Query, "CaSn", value);
         }
-
         Ok(params)
     }
 }

@@ -6,9 +6,7 @@
 use crate::runtime::{
     self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
-
-#[allow(unused_imports)]
-use crate::types::*;
+use crate::types::DeviceCredential;
 use std::future::Future;
 use std::marker::PhantomData;
 
@@ -18,6 +16,7 @@ static OPERATION: Operation = Operation {
     idempotent: true,
     retryable_codes: &["ApplyTokenOverFlow", "InternalError", "SystemOverFlow"],
     failure_in_body: false,
+    qps_limit: Some(500),
 };
 
 impl Client {
@@ -40,7 +39,7 @@ impl Client {
     }
 }
 
-/// Builds a `GetDeviceCredential` call; made by
+/// Builds the `GetDeviceCredential` call; made by
 /// [`Client::get_device_credential`](crate::Client::get_device_credential).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -92,10 +91,7 @@ impl<ClientId, InstanceId> GetDeviceCredentialBuilder<ClientId, InstanceId> {
     }
 }
 
-impl<
-    ClientId: IsSet,
-    InstanceId: IsSet,
-> GetDeviceCredentialBuilder<ClientId, InstanceId> {
+impl<ClientId, InstanceId> GetDeviceCredentialBuilder<ClientId, InstanceId> {
     /// Sends the `GetDeviceCredential` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient
@@ -105,7 +101,11 @@ impl<
         self,
     ) -> impl Future<
         Output = Result<GetDeviceCredentialOutput, Error<GetDeviceCredentialError>>,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        ClientId: IsSet,
+        InstanceId: IsSet,
+    {
         send(self.client, self.input)
     }
 }
@@ -137,11 +137,9 @@ impl GetDeviceCredentialInput {
         if let Some(value) = self.client_id {
             params.push(Location::Query, "ClientId", value);
         }
-
         if let Some(value) = self.instance_id {
             params.push(Location::Query, "InstanceId", value);
         }
-
         Ok(params)
     }
 }
@@ -242,7 +240,6 @@ impl From<ServiceError> for GetDeviceCredentialError {
                 error,
             };
         }
-
         match error.code() {
             "ApplyTokenOverFlow" => Self::ApplyTokenOverFlow(error),
             "CheckAccountInfoFailed" => Self::CheckAccountInfoFailed(error),

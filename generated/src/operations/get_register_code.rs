@@ -16,6 +16,7 @@ static OPERATION: Operation = Operation {
     idempotent: true,
     retryable_codes: &[],
     failure_in_body: false,
+    qps_limit: Some(500),
 };
 
 impl Client {
@@ -37,7 +38,7 @@ impl Client {
     }
 }
 
-/// Builds a `GetRegisterCode` call; made by
+/// Builds the `GetRegisterCode` call; made by
 /// [`Client::get_register_code`](crate::Client::get_register_code).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -73,7 +74,7 @@ impl<MqttInstanceId> GetRegisterCodeBuilder<MqttInstanceId> {
     }
 }
 
-impl<MqttInstanceId: IsSet> GetRegisterCodeBuilder<MqttInstanceId> {
+impl<MqttInstanceId> GetRegisterCodeBuilder<MqttInstanceId> {
     /// Sends the `GetRegisterCode` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient
@@ -83,7 +84,10 @@ impl<MqttInstanceId: IsSet> GetRegisterCodeBuilder<MqttInstanceId> {
         self,
     ) -> impl Future<
         Output = Result<GetRegisterCodeOutput, Error<GetRegisterCodeError>>,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        MqttInstanceId: IsSet,
+    {
         send(self.client, self.input)
     }
 }
@@ -114,7 +118,6 @@ impl GetRegisterCodeInput {
         if let Some(value) = self.mqtt_instance_id {
             params.push(Location::Query, "MqttInstanceId", value);
         }
-
         Ok(params)
     }
 }

@@ -15,6 +15,7 @@ static OPERATION: Operation = Operation {
     idempotent: false,
     retryable_codes: &[],
     failure_in_body: false,
+    qps_limit: Some(500),
 };
 
 impl Client {
@@ -40,7 +41,7 @@ impl Client {
     }
 }
 
-/// Builds a `InactivateCaCertificate` call; made by
+/// Builds the `InactivateCaCertificate` call; made by
 /// [`Client::inactivate_ca_certificate`](crate::Client::inactivate_ca_certificate).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -92,10 +93,7 @@ impl<MqttInstanceId, Sn> InactivateCaCertificateBuilder<MqttInstanceId, Sn> {
     }
 }
 
-impl<
-    MqttInstanceId: IsSet,
-    Sn: IsSet,
-> InactivateCaCertificateBuilder<MqttInstanceId, Sn> {
+impl<MqttInstanceId, Sn> InactivateCaCertificateBuilder<MqttInstanceId, Sn> {
     /// Sends the `InactivateCaCertificate` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -108,7 +106,11 @@ impl<
             InactivateCaCertificateOutput,
             Error<InactivateCaCertificateError>,
         >,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        MqttInstanceId: IsSet,
+        Sn: IsSet,
+    {
         send(self.client, self.input)
     }
 }
@@ -140,11 +142,9 @@ impl InactivateCaCertificateInput {
         if let Some(value) = self.mqtt_instance_id {
             params.push(Location::Query, "MqttInstanceId", value);
         }
-
         if let Some(value) = self.sn {
             params.push(Location::Query, "Sn", value);
         }
-
         Ok(params)
     }
 }

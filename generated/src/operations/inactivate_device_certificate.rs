@@ -16,6 +16,7 @@ static OPERATION: Operation = Operation {
     idempotent: false,
     retryable_codes: &[],
     failure_in_body: false,
+    qps_limit: Some(500),
 };
 
 impl Client {
@@ -42,7 +43,7 @@ impl Client {
     }
 }
 
-/// Builds a `InactivateDeviceCertificate` call; made by
+/// Builds the `InactivateDeviceCertificate` call; made by
 /// [`Client::inactivate_device_certificate`](crate::Client::inactivate_device_certificate).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -119,9 +120,9 @@ impl<
 }
 
 impl<
-    MqttInstanceId: IsSet,
-    DeviceSn: IsSet,
-    CaSn: IsSet,
+    MqttInstanceId,
+    DeviceSn,
+    CaSn,
 > InactivateDeviceCertificateBuilder<MqttInstanceId, DeviceSn, CaSn> {
     /// Sends the `InactivateDeviceCertificate` request and waits for the answer.
     ///
@@ -135,7 +136,12 @@ impl<
             InactivateDeviceCertificateOutput,
             Error<InactivateDeviceCertificateError>,
         >,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        MqttInstanceId: IsSet,
+        DeviceSn: IsSet,
+        CaSn: IsSet,
+    {
         send(self.client, self.input)
     }
 }
@@ -167,15 +173,12 @@ impl InactivateDeviceCertificateInput {
         if let Some(value) = self.mqtt_instance_id {
             params.push(Location::Query, "MqttInstanceId", value);
         }
-
         if let Some(value) = self.device_sn {
             params.push(Location::Query, "DeviceSn", value);
         }
-
         if let Some(value) = self.ca_sn {
             params.push(Location::Query, "CaSn", value);
         }
-
         Ok(params)
     }
 }

@@ -8,9 +8,7 @@ use crate::runtime::{
     self, Client, Cursor, Error, IsSet, Items, Location, Operation, PageSpec, Pages,
     Params, ServiceError, Set, Unset,
 };
-
-#[allow(unused_imports)]
-use crate::types::*;
+use crate::types::CaCertificate;
 use std::future::Future;
 use std::marker::PhantomData;
 
@@ -20,6 +18,7 @@ static OPERATION: Operation = Operation {
     idempotent: true,
     retryable_codes: &[],
     failure_in_body: false,
+    qps_limit: Some(500),
 };
 
 impl Client {
@@ -40,7 +39,7 @@ impl Client {
     }
 }
 
-/// Builds a `ListCaCertificate` call; made by
+/// Builds the `ListCaCertificate` call; made by
 /// [`Client::list_ca_certificate`](crate::Client::list_ca_certificate).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -117,9 +116,9 @@ impl<
 }
 
 impl<
-    MqttInstanceId: IsSet,
-    PageNo: IsSet,
-    PageSize: IsSet,
+    MqttInstanceId,
+    PageNo,
+    PageSize,
 > ListCaCertificateBuilder<MqttInstanceId, PageNo, PageSize> {
     /// Sends the `ListCaCertificate` request and waits for the answer.
     ///
@@ -130,7 +129,12 @@ impl<
         self,
     ) -> impl Future<
         Output = Result<ListCaCertificateOutput, Error<ListCaCertificateError>>,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        MqttInstanceId: IsSet,
+        PageNo: IsSet,
+        PageSize: IsSet,
+    {
         send(self.client, self.input)
     }
 
@@ -140,12 +144,22 @@ impl<
     ///
     /// The stream ends after the last page or with the first error. Use it with
     /// `futures::StreamExt`.
-    pub fn into_pages(self) -> Pages<ListCaCertificateOutput, ListCaCertificateError> {
+    pub fn into_pages(self) -> Pages<ListCaCertificateOutput, ListCaCertificateError>
+    where
+        MqttInstanceId: IsSet,
+        PageNo: IsSet,
+        PageSize: IsSet,
+    {
         pages(self.client, self.input)
     }
 
     /// Like [`into_pages`](Self::into_pages), but streams the items of every page one by one.
-    pub fn into_items(self) -> Items<CaCertificate, ListCaCertificateError> {
+    pub fn into_items(self) -> Items<CaCertificate, ListCaCertificateError>
+    where
+        MqttInstanceId: IsSet,
+        PageNo: IsSet,
+        PageSize: IsSet,
+    {
         pages(self.client, self.input).items(page_items)
     }
 }
@@ -177,15 +191,12 @@ impl ListCaCertificateInput {
         if let Some(value) = self.mqtt_instance_id {
             params.push(Location::Query, "MqttInstanceId", value);
         }
-
         if let Some(value) = self.page_no {
             params.push(Location::Query, "PageNo", value.to_string());
         }
-
         if let Some(value) = self.page_size {
             params.push(Location::Query, "PageSize", value.to_string());
         }
-
         Ok(params)
     }
 }
@@ -210,7 +221,6 @@ fn pages(
             let Some(data) = output.data.as_ref() else {
                 return 0;
             };
-
             data.ca_certificate_vos.len()
         },
     };

@@ -8,9 +8,7 @@ use crate::runtime::{
     self, Client, Cursor, Error, IsSet, Items, Location, Operation, PageSpec, Pages,
     Params, ServiceError, Set, Unset,
 };
-
-#[allow(unused_imports)]
-use crate::types::*;
+use crate::types::{DeviceCertificate, DeviceCertificatePage};
 use std::future::Future;
 use std::marker::PhantomData;
 
@@ -20,6 +18,7 @@ static OPERATION: Operation = Operation {
     idempotent: true,
     retryable_codes: &[],
     failure_in_body: false,
+    qps_limit: Some(500),
 };
 
 impl Client {
@@ -45,7 +44,7 @@ impl Client {
     }
 }
 
-/// Builds a `ListDeviceCertificate` call; made by
+/// Builds the `ListDeviceCertificate` call; made by
 /// [`Client::list_device_certificate`](crate::Client::list_device_certificate).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -122,9 +121,9 @@ impl<
 }
 
 impl<
-    MqttInstanceId: IsSet,
-    PageNo: IsSet,
-    PageSize: IsSet,
+    MqttInstanceId,
+    PageNo,
+    PageSize,
 > ListDeviceCertificateBuilder<MqttInstanceId, PageNo, PageSize> {
     /// Sends the `ListDeviceCertificate` request and waits for the answer.
     ///
@@ -135,7 +134,12 @@ impl<
         self,
     ) -> impl Future<
         Output = Result<ListDeviceCertificateOutput, Error<ListDeviceCertificateError>>,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        MqttInstanceId: IsSet,
+        PageNo: IsSet,
+        PageSize: IsSet,
+    {
         send(self.client, self.input)
     }
 
@@ -147,12 +151,22 @@ impl<
     /// `futures::StreamExt`.
     pub fn into_pages(
         self,
-    ) -> Pages<ListDeviceCertificateOutput, ListDeviceCertificateError> {
+    ) -> Pages<ListDeviceCertificateOutput, ListDeviceCertificateError>
+    where
+        MqttInstanceId: IsSet,
+        PageNo: IsSet,
+        PageSize: IsSet,
+    {
         pages(self.client, self.input)
     }
 
     /// Like [`into_pages`](Self::into_pages), but streams the items of every page one by one.
-    pub fn into_items(self) -> Items<DeviceCertificate, ListDeviceCertificateError> {
+    pub fn into_items(self) -> Items<DeviceCertificate, ListDeviceCertificateError>
+    where
+        MqttInstanceId: IsSet,
+        PageNo: IsSet,
+        PageSize: IsSet,
+    {
         pages(self.client, self.input).items(page_items)
     }
 }
@@ -184,15 +198,12 @@ impl ListDeviceCertificateInput {
         if let Some(value) = self.mqtt_instance_id {
             params.push(Location::Query, "MqttInstanceId", value);
         }
-
         if let Some(value) = self.page_no {
             params.push(Location::Query, "PageNo", value.to_string());
         }
-
         if let Some(value) = self.page_size {
             params.push(Location::Query, "PageSize", value.to_string());
         }
-
         Ok(params)
     }
 }
@@ -217,7 +228,6 @@ fn pages(
             let Some(data) = output.data.as_ref() else {
                 return 0;
             };
-
             data.device_certificate_vos.len()
         },
     };

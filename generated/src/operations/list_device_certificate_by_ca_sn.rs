@@ -8,9 +8,7 @@ use crate::runtime::{
     self, Client, Cursor, Error, IsSet, Items, Location, Operation, PageSpec, Pages,
     Params, ServiceError, Set, Unset,
 };
-
-#[allow(unused_imports)]
-use crate::types::*;
+use crate::types::{DeviceCertificate, DeviceCertificatePage};
 use std::future::Future;
 use std::marker::PhantomData;
 
@@ -20,6 +18,7 @@ static OPERATION: Operation = Operation {
     idempotent: true,
     retryable_codes: &[],
     failure_in_body: false,
+    qps_limit: Some(500),
 };
 
 impl Client {
@@ -46,7 +45,7 @@ impl Client {
     }
 }
 
-/// Builds a `ListDeviceCertificateByCaSn` call; made by
+/// Builds the `ListDeviceCertificateByCaSn` call; made by
 /// [`Client::list_device_certificate_by_ca_sn`](crate::Client::list_device_certificate_by_ca_sn).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -141,10 +140,10 @@ impl<
 }
 
 impl<
-    MqttInstanceId: IsSet,
-    PageNo: IsSet,
-    PageSize: IsSet,
-    CaSn: IsSet,
+    MqttInstanceId,
+    PageNo,
+    PageSize,
+    CaSn,
 > ListDeviceCertificateByCaSnBuilder<MqttInstanceId, PageNo, PageSize, CaSn> {
     /// Sends the `ListDeviceCertificateByCaSn` request and waits for the answer.
     ///
@@ -158,7 +157,13 @@ impl<
             ListDeviceCertificateByCaSnOutput,
             Error<ListDeviceCertificateByCaSnError>,
         >,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        MqttInstanceId: IsSet,
+        PageNo: IsSet,
+        PageSize: IsSet,
+        CaSn: IsSet,
+    {
         send(self.client, self.input)
     }
 
@@ -170,14 +175,24 @@ impl<
     /// `futures::StreamExt`.
     pub fn into_pages(
         self,
-    ) -> Pages<ListDeviceCertificateByCaSnOutput, ListDeviceCertificateByCaSnError> {
+    ) -> Pages<ListDeviceCertificateByCaSnOutput, ListDeviceCertificateByCaSnError>
+    where
+        MqttInstanceId: IsSet,
+        PageNo: IsSet,
+        PageSize: IsSet,
+        CaSn: IsSet,
+    {
         pages(self.client, self.input)
     }
 
     /// Like [`into_pages`](Self::into_pages), but streams the items of every page one by one.
-    pub fn into_items(
-        self,
-    ) -> Items<DeviceCertificate, ListDeviceCertificateByCaSnError> {
+    pub fn into_items(self) -> Items<DeviceCertificate, ListDeviceCertificateByCaSnError>
+    where
+        MqttInstanceId: IsSet,
+        PageNo: IsSet,
+        PageSize: IsSet,
+        CaSn: IsSet,
+    {
         pages(self.client, self.input).items(page_items)
     }
 }
@@ -209,19 +224,15 @@ impl ListDeviceCertificateByCaSnInput {
         if let Some(value) = self.mqtt_instance_id {
             params.push(Location::Query, "MqttInstanceId", value);
         }
-
         if let Some(value) = self.page_no {
             params.push(Location::Query, "PageNo", value.to_string());
         }
-
         if let Some(value) = self.page_size {
             params.push(Location::Query, "PageSize", value.to_string());
         }
-
         if let Some(value) = self.ca_sn {
             params.push(Location::Query, "CaSn", value);
         }
-
         Ok(params)
     }
 }
@@ -246,7 +257,6 @@ fn pages(
             let Some(data) = output.data.as_ref() else {
                 return 0;
             };
-
             data.device_certificate_vos.len()
         },
     };

@@ -17,6 +17,7 @@ static OPERATION: Operation = Operation {
     idempotent: true,
     retryable_codes: &["ApplyTokenOverFlow", "InternalError", "SystemOverFlow"],
     failure_in_body: false,
+    qps_limit: None,
 };
 
 impl Client {
@@ -43,7 +44,7 @@ impl Client {
     }
 }
 
-/// Builds a `ListDeviceCredentialClientId` call; made by
+/// Builds the `ListDeviceCredentialClientId` call; made by
 /// [`Client::list_device_credential_client_id`](crate::Client::list_device_credential_client_id).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -150,9 +151,9 @@ impl<
 }
 
 impl<
-    InstanceId: IsSet,
-    GroupId: IsSet,
-    PageSize: IsSet,
+    InstanceId,
+    GroupId,
+    PageSize,
 > ListDeviceCredentialClientIdBuilder<InstanceId, GroupId, PageSize> {
     /// Sends the `ListDeviceCredentialClientId` request and waits for the answer.
     ///
@@ -166,7 +167,12 @@ impl<
             ListDeviceCredentialClientIdOutput,
             Error<ListDeviceCredentialClientIdError>,
         >,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        InstanceId: IsSet,
+        GroupId: IsSet,
+        PageSize: IsSet,
+    {
         send(self.client, self.input)
     }
 
@@ -177,12 +183,22 @@ impl<
     /// `futures::StreamExt`.
     pub fn into_pages(
         self,
-    ) -> Pages<ListDeviceCredentialClientIdOutput, ListDeviceCredentialClientIdError> {
+    ) -> Pages<ListDeviceCredentialClientIdOutput, ListDeviceCredentialClientIdError>
+    where
+        InstanceId: IsSet,
+        GroupId: IsSet,
+        PageSize: IsSet,
+    {
         pages(self.client, self.input)
     }
 
     /// Like [`into_pages`](Self::into_pages), but streams the items of every page one by one.
-    pub fn into_items(self) -> Items<String, ListDeviceCredentialClientIdError> {
+    pub fn into_items(self) -> Items<String, ListDeviceCredentialClientIdError>
+    where
+        InstanceId: IsSet,
+        GroupId: IsSet,
+        PageSize: IsSet,
+    {
         pages(self.client, self.input).items(page_items)
     }
 }
@@ -217,23 +233,18 @@ impl ListDeviceCredentialClientIdInput {
         if let Some(value) = self.instance_id {
             params.push(Location::Query, "InstanceId", value);
         }
-
         if let Some(value) = self.group_id {
             params.push(Location::Query, "GroupId", value);
         }
-
         if let Some(value) = self.page_no {
             params.push(Location::Query, "PageNo", value.to_string());
         }
-
         if let Some(value) = self.page_size {
             params.push(Location::Query, "PageSize", value.to_string());
         }
-
         if let Some(value) = self.next_token {
             params.push(Location::Query, "NextToken", value);
         }
-
         Ok(params)
     }
 }
@@ -262,7 +273,6 @@ fn pages(
                 .as_ref() else {
                 return 0;
             };
-
             device_credential_client_id_list.client_id_list.len()
         },
     };
@@ -407,7 +417,6 @@ impl From<ServiceError> for ListDeviceCredentialClientIdError {
                 error,
             };
         }
-
         match error.code() {
             "ApplyTokenOverFlow" => Self::ApplyTokenOverFlow(error),
             "CheckAccountInfoFailed" => Self::CheckAccountInfoFailed(error),

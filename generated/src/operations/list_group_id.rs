@@ -6,9 +6,7 @@
 use crate::runtime::{
     self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
-
-#[allow(unused_imports)]
-use crate::types::*;
+use crate::types::{MqttTag, Tag};
 use std::future::Future;
 use std::marker::PhantomData;
 
@@ -18,6 +16,7 @@ static OPERATION: Operation = Operation {
     idempotent: true,
     retryable_codes: &["InternalError"],
     failure_in_body: false,
+    qps_limit: Some(10),
 };
 
 impl Client {
@@ -40,7 +39,7 @@ impl Client {
     }
 }
 
-/// Builds a `ListGroupId` call; made by
+/// Builds the `ListGroupId` call; made by
 /// [`Client::list_group_id`](crate::Client::list_group_id).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -84,7 +83,7 @@ impl<InstanceId> ListGroupIdBuilder<InstanceId> {
     }
 }
 
-impl<InstanceId: IsSet> ListGroupIdBuilder<InstanceId> {
+impl<InstanceId> ListGroupIdBuilder<InstanceId> {
     /// Sends the `ListGroupId` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient
@@ -94,7 +93,10 @@ impl<InstanceId: IsSet> ListGroupIdBuilder<InstanceId> {
         self,
     ) -> impl Future<
         Output = Result<ListGroupIdOutput, Error<ListGroupIdError>>,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        InstanceId: IsSet,
+    {
         send(self.client, self.input)
     }
 }
@@ -125,20 +127,17 @@ impl ListGroupIdInput {
         if let Some(value) = self.instance_id {
             params.push(Location::Query, "InstanceId", value);
         }
-
         if let Some(values) = self.tag {
             runtime::check_max_items("Tag", values.len(), 100usize)?;
             for (i, item) in values.into_iter().enumerate() {
                 if let Some(value) = item.key {
                     params.push(Location::Query, format!("Tag.{}.Key", i + 1), value);
                 }
-
                 if let Some(value) = item.value {
                     params.push(Location::Query, format!("Tag.{}.Value", i + 1), value);
                 }
             }
         }
-
         Ok(params)
     }
 }

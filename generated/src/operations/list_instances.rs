@@ -4,9 +4,7 @@
 //! `ListInstances`: Lists the ApsaraMQ for MQTT instances of the account in the region.
 
 use crate::runtime::{self, Client, Error, Location, Operation, Params, ServiceError};
-
-#[allow(unused_imports)]
-use crate::types::*;
+use crate::types::MqttTag;
 use std::future::Future;
 use std::marker::PhantomData;
 
@@ -16,6 +14,7 @@ static OPERATION: Operation = Operation {
     idempotent: true,
     retryable_codes: &[],
     failure_in_body: true,
+    qps_limit: None,
 };
 
 impl Client {
@@ -37,7 +36,7 @@ impl Client {
     }
 }
 
-/// Builds a `ListInstances` call; made by
+/// Builds the `ListInstances` call; made by
 /// [`Client::list_instances`](crate::Client::list_instances).
 #[must_use = "a builder does nothing until `send()` is awaited"]
 pub struct ListInstancesBuilder {
@@ -110,7 +109,6 @@ impl ListInstancesInput {
         if let Some(value) = self.tags {
             params.push(Location::Query, "Tags", value);
         }
-
         Ok(params)
     }
 }

@@ -7,9 +7,7 @@ use crate::runtime::{
     self, Client, Cursor, Error, IsSet, Items, Location, Operation, PageSpec, Pages,
     Params, ServiceError, Set, Unset,
 };
-
-#[allow(unused_imports)]
-use crate::types::*;
+use crate::types::Tag;
 use std::future::Future;
 use std::marker::PhantomData;
 
@@ -19,6 +17,7 @@ static OPERATION: Operation = Operation {
     idempotent: true,
     retryable_codes: &[],
     failure_in_body: true,
+    qps_limit: None,
 };
 
 impl Client {
@@ -43,7 +42,7 @@ impl Client {
     }
 }
 
-/// Builds a `ListTagResources` call; made by
+/// Builds the `ListTagResources` call; made by
 /// [`Client::list_tag_resources`](crate::Client::list_tag_resources).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -119,7 +118,7 @@ impl<ResourceType> ListTagResourcesBuilder<ResourceType> {
     }
 }
 
-impl<ResourceType: IsSet> ListTagResourcesBuilder<ResourceType> {
+impl<ResourceType> ListTagResourcesBuilder<ResourceType> {
     /// Sends the `ListTagResources` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient
@@ -129,7 +128,10 @@ impl<ResourceType: IsSet> ListTagResourcesBuilder<ResourceType> {
         self,
     ) -> impl Future<
         Output = Result<ListTagResourcesOutput, Error<ListTagResourcesError>>,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        ResourceType: IsSet,
+    {
         send(self.client, self.input)
     }
 
@@ -138,12 +140,18 @@ impl<ResourceType: IsSet> ListTagResourcesBuilder<ResourceType> {
     ///
     /// The stream ends after the last page or with the first error. Use it with
     /// `futures::StreamExt`.
-    pub fn into_pages(self) -> Pages<ListTagResourcesOutput, ListTagResourcesError> {
+    pub fn into_pages(self) -> Pages<ListTagResourcesOutput, ListTagResourcesError>
+    where
+        ResourceType: IsSet,
+    {
         pages(self.client, self.input)
     }
 
     /// Like [`into_pages`](Self::into_pages), but streams the items of every page one by one.
-    pub fn into_items(self) -> Items<TagResource, ListTagResourcesError> {
+    pub fn into_items(self) -> Items<TagResource, ListTagResourcesError>
+    where
+        ResourceType: IsSet,
+    {
         pages(self.client, self.input).items(page_items)
     }
 }
@@ -174,31 +182,26 @@ impl ListTagResourcesInput {
         if let Some(value) = self.resource_type {
             params.push(Location::Query, "ResourceType", value);
         }
-
         if let Some(values) = self.resource_id {
             runtime::check_max_items("ResourceId", values.len(), 100usize)?;
             for (i, value) in values.into_iter().enumerate() {
                 params.push(Location::Query, format!("ResourceId.{}", i + 1), value);
             }
         }
-
         if let Some(values) = self.tag {
             runtime::check_max_items("Tag", values.len(), 100usize)?;
             for (i, item) in values.into_iter().enumerate() {
                 if let Some(value) = item.key {
                     params.push(Location::Query, format!("Tag.{}.Key", i + 1), value);
                 }
-
                 if let Some(value) = item.value {
                     params.push(Location::Query, format!("Tag.{}.Value", i + 1), value);
                 }
             }
         }
-
         if let Some(value) = self.next_token {
             params.push(Location::Query, "NextToken", value);
         }
-
         Ok(params)
     }
 }

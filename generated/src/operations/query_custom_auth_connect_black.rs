@@ -8,9 +8,7 @@ use crate::runtime::{
     self, Client, Cursor, Error, IsSet, Items, Location, Operation, PageSpec, Pages,
     Params, ServiceError, Set, Unset,
 };
-
-#[allow(unused_imports)]
-use crate::types::*;
+use crate::types::Effect;
 use std::future::Future;
 use std::marker::PhantomData;
 
@@ -20,6 +18,7 @@ static OPERATION: Operation = Operation {
     idempotent: true,
     retryable_codes: &[],
     failure_in_body: true,
+    qps_limit: None,
 };
 
 impl Client {
@@ -46,7 +45,7 @@ impl Client {
     }
 }
 
-/// Builds a `QueryCustomAuthConnectBlack` call; made by
+/// Builds the `QueryCustomAuthConnectBlack` call; made by
 /// [`Client::query_custom_auth_connect_black`](crate::Client::query_custom_auth_connect_black).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -128,10 +127,7 @@ impl<InstanceId, Size> QueryCustomAuthConnectBlackBuilder<InstanceId, Size> {
     }
 }
 
-impl<
-    InstanceId: IsSet,
-    Size: IsSet,
-> QueryCustomAuthConnectBlackBuilder<InstanceId, Size> {
+impl<InstanceId, Size> QueryCustomAuthConnectBlackBuilder<InstanceId, Size> {
     /// Sends the `QueryCustomAuthConnectBlack` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient
@@ -144,7 +140,11 @@ impl<
             QueryCustomAuthConnectBlackOutput,
             Error<QueryCustomAuthConnectBlackError>,
         >,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        InstanceId: IsSet,
+        Size: IsSet,
+    {
         send(self.client, self.input)
     }
 
@@ -155,14 +155,22 @@ impl<
     /// `futures::StreamExt`.
     pub fn into_pages(
         self,
-    ) -> Pages<QueryCustomAuthConnectBlackOutput, QueryCustomAuthConnectBlackError> {
+    ) -> Pages<QueryCustomAuthConnectBlackOutput, QueryCustomAuthConnectBlackError>
+    where
+        InstanceId: IsSet,
+        Size: IsSet,
+    {
         pages(self.client, self.input)
     }
 
     /// Like [`into_pages`](Self::into_pages), but streams the items of every page one by one.
     pub fn into_items(
         self,
-    ) -> Items<CustomAuthConnectBlackEntry, QueryCustomAuthConnectBlackError> {
+    ) -> Items<CustomAuthConnectBlackEntry, QueryCustomAuthConnectBlackError>
+    where
+        InstanceId: IsSet,
+        Size: IsSet,
+    {
         pages(self.client, self.input).items(page_items)
     }
 }
@@ -194,20 +202,16 @@ impl QueryCustomAuthConnectBlackInput {
         if let Some(value) = self.instance_id {
             params.push(Location::Query, "InstanceId", value);
         }
-
         if let Some(value) = self.client_id {
             params.push(Location::Query, "ClientId", value);
         }
-
         if let Some(value) = self.next_token {
             params.push(Location::Query, "NextToken", value);
         }
-
         if let Some(value) = self.size {
             runtime::check_range("Size", i64::from(value), Some(1i64), Some(100i64))?;
             params.push(Location::Query, "Size", value.to_string());
         }
-
         Ok(params)
     }
 }
@@ -232,7 +236,6 @@ fn pages(
             let Some(data) = output.data.as_ref() else {
                 return 0;
             };
-
             data.results.len()
         },
     };
@@ -370,7 +373,6 @@ impl From<ServiceError> for QueryCustomAuthConnectBlackError {
                 error,
             };
         }
-
         match error.code() {
             "InstancePermissionCheckFailed" => Self::InstancePermissionCheckFailed(error),
             "ApiNotSupport" => Self::ApiNotSupport(error),

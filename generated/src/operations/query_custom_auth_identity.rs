@@ -7,9 +7,7 @@ use crate::runtime::{
     self, Client, Cursor, Error, IsSet, Items, Location, Operation, PageSpec, Pages,
     Params, ServiceError, Set, Unset,
 };
-
-#[allow(unused_imports)]
-use crate::types::*;
+use crate::types::{IdentityType, SignMode};
 use std::future::Future;
 use std::marker::PhantomData;
 
@@ -19,6 +17,7 @@ static OPERATION: Operation = Operation {
     idempotent: true,
     retryable_codes: &[],
     failure_in_body: true,
+    qps_limit: None,
 };
 
 impl Client {
@@ -48,7 +47,7 @@ impl Client {
     }
 }
 
-/// Builds a `QueryCustomAuthIdentity` call; made by
+/// Builds the `QueryCustomAuthIdentity` call; made by
 /// [`Client::query_custom_auth_identity`](crate::Client::query_custom_auth_identity).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -161,7 +160,7 @@ impl<InstanceId, Size> QueryCustomAuthIdentityBuilder<InstanceId, Size> {
     }
 }
 
-impl<InstanceId: IsSet, Size: IsSet> QueryCustomAuthIdentityBuilder<InstanceId, Size> {
+impl<InstanceId, Size> QueryCustomAuthIdentityBuilder<InstanceId, Size> {
     /// Sends the `QueryCustomAuthIdentity` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient
@@ -174,7 +173,11 @@ impl<InstanceId: IsSet, Size: IsSet> QueryCustomAuthIdentityBuilder<InstanceId, 
             QueryCustomAuthIdentityOutput,
             Error<QueryCustomAuthIdentityError>,
         >,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        InstanceId: IsSet,
+        Size: IsSet,
+    {
         send(self.client, self.input)
     }
 
@@ -185,12 +188,20 @@ impl<InstanceId: IsSet, Size: IsSet> QueryCustomAuthIdentityBuilder<InstanceId, 
     /// `futures::StreamExt`.
     pub fn into_pages(
         self,
-    ) -> Pages<QueryCustomAuthIdentityOutput, QueryCustomAuthIdentityError> {
+    ) -> Pages<QueryCustomAuthIdentityOutput, QueryCustomAuthIdentityError>
+    where
+        InstanceId: IsSet,
+        Size: IsSet,
+    {
         pages(self.client, self.input)
     }
 
     /// Like [`into_pages`](Self::into_pages), but streams the items of every page one by one.
-    pub fn into_items(self) -> Items<CustomAuthIdentity, QueryCustomAuthIdentityError> {
+    pub fn into_items(self) -> Items<CustomAuthIdentity, QueryCustomAuthIdentityError>
+    where
+        InstanceId: IsSet,
+        Size: IsSet,
+    {
         pages(self.client, self.input).items(page_items)
     }
 }
@@ -222,28 +233,22 @@ impl QueryCustomAuthIdentityInput {
         if let Some(value) = self.instance_id {
             params.push(Location::Query, "InstanceId", value);
         }
-
         if let Some(value) = self.username {
             params.push(Location::Query, "Username", value);
         }
-
         if let Some(value) = self.identity_type {
             params.push(Location::Query, "IdentityType", value.as_str().to_owned());
         }
-
         if let Some(value) = self.client_id {
             params.push(Location::Query, "ClientId", value);
         }
-
         if let Some(value) = self.next_token {
             params.push(Location::Query, "NextToken", value);
         }
-
         if let Some(value) = self.size {
             runtime::check_range("Size", i64::from(value), Some(1i64), Some(100i64))?;
             params.push(Location::Query, "Size", value.to_string());
         }
-
         Ok(params)
     }
 }
@@ -268,7 +273,6 @@ fn pages(
             let Some(data) = output.data.as_ref() else {
                 return 0;
             };
-
             data.results.len()
         },
     };
@@ -333,7 +337,7 @@ pub struct CustomAuthIdentityPage {
 }
 
 /// An identity that custom authentication recognises.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomAuthIdentity {
     /// The user name of the identity. `None` when the answer leaves it out.
@@ -362,6 +366,18 @@ pub struct CustomAuthIdentity {
     /// Wire name `SignMode`.
     #[serde(rename = "SignMode", default)]
     pub sign_mode: Option<SignMode>,
+}
+
+impl std::fmt::Debug for CustomAuthIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CustomAuthIdentity")
+            .field("username", &self.username)
+            .field("secret", &runtime::Redacted(&self.secret))
+            .field("identity_type", &self.identity_type)
+            .field("client_id", &self.client_id)
+            .field("sign_mode", &self.sign_mode)
+            .finish()
+    }
 }
 
 /// The errors the service documents for `QueryCustomAuthIdentity`, one variant per code.
@@ -413,7 +429,6 @@ impl From<ServiceError> for QueryCustomAuthIdentityError {
                 error,
             };
         }
-
         match error.code() {
             "InstancePermissionCheckFailed" => Self::InstancePermissionCheckFailed(error),
             "ApiNotSupport" => Self::ApiNotSupport(error),

@@ -7,9 +7,7 @@ use crate::runtime::{
     self, Client, Cursor, Error, IsSet, Items, Location, Operation, PageSpec, Pages,
     Params, ServiceError, Set, Unset,
 };
-
-#[allow(unused_imports)]
-use crate::types::*;
+use crate::types::{Effect, IdentityType, PermitAction};
 use std::future::Future;
 use std::marker::PhantomData;
 
@@ -19,6 +17,7 @@ static OPERATION: Operation = Operation {
     idempotent: true,
     retryable_codes: &[],
     failure_in_body: true,
+    qps_limit: Some(500),
 };
 
 impl Client {
@@ -48,7 +47,7 @@ impl Client {
     }
 }
 
-/// Builds a `QueryCustomAuthPermission` call; made by
+/// Builds the `QueryCustomAuthPermission` call; made by
 /// [`Client::query_custom_auth_permission`](crate::Client::query_custom_auth_permission).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -161,7 +160,7 @@ impl<InstanceId, Size> QueryCustomAuthPermissionBuilder<InstanceId, Size> {
     }
 }
 
-impl<InstanceId: IsSet, Size: IsSet> QueryCustomAuthPermissionBuilder<InstanceId, Size> {
+impl<InstanceId, Size> QueryCustomAuthPermissionBuilder<InstanceId, Size> {
     /// Sends the `QueryCustomAuthPermission` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient
@@ -174,7 +173,11 @@ impl<InstanceId: IsSet, Size: IsSet> QueryCustomAuthPermissionBuilder<InstanceId
             QueryCustomAuthPermissionOutput,
             Error<QueryCustomAuthPermissionError>,
         >,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        InstanceId: IsSet,
+        Size: IsSet,
+    {
         send(self.client, self.input)
     }
 
@@ -185,14 +188,22 @@ impl<InstanceId: IsSet, Size: IsSet> QueryCustomAuthPermissionBuilder<InstanceId
     /// `futures::StreamExt`.
     pub fn into_pages(
         self,
-    ) -> Pages<QueryCustomAuthPermissionOutput, QueryCustomAuthPermissionError> {
+    ) -> Pages<QueryCustomAuthPermissionOutput, QueryCustomAuthPermissionError>
+    where
+        InstanceId: IsSet,
+        Size: IsSet,
+    {
         pages(self.client, self.input)
     }
 
     /// Like [`into_pages`](Self::into_pages), but streams the items of every page one by one.
     pub fn into_items(
         self,
-    ) -> Items<CustomAuthPermission, QueryCustomAuthPermissionError> {
+    ) -> Items<CustomAuthPermission, QueryCustomAuthPermissionError>
+    where
+        InstanceId: IsSet,
+        Size: IsSet,
+    {
         pages(self.client, self.input).items(page_items)
     }
 }
@@ -224,28 +235,22 @@ impl QueryCustomAuthPermissionInput {
         if let Some(value) = self.instance_id {
             params.push(Location::Query, "InstanceId", value);
         }
-
         if let Some(value) = self.identity_type {
             params.push(Location::Query, "IdentityType", value.as_str().to_owned());
         }
-
         if let Some(value) = self.identity {
             params.push(Location::Query, "Identity", value);
         }
-
         if let Some(value) = self.topic {
             params.push(Location::Query, "Topic", value);
         }
-
         if let Some(value) = self.next_token {
             params.push(Location::Query, "NextToken", value);
         }
-
         if let Some(value) = self.size {
             runtime::check_range("Size", i64::from(value), Some(1i64), Some(100i64))?;
             params.push(Location::Query, "Size", value.to_string());
         }
-
         Ok(params)
     }
 }
@@ -270,7 +275,6 @@ fn pages(
             let Some(data) = output.data.as_ref() else {
                 return 0;
             };
-
             data.results.len()
         },
     };
@@ -414,7 +418,6 @@ impl From<ServiceError> for QueryCustomAuthPermissionError {
                 error,
             };
         }
-
         match error.code() {
             "InstancePermissionCheckFailed" => Self::InstancePermissionCheckFailed(error),
             "ApiNotSupport" => Self::ApiNotSupport(error),

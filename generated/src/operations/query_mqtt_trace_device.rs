@@ -16,6 +16,7 @@ static OPERATION: Operation = Operation {
     idempotent: true,
     retryable_codes: &["SystemOverFlow"],
     failure_in_body: false,
+    qps_limit: Some(500),
 };
 
 impl Client {
@@ -46,7 +47,7 @@ impl Client {
     }
 }
 
-/// Builds a `QueryMqttTraceDevice` call; made by
+/// Builds the `QueryMqttTraceDevice` call; made by
 /// [`Client::query_mqtt_trace_device`](crate::Client::query_mqtt_trace_device).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -276,13 +277,13 @@ impl<
 }
 
 impl<
-    MqttRegionId: IsSet,
-    InstanceId: IsSet,
-    ClientId: IsSet,
-    BeginTime: IsSet,
-    EndTime: IsSet,
-    CurrentPage: IsSet,
-    PageSize: IsSet,
+    MqttRegionId,
+    InstanceId,
+    ClientId,
+    BeginTime,
+    EndTime,
+    CurrentPage,
+    PageSize,
 > QueryMqttTraceDeviceBuilder<
     MqttRegionId,
     InstanceId,
@@ -301,7 +302,16 @@ impl<
         self,
     ) -> impl Future<
         Output = Result<QueryMqttTraceDeviceOutput, Error<QueryMqttTraceDeviceError>>,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        MqttRegionId: IsSet,
+        InstanceId: IsSet,
+        ClientId: IsSet,
+        BeginTime: IsSet,
+        EndTime: IsSet,
+        CurrentPage: IsSet,
+        PageSize: IsSet,
+    {
         send(self.client, self.input)
     }
 
@@ -313,12 +323,30 @@ impl<
     /// `futures::StreamExt`.
     pub fn into_pages(
         self,
-    ) -> Pages<QueryMqttTraceDeviceOutput, QueryMqttTraceDeviceError> {
+    ) -> Pages<QueryMqttTraceDeviceOutput, QueryMqttTraceDeviceError>
+    where
+        MqttRegionId: IsSet,
+        InstanceId: IsSet,
+        ClientId: IsSet,
+        BeginTime: IsSet,
+        EndTime: IsSet,
+        CurrentPage: IsSet,
+        PageSize: IsSet,
+    {
         pages(self.client, self.input)
     }
 
     /// Like [`into_pages`](Self::into_pages), but streams the items of every page one by one.
-    pub fn into_items(self) -> Items<TraceDeviceEvent, QueryMqttTraceDeviceError> {
+    pub fn into_items(self) -> Items<TraceDeviceEvent, QueryMqttTraceDeviceError>
+    where
+        MqttRegionId: IsSet,
+        InstanceId: IsSet,
+        ClientId: IsSet,
+        BeginTime: IsSet,
+        EndTime: IsSet,
+        CurrentPage: IsSet,
+        PageSize: IsSet,
+    {
         pages(self.client, self.input).items(page_items)
     }
 }
@@ -366,35 +394,27 @@ impl QueryMqttTraceDeviceInput {
         if let Some(value) = self.mqtt_region_id {
             params.push(Location::Query, "MqttRegionId", value);
         }
-
         if let Some(value) = self.instance_id {
             params.push(Location::Query, "InstanceId", value);
         }
-
         if let Some(value) = self.reverse {
             params.push(Location::Query, "Reverse", value.to_string());
         }
-
         if let Some(value) = self.client_id {
             params.push(Location::Query, "ClientId", value);
         }
-
         if let Some(value) = self.begin_time {
             params.push(Location::Query, "BeginTime", value.to_string());
         }
-
         if let Some(value) = self.end_time {
             params.push(Location::Query, "EndTime", value.to_string());
         }
-
         if let Some(value) = self.current_page {
             params.push(Location::Query, "CurrentPage", value.to_string());
         }
-
         if let Some(value) = self.page_size {
             params.push(Location::Query, "PageSize", value.to_string());
         }
-
         Ok(params)
     }
 }

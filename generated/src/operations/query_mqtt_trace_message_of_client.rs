@@ -8,9 +8,7 @@ use crate::runtime::{
     self, Client, Cursor, Error, IsSet, Items, Location, Operation, PageSpec, Pages,
     Params, ServiceError, Set, Unset,
 };
-
-#[allow(unused_imports)]
-use crate::types::*;
+use crate::types::TraceMessageEvent;
 use std::future::Future;
 use std::marker::PhantomData;
 
@@ -20,6 +18,7 @@ static OPERATION: Operation = Operation {
     idempotent: true,
     retryable_codes: &["SystemOverFlow"],
     failure_in_body: false,
+    qps_limit: Some(500),
 };
 
 impl Client {
@@ -58,7 +57,7 @@ impl Client {
     }
 }
 
-/// Builds a `QueryMqttTraceMessageOfClient` call; made by
+/// Builds the `QueryMqttTraceMessageOfClient` call; made by
 /// [`Client::query_mqtt_trace_message_of_client`](crate::Client::query_mqtt_trace_message_of_client).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -288,13 +287,13 @@ impl<
 }
 
 impl<
-    MqttRegionId: IsSet,
-    InstanceId: IsSet,
-    ClientId: IsSet,
-    BeginTime: IsSet,
-    EndTime: IsSet,
-    CurrentPage: IsSet,
-    PageSize: IsSet,
+    MqttRegionId,
+    InstanceId,
+    ClientId,
+    BeginTime,
+    EndTime,
+    CurrentPage,
+    PageSize,
 > QueryMqttTraceMessageOfClientBuilder<
     MqttRegionId,
     InstanceId,
@@ -316,7 +315,16 @@ impl<
             QueryMqttTraceMessageOfClientOutput,
             Error<QueryMqttTraceMessageOfClientError>,
         >,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        MqttRegionId: IsSet,
+        InstanceId: IsSet,
+        ClientId: IsSet,
+        BeginTime: IsSet,
+        EndTime: IsSet,
+        CurrentPage: IsSet,
+        PageSize: IsSet,
+    {
         send(self.client, self.input)
     }
 
@@ -328,14 +336,32 @@ impl<
     /// `futures::StreamExt`.
     pub fn into_pages(
         self,
-    ) -> Pages<QueryMqttTraceMessageOfClientOutput, QueryMqttTraceMessageOfClientError> {
+    ) -> Pages<QueryMqttTraceMessageOfClientOutput, QueryMqttTraceMessageOfClientError>
+    where
+        MqttRegionId: IsSet,
+        InstanceId: IsSet,
+        ClientId: IsSet,
+        BeginTime: IsSet,
+        EndTime: IsSet,
+        CurrentPage: IsSet,
+        PageSize: IsSet,
+    {
         pages(self.client, self.input)
     }
 
     /// Like [`into_pages`](Self::into_pages), but streams the items of every page one by one.
     pub fn into_items(
         self,
-    ) -> Items<TraceMessageEvent, QueryMqttTraceMessageOfClientError> {
+    ) -> Items<TraceMessageEvent, QueryMqttTraceMessageOfClientError>
+    where
+        MqttRegionId: IsSet,
+        InstanceId: IsSet,
+        ClientId: IsSet,
+        BeginTime: IsSet,
+        EndTime: IsSet,
+        CurrentPage: IsSet,
+        PageSize: IsSet,
+    {
         pages(self.client, self.input).items(page_items)
     }
 }
@@ -386,35 +412,27 @@ impl QueryMqttTraceMessageOfClientInput {
         if let Some(value) = self.mqtt_region_id {
             params.push(Location::Query, "MqttRegionId", value);
         }
-
         if let Some(value) = self.instance_id {
             params.push(Location::Query, "InstanceId", value);
         }
-
         if let Some(value) = self.client_id {
             params.push(Location::Query, "ClientId", value);
         }
-
         if let Some(value) = self.begin_time {
             params.push(Location::Query, "BeginTime", value.to_string());
         }
-
         if let Some(value) = self.end_time {
             params.push(Location::Query, "EndTime", value.to_string());
         }
-
         if let Some(value) = self.current_page {
             params.push(Location::Query, "CurrentPage", value.to_string());
         }
-
         if let Some(value) = self.page_size {
             params.push(Location::Query, "PageSize", value.to_string());
         }
-
         if let Some(value) = self.reverse {
             params.push(Location::Query, "Reverse", value.to_string());
         }
-
         Ok(params)
     }
 }

@@ -7,9 +7,7 @@
 use crate::runtime::{
     self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
-
-#[allow(unused_imports)]
-use crate::types::*;
+use crate::types::TraceMessageEvent;
 use std::future::Future;
 use std::marker::PhantomData;
 
@@ -19,6 +17,7 @@ static OPERATION: Operation = Operation {
     idempotent: true,
     retryable_codes: &["SystemOverFlow"],
     failure_in_body: false,
+    qps_limit: Some(500),
 };
 
 impl Client {
@@ -46,7 +45,7 @@ impl Client {
     }
 }
 
-/// Builds a `QueryMqttTraceMessagePublish` call; made by
+/// Builds the `QueryMqttTraceMessagePublish` call; made by
 /// [`Client::query_mqtt_trace_message_publish`](crate::Client::query_mqtt_trace_message_publish).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -195,11 +194,11 @@ impl<
 }
 
 impl<
-    MqttRegionId: IsSet,
-    InstanceId: IsSet,
-    MsgId: IsSet,
-    BeginTime: IsSet,
-    EndTime: IsSet,
+    MqttRegionId,
+    InstanceId,
+    MsgId,
+    BeginTime,
+    EndTime,
 > QueryMqttTraceMessagePublishBuilder<
     MqttRegionId,
     InstanceId,
@@ -219,7 +218,14 @@ impl<
             QueryMqttTraceMessagePublishOutput,
             Error<QueryMqttTraceMessagePublishError>,
         >,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        MqttRegionId: IsSet,
+        InstanceId: IsSet,
+        MsgId: IsSet,
+        BeginTime: IsSet,
+        EndTime: IsSet,
+    {
         send(self.client, self.input)
     }
 }
@@ -260,23 +266,18 @@ impl QueryMqttTraceMessagePublishInput {
         if let Some(value) = self.mqtt_region_id {
             params.push(Location::Query, "MqttRegionId", value);
         }
-
         if let Some(value) = self.instance_id {
             params.push(Location::Query, "InstanceId", value);
         }
-
         if let Some(value) = self.msg_id {
             params.push(Location::Query, "MsgId", value);
         }
-
         if let Some(value) = self.begin_time {
             params.push(Location::Query, "BeginTime", value.to_string());
         }
-
         if let Some(value) = self.end_time {
             params.push(Location::Query, "EndTime", value.to_string());
         }
-
         Ok(params)
     }
 }

@@ -16,6 +16,7 @@ static OPERATION: Operation = Operation {
     idempotent: true,
     retryable_codes: &["InternalError", "SystemOverFlow"],
     failure_in_body: false,
+    qps_limit: Some(500),
 };
 
 impl Client {
@@ -41,7 +42,7 @@ impl Client {
     }
 }
 
-/// Builds a `QuerySessionByClientId` call; made by
+/// Builds the `QuerySessionByClientId` call; made by
 /// [`Client::query_session_by_client_id`](crate::Client::query_session_by_client_id).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -94,10 +95,7 @@ impl<ClientId, InstanceId> QuerySessionByClientIdBuilder<ClientId, InstanceId> {
     }
 }
 
-impl<
-    ClientId: IsSet,
-    InstanceId: IsSet,
-> QuerySessionByClientIdBuilder<ClientId, InstanceId> {
+impl<ClientId, InstanceId> QuerySessionByClientIdBuilder<ClientId, InstanceId> {
     /// Sends the `QuerySessionByClientId` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient
@@ -107,7 +105,11 @@ impl<
         self,
     ) -> impl Future<
         Output = Result<QuerySessionByClientIdOutput, Error<QuerySessionByClientIdError>>,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        ClientId: IsSet,
+        InstanceId: IsSet,
+    {
         send(self.client, self.input)
     }
 }
@@ -139,11 +141,9 @@ impl QuerySessionByClientIdInput {
         if let Some(value) = self.client_id {
             params.push(Location::Query, "ClientId", value);
         }
-
         if let Some(value) = self.instance_id {
             params.push(Location::Query, "InstanceId", value);
         }
-
         Ok(params)
     }
 }
@@ -260,7 +260,6 @@ impl From<ServiceError> for QuerySessionByClientIdError {
                 error,
             };
         }
-
         match error.code() {
             "ApiNotSupport" => Self::ApiNotSupport(error),
             "CheckAccountInfoFailed" => Self::CheckAccountInfoFailed(error),

@@ -15,6 +15,7 @@ static OPERATION: Operation = Operation {
     idempotent: true,
     retryable_codes: &["QueryTokenOverFlow", "InternalError", "SystemOverFlow"],
     failure_in_body: false,
+    qps_limit: Some(100),
 };
 
 impl Client {
@@ -37,7 +38,8 @@ impl Client {
     }
 }
 
-/// Builds a `QueryToken` call; made by [`Client::query_token`](crate::Client::query_token).
+/// Builds the `QueryToken` call; made by
+/// [`Client::query_token`](crate::Client::query_token).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
 /// [`Set`] when its setter is called. `send()` exists only once all are set, so leaving one
@@ -50,10 +52,19 @@ pub struct QueryTokenBuilder<Token = Unset, InstanceId = Unset> {
 }
 
 /// The parameters of a `QueryToken` call, as given so far.
-#[derive(Debug, Default, Clone)]
+#[derive(Default, Clone)]
 struct QueryTokenInput {
     token: Option<String>,
     instance_id: Option<String>,
+}
+
+impl std::fmt::Debug for QueryTokenInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueryTokenInput")
+            .field("token", &runtime::Redacted(&self.token))
+            .field("instance_id", &self.instance_id)
+            .finish()
+    }
 }
 
 impl<Token, InstanceId> QueryTokenBuilder<Token, InstanceId> {
@@ -89,7 +100,7 @@ impl<Token, InstanceId> QueryTokenBuilder<Token, InstanceId> {
     }
 }
 
-impl<Token: IsSet, InstanceId: IsSet> QueryTokenBuilder<Token, InstanceId> {
+impl<Token, InstanceId> QueryTokenBuilder<Token, InstanceId> {
     /// Sends the `QueryToken` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient
@@ -99,7 +110,11 @@ impl<Token: IsSet, InstanceId: IsSet> QueryTokenBuilder<Token, InstanceId> {
         self,
     ) -> impl Future<
         Output = Result<QueryTokenOutput, Error<QueryTokenError>>,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        Token: IsSet,
+        InstanceId: IsSet,
+    {
         send(self.client, self.input)
     }
 }
@@ -130,11 +145,9 @@ impl QueryTokenInput {
         if let Some(value) = self.token {
             params.push(Location::Query, "Token", value);
         }
-
         if let Some(value) = self.instance_id {
             params.push(Location::Query, "InstanceId", value);
         }
-
         Ok(params)
     }
 }
@@ -231,7 +244,6 @@ impl From<ServiceError> for QueryTokenError {
                 error,
             };
         }
-
         match error.code() {
             "CheckAccountInfoFailed" => Self::CheckAccountInfoFailed(error),
             "InstancePermissionCheckFailed" => Self::InstancePermissionCheckFailed(error),

@@ -6,9 +6,7 @@
 use crate::runtime::{
     self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
-
-#[allow(unused_imports)]
-use crate::types::*;
+use crate::types::DeviceCredential;
 use std::future::Future;
 use std::marker::PhantomData;
 
@@ -18,6 +16,7 @@ static OPERATION: Operation = Operation {
     idempotent: false,
     retryable_codes: &["ApplyTokenOverFlow", "InternalError", "SystemOverFlow"],
     failure_in_body: false,
+    qps_limit: Some(500),
 };
 
 impl Client {
@@ -43,7 +42,7 @@ impl Client {
     }
 }
 
-/// Builds a `RefreshDeviceCredential` call; made by
+/// Builds the `RefreshDeviceCredential` call; made by
 /// [`Client::refresh_device_credential`](crate::Client::refresh_device_credential).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -95,10 +94,7 @@ impl<ClientId, InstanceId> RefreshDeviceCredentialBuilder<ClientId, InstanceId> 
     }
 }
 
-impl<
-    ClientId: IsSet,
-    InstanceId: IsSet,
-> RefreshDeviceCredentialBuilder<ClientId, InstanceId> {
+impl<ClientId, InstanceId> RefreshDeviceCredentialBuilder<ClientId, InstanceId> {
     /// Sends the `RefreshDeviceCredential` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -111,7 +107,11 @@ impl<
             RefreshDeviceCredentialOutput,
             Error<RefreshDeviceCredentialError>,
         >,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        ClientId: IsSet,
+        InstanceId: IsSet,
+    {
         send(self.client, self.input)
     }
 }
@@ -143,11 +143,9 @@ impl RefreshDeviceCredentialInput {
         if let Some(value) = self.client_id {
             params.push(Location::Query, "ClientId", value);
         }
-
         if let Some(value) = self.instance_id {
             params.push(Location::Query, "InstanceId", value);
         }
-
         Ok(params)
     }
 }
@@ -245,7 +243,6 @@ impl From<ServiceError> for RefreshDeviceCredentialError {
                 error,
             };
         }
-
         match error.code() {
             "ApplyTokenOverFlow" => Self::ApplyTokenOverFlow(error),
             "CheckAccountInfoFailed" => Self::CheckAccountInfoFailed(error),

@@ -15,6 +15,7 @@ static OPERATION: Operation = Operation {
     idempotent: false,
     retryable_codes: &[],
     failure_in_body: false,
+    qps_limit: Some(500),
 };
 
 impl Client {
@@ -43,7 +44,7 @@ impl Client {
     }
 }
 
-/// Builds a `RegisterCaCertificate` call; made by
+/// Builds the `RegisterCaCertificate` call; made by
 /// [`Client::register_ca_certificate`](crate::Client::register_ca_certificate).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -146,10 +147,10 @@ impl<
 }
 
 impl<
-    MqttInstanceId: IsSet,
-    CaName: IsSet,
-    CaContent: IsSet,
-    VerificationContent: IsSet,
+    MqttInstanceId,
+    CaName,
+    CaContent,
+    VerificationContent,
 > RegisterCaCertificateBuilder<MqttInstanceId, CaName, CaContent, VerificationContent> {
     /// Sends the `RegisterCaCertificate` request and waits for the answer.
     ///
@@ -160,7 +161,13 @@ impl<
         self,
     ) -> impl Future<
         Output = Result<RegisterCaCertificateOutput, Error<RegisterCaCertificateError>>,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        MqttInstanceId: IsSet,
+        CaName: IsSet,
+        CaContent: IsSet,
+        VerificationContent: IsSet,
+    {
         send(self.client, self.input)
     }
 }
@@ -197,19 +204,15 @@ impl RegisterCaCertificateInput {
         if let Some(value) = self.mqtt_instance_id {
             params.push(Location::Query, "MqttInstanceId", value);
         }
-
         if let Some(value) = self.ca_name {
             params.push(Location::Query, "CaName", value);
         }
-
         if let Some(value) = self.ca_content {
             params.push(Location::Query, "CaContent", value);
         }
-
         if let Some(value) = self.verification_content {
             params.push(Location::Query, "VerificationContent", value);
         }
-
         Ok(params)
     }
 }

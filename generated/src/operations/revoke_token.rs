@@ -15,6 +15,7 @@ static OPERATION: Operation = Operation {
     idempotent: false,
     retryable_codes: &["RevokeTokenOverFlow", "InternalError", "SystemOverFlow"],
     failure_in_body: false,
+    qps_limit: Some(5),
 };
 
 impl Client {
@@ -37,7 +38,7 @@ impl Client {
     }
 }
 
-/// Builds a `RevokeToken` call; made by
+/// Builds the `RevokeToken` call; made by
 /// [`Client::revoke_token`](crate::Client::revoke_token).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -51,10 +52,19 @@ pub struct RevokeTokenBuilder<Token = Unset, InstanceId = Unset> {
 }
 
 /// The parameters of a `RevokeToken` call, as given so far.
-#[derive(Debug, Default, Clone)]
+#[derive(Default, Clone)]
 struct RevokeTokenInput {
     token: Option<String>,
     instance_id: Option<String>,
+}
+
+impl std::fmt::Debug for RevokeTokenInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RevokeTokenInput")
+            .field("token", &runtime::Redacted(&self.token))
+            .field("instance_id", &self.instance_id)
+            .finish()
+    }
 }
 
 impl<Token, InstanceId> RevokeTokenBuilder<Token, InstanceId> {
@@ -90,7 +100,7 @@ impl<Token, InstanceId> RevokeTokenBuilder<Token, InstanceId> {
     }
 }
 
-impl<Token: IsSet, InstanceId: IsSet> RevokeTokenBuilder<Token, InstanceId> {
+impl<Token, InstanceId> RevokeTokenBuilder<Token, InstanceId> {
     /// Sends the `RevokeToken` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -100,7 +110,11 @@ impl<Token: IsSet, InstanceId: IsSet> RevokeTokenBuilder<Token, InstanceId> {
         self,
     ) -> impl Future<
         Output = Result<RevokeTokenOutput, Error<RevokeTokenError>>,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        Token: IsSet,
+        InstanceId: IsSet,
+    {
         send(self.client, self.input)
     }
 }
@@ -131,11 +145,9 @@ impl RevokeTokenInput {
         if let Some(value) = self.token {
             params.push(Location::Query, "Token", value);
         }
-
         if let Some(value) = self.instance_id {
             params.push(Location::Query, "InstanceId", value);
         }
-
         Ok(params)
     }
 }
@@ -227,7 +239,6 @@ impl From<ServiceError> for RevokeTokenError {
                 error,
             };
         }
-
         match error.code() {
             "CheckAccountInfoFailed" => Self::CheckAccountInfoFailed(error),
             "InstancePermissionCheckFailed" => Self::InstancePermissionCheckFailed(error),

@@ -15,6 +15,7 @@ static OPERATION: Operation = Operation {
     idempotent: false,
     retryable_codes: &["InternalError", "SystemOverFlow"],
     failure_in_body: false,
+    qps_limit: Some(1000),
 };
 
 impl Client {
@@ -38,7 +39,7 @@ impl Client {
     }
 }
 
-/// Builds a `SendMessage` call; made by
+/// Builds the `SendMessage` call; made by
 /// [`Client::send_message`](crate::Client::send_message).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -106,11 +107,7 @@ impl<MqttTopic, InstanceId, Payload> SendMessageBuilder<MqttTopic, InstanceId, P
     }
 }
 
-impl<
-    MqttTopic: IsSet,
-    InstanceId: IsSet,
-    Payload: IsSet,
-> SendMessageBuilder<MqttTopic, InstanceId, Payload> {
+impl<MqttTopic, InstanceId, Payload> SendMessageBuilder<MqttTopic, InstanceId, Payload> {
     /// Sends the `SendMessage` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -120,7 +117,12 @@ impl<
         self,
     ) -> impl Future<
         Output = Result<SendMessageOutput, Error<SendMessageError>>,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        MqttTopic: IsSet,
+        InstanceId: IsSet,
+        Payload: IsSet,
+    {
         send(self.client, self.input)
     }
 }
@@ -152,15 +154,12 @@ impl SendMessageInput {
         if let Some(value) = self.mqtt_topic {
             params.push(Location::Query, "MqttTopic", value);
         }
-
         if let Some(value) = self.instance_id {
             params.push(Location::Query, "InstanceId", value);
         }
-
         if let Some(value) = self.payload {
             params.push(Location::Query, "Payload", value);
         }
-
         Ok(params)
     }
 }
@@ -255,7 +254,6 @@ impl From<ServiceError> for SendMessageError {
                 error,
             };
         }
-
         match error.code() {
             "CheckAccountInfoFailed" => Self::CheckAccountInfoFailed(error),
             "InstancePermissionCheckFailed" => Self::InstancePermissionCheckFailed(error),

@@ -16,6 +16,7 @@ static OPERATION: Operation = Operation {
     idempotent: false,
     retryable_codes: &[],
     failure_in_body: true,
+    qps_limit: None,
 };
 
 impl Client {
@@ -40,7 +41,7 @@ impl Client {
     }
 }
 
-/// Builds a `SetSniConfig` call; made by
+/// Builds the `SetSniConfig` call; made by
 /// [`Client::set_sni_config`](crate::Client::set_sni_config).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -113,8 +114,8 @@ impl<
 }
 
 impl<
-    MqttInstanceId: IsSet,
-    DefaultCertificate: IsSet,
+    MqttInstanceId,
+    DefaultCertificate,
 > SetSniConfigBuilder<MqttInstanceId, DefaultCertificate> {
     /// Sends the `SetSniConfig` request and waits for the answer.
     ///
@@ -125,7 +126,11 @@ impl<
         self,
     ) -> impl Future<
         Output = Result<SetSniConfigOutput, Error<SetSniConfigError>>,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        MqttInstanceId: IsSet,
+        DefaultCertificate: IsSet,
+    {
         send(self.client, self.input)
     }
 }
@@ -157,15 +162,12 @@ impl SetSniConfigInput {
         if let Some(value) = self.mqtt_instance_id {
             params.push(Location::Query, "MqttInstanceId", value);
         }
-
         if let Some(value) = self.default_certificate {
             params.push(Location::Query, "DefaultCertificate", value);
         }
-
         if let Some(value) = self.sni_config {
             params.push(Location::Query, "SniConfig", value);
         }
-
         Ok(params)
     }
 }

@@ -6,9 +6,7 @@
 use crate::runtime::{
     self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
-
-#[allow(unused_imports)]
-use crate::types::*;
+use crate::types::Tag;
 use std::future::Future;
 use std::marker::PhantomData;
 
@@ -18,6 +16,7 @@ static OPERATION: Operation = Operation {
     idempotent: false,
     retryable_codes: &[],
     failure_in_body: false,
+    qps_limit: None,
 };
 
 impl Client {
@@ -40,7 +39,7 @@ impl Client {
     }
 }
 
-/// Builds a `TagResources` call; made by
+/// Builds the `TagResources` call; made by
 /// [`Client::tag_resources`](crate::Client::tag_resources).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -119,9 +118,9 @@ impl<
 }
 
 impl<
-    ResourceType: IsSet,
-    ResourceId: IsSet,
-    TagParam: IsSet,
+    ResourceType,
+    ResourceId,
+    TagParam,
 > TagResourcesBuilder<ResourceType, ResourceId, TagParam> {
     /// Sends the `TagResources` request and waits for the answer.
     ///
@@ -132,7 +131,12 @@ impl<
         self,
     ) -> impl Future<
         Output = Result<TagResourcesOutput, Error<TagResourcesError>>,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        ResourceType: IsSet,
+        ResourceId: IsSet,
+        TagParam: IsSet,
+    {
         send(self.client, self.input)
     }
 }
@@ -164,27 +168,23 @@ impl TagResourcesInput {
         if let Some(value) = self.resource_type {
             params.push(Location::Query, "ResourceType", value);
         }
-
         if let Some(values) = self.resource_id {
             runtime::check_max_items("ResourceId", values.len(), 100usize)?;
             for (i, value) in values.into_iter().enumerate() {
                 params.push(Location::Query, format!("ResourceId.{}", i + 1), value);
             }
         }
-
         if let Some(values) = self.tag {
             runtime::check_max_items("Tag", values.len(), 100usize)?;
             for (i, item) in values.into_iter().enumerate() {
                 if let Some(value) = item.key {
                     params.push(Location::Query, format!("Tag.{}.Key", i + 1), value);
                 }
-
                 if let Some(value) = item.value {
                     params.push(Location::Query, format!("Tag.{}.Value", i + 1), value);
                 }
             }
         }
-
         Ok(params)
     }
 }

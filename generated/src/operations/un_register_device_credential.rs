@@ -16,6 +16,7 @@ static OPERATION: Operation = Operation {
     idempotent: false,
     retryable_codes: &["ApplyTokenOverFlow", "InternalError", "SystemOverFlow"],
     failure_in_body: false,
+    qps_limit: Some(500),
 };
 
 impl Client {
@@ -41,7 +42,7 @@ impl Client {
     }
 }
 
-/// Builds a `UnRegisterDeviceCredential` call; made by
+/// Builds the `UnRegisterDeviceCredential` call; made by
 /// [`Client::un_register_device_credential`](crate::Client::un_register_device_credential).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -93,10 +94,7 @@ impl<ClientId, InstanceId> UnRegisterDeviceCredentialBuilder<ClientId, InstanceI
     }
 }
 
-impl<
-    ClientId: IsSet,
-    InstanceId: IsSet,
-> UnRegisterDeviceCredentialBuilder<ClientId, InstanceId> {
+impl<ClientId, InstanceId> UnRegisterDeviceCredentialBuilder<ClientId, InstanceId> {
     /// Sends the `UnRegisterDeviceCredential` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -109,7 +107,11 @@ impl<
             UnRegisterDeviceCredentialOutput,
             Error<UnRegisterDeviceCredentialError>,
         >,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        ClientId: IsSet,
+        InstanceId: IsSet,
+    {
         send(self.client, self.input)
     }
 }
@@ -141,11 +143,9 @@ impl UnRegisterDeviceCredentialInput {
         if let Some(value) = self.client_id {
             params.push(Location::Query, "ClientId", value);
         }
-
         if let Some(value) = self.instance_id {
             params.push(Location::Query, "InstanceId", value);
         }
-
         Ok(params)
     }
 }
@@ -241,7 +241,6 @@ impl From<ServiceError> for UnRegisterDeviceCredentialError {
                 error,
             };
         }
-
         match error.code() {
             "ApplyTokenOverFlow" => Self::ApplyTokenOverFlow(error),
             "CheckAccountInfoFailed" => Self::CheckAccountInfoFailed(error),

@@ -15,6 +15,7 @@ static OPERATION: Operation = Operation {
     idempotent: false,
     retryable_codes: &[],
     failure_in_body: false,
+    qps_limit: None,
 };
 
 impl Client {
@@ -38,7 +39,7 @@ impl Client {
     }
 }
 
-/// Builds a `UntagResources` call; made by
+/// Builds the `UntagResources` call; made by
 /// [`Client::untag_resources`](crate::Client::untag_resources).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -120,10 +121,7 @@ impl<ResourceId, ResourceType> UntagResourcesBuilder<ResourceId, ResourceType> {
     }
 }
 
-impl<
-    ResourceId: IsSet,
-    ResourceType: IsSet,
-> UntagResourcesBuilder<ResourceId, ResourceType> {
+impl<ResourceId, ResourceType> UntagResourcesBuilder<ResourceId, ResourceType> {
     /// Sends the `UntagResources` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -133,7 +131,11 @@ impl<
         self,
     ) -> impl Future<
         Output = Result<UntagResourcesOutput, Error<UntagResourcesError>>,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        ResourceId: IsSet,
+        ResourceType: IsSet,
+    {
         send(self.client, self.input)
     }
 }
@@ -168,22 +170,18 @@ impl UntagResourcesInput {
                 params.push(Location::Query, format!("TagKey.{}", i + 1), value);
             }
         }
-
         if let Some(values) = self.resource_id {
             runtime::check_max_items("ResourceId", values.len(), 100usize)?;
             for (i, value) in values.into_iter().enumerate() {
                 params.push(Location::Query, format!("ResourceId.{}", i + 1), value);
             }
         }
-
         if let Some(value) = self.resource_type {
             params.push(Location::Query, "ResourceType", value);
         }
-
         if let Some(value) = self.all {
             params.push(Location::Query, "All", value.to_string());
         }
-
         Ok(params)
     }
 }

@@ -7,9 +7,7 @@
 use crate::runtime::{
     self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
-
-#[allow(unused_imports)]
-use crate::types::*;
+use crate::types::{IdentityType, SignMode};
 use std::future::Future;
 use std::marker::PhantomData;
 
@@ -19,6 +17,7 @@ static OPERATION: Operation = Operation {
     idempotent: false,
     retryable_codes: &[],
     failure_in_body: true,
+    qps_limit: Some(500),
 };
 
 impl Client {
@@ -49,7 +48,7 @@ impl Client {
     }
 }
 
-/// Builds a `UpdateCustomAuthIdentity` call; made by
+/// Builds the `UpdateCustomAuthIdentity` call; made by
 /// [`Client::update_custom_auth_identity`](crate::Client::update_custom_auth_identity).
 ///
 /// The type parameters track the required parameters: each starts as [`Unset`] and becomes
@@ -69,7 +68,7 @@ pub struct UpdateCustomAuthIdentityBuilder<
 }
 
 /// The parameters of a `UpdateCustomAuthIdentity` call, as given so far.
-#[derive(Debug, Default, Clone)]
+#[derive(Default, Clone)]
 struct UpdateCustomAuthIdentityInput {
     instance_id: Option<String>,
     username: Option<String>,
@@ -77,6 +76,19 @@ struct UpdateCustomAuthIdentityInput {
     identity_type: Option<IdentityType>,
     client_id: Option<String>,
     sign_mode: Option<SignMode>,
+}
+
+impl std::fmt::Debug for UpdateCustomAuthIdentityInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpdateCustomAuthIdentityInput")
+            .field("instance_id", &self.instance_id)
+            .field("username", &self.username)
+            .field("secret", &runtime::Redacted(&self.secret))
+            .field("identity_type", &self.identity_type)
+            .field("client_id", &self.client_id)
+            .field("sign_mode", &self.sign_mode)
+            .finish()
+    }
 }
 
 impl<
@@ -213,11 +225,11 @@ impl<
 }
 
 impl<
-    InstanceId: IsSet,
-    Username: IsSet,
-    Secret: IsSet,
-    IdentityTypeParam: IsSet,
-    SignModeParam: IsSet,
+    InstanceId,
+    Username,
+    Secret,
+    IdentityTypeParam,
+    SignModeParam,
 > UpdateCustomAuthIdentityBuilder<
     InstanceId,
     Username,
@@ -237,7 +249,14 @@ impl<
             UpdateCustomAuthIdentityOutput,
             Error<UpdateCustomAuthIdentityError>,
         >,
-    > + Send + 'static {
+    > + Send + 'static
+    where
+        InstanceId: IsSet,
+        Username: IsSet,
+        Secret: IsSet,
+        IdentityTypeParam: IsSet,
+        SignModeParam: IsSet,
+    {
         send(self.client, self.input)
     }
 }
@@ -275,27 +294,21 @@ impl UpdateCustomAuthIdentityInput {
         if let Some(value) = self.instance_id {
             params.push(Location::Form, "InstanceId", value);
         }
-
         if let Some(value) = self.username {
             params.push(Location::Form, "Username", value);
         }
-
         if let Some(value) = self.secret {
             params.push(Location::Form, "Secret", value);
         }
-
         if let Some(value) = self.identity_type {
             params.push(Location::Form, "IdentityType", value.as_str().to_owned());
         }
-
         if let Some(value) = self.client_id {
             params.push(Location::Form, "ClientId", value);
         }
-
         if let Some(value) = self.sign_mode {
             params.push(Location::Form, "SignMode", value.as_str().to_owned());
         }
-
         Ok(params)
     }
 }
@@ -375,7 +388,6 @@ impl From<ServiceError> for UpdateCustomAuthIdentityError {
                 error,
             };
         }
-
         match error.code() {
             "InstancePermissionCheckFailed" => Self::InstancePermissionCheckFailed(error),
             "ApiNotSupport" => Self::ApiNotSupport(error),

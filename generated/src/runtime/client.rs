@@ -11,11 +11,14 @@ use tracing::Instrument as _;
 
 use super::API_VERSION;
 use super::config::{Config, SignatureVersion};
+use super::credentials::Credentials;
+use super::encode;
 use super::error::{
     ConfigError, DecodeError, Error, ServiceError, TimeoutError, TimeoutPhase, TransportError,
 };
 use super::error_body;
 use super::params::{Operation, Params};
+use super::rate_limit::Limiters;
 use super::retry::{self, Failure};
 use super::sign::{self, RequestContext, SignedRequest};
 use super::time;
@@ -32,6 +35,8 @@ struct Inner {
     config: Config,
     /// The transport, or why it could not be built (reported by every call).
     http: Result<reqwest::Client, ConfigError>,
+    /// Client-side pacing per operation (see [`RateLimit`](super::RateLimit)).
+    limiters: Limiters,
 }
 
 impl Client {
@@ -41,7 +46,7 @@ impl Client {
     /// [`Error::Config`] saying why.
     pub fn new(config: Config) -> Client {
         let http = build_http(&config);
-        Client { inner: Arc::new(Inner { config, http }) }
+        Client { inner: Arc::new(Inner { config, http, limiters: Limiters::default() }) }
     }
 
     /// A client configured from the environment; see [`Config::from_env`].
@@ -85,6 +90,7 @@ impl Client {
         loop {
             attempt += 1;
             span.record("attempt", attempt);
+            self.inner.limiters.acquire(config.rate_limit, op).await;
 
             let creds = config.credentials.provide_credentials().await.map_err(Error::Credentials)?;
             creds.validate().map_err(Error::Credentials)?;
@@ -105,9 +111,10 @@ impl Client {
                 SignatureVersion::V1 => sign::sign_v1(&ctx, params, &creds),
             };
             let request = build_request(config, op, signed).map_err(Error::Config)?;
+            let secrets = Secrets::of(&creds);
 
             let started = Instant::now();
-            let failed = match self.attempt(http, op, request, &span).await {
+            let failed = match self.attempt(http, op, request, &secrets, &span).await {
                 Ok(response) => {
                     tracing::debug!(
                         attempt,
@@ -145,12 +152,14 @@ impl Client {
         }
     }
 
-    /// One exchange: send, read the bounded body, classify.
+    /// One exchange: send, read the bounded body, classify. Whatever of `secrets` the server
+    /// echoes back is masked before anything is made of the answer.
     async fn attempt(
         &self,
         http: &reqwest::Client,
         op: &'static Operation,
         request: reqwest::Request,
+        secrets: &Secrets,
         span: &tracing::Span,
     ) -> Result<Response, Failed> {
         let config = &self.inner.config;
@@ -171,6 +180,7 @@ impl Client {
             Ok(b) => b,
             Err(e) => return Err(self.transport_failure(op, e)),
         };
+        let body = secrets.mask_body(body);
 
         if status.is_success() {
             if truncated {
@@ -183,17 +193,18 @@ impl Client {
             if op.failure_in_body
                 && let Some(err) = error_body::failure_in_body(status.as_u16(), &headers, &body)
             {
-                return Err(self.service_failure(op, err, span));
+                return Err(self.service_failure(op, secrets.mask_error(err), span));
             }
             if !span.is_disabled()
-                && let Some(id) = request_id(&headers, &body)
+                && let Some(mut id) = request_id(&headers, &body)
             {
+                secrets.mask(&mut id);
                 span.record("request_id", id.as_str());
             }
             return Ok(Response { action: op.action, status: status.as_u16(), headers, body });
         }
         let err = error_body::service_error(status.as_u16(), &headers, &body, truncated, limit);
-        Err(self.service_failure(op, err, span))
+        Err(self.service_failure(op, secrets.mask_error(err), span))
     }
 
     fn service_failure(&self, op: &Operation, err: ServiceError, span: &tracing::Span) -> Failed {
@@ -232,6 +243,81 @@ impl Client {
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client").field("config", &self.inner.config).finish_non_exhaustive()
+    }
+}
+
+/// The credentials a server could echo back (a gateway's error page quoting the request, whose
+/// V1 query or V3 headers carry the security token): they must never reach an error, a log line or
+/// a `Debug` string. Holds the AccessKey secret and the token, each also percent-encoded (as in the
+/// V1 query) and with `/` JSON-escaped. Values shorter than [`Secrets::MIN_LEN`] are left alone:
+/// real ones are far longer, and masking a toy value would mangle ordinary messages.
+struct Secrets(Vec<String>);
+
+impl Secrets {
+    const MIN_LEN: usize = 8;
+    const MASK: &'static str = "***";
+
+    fn of(creds: &Credentials) -> Secrets {
+        let mut forms = Vec::new();
+        for value in [Some(creds.access_key_secret()), creds.security_token()].into_iter().flatten() {
+            if value.len() < Self::MIN_LEN {
+                continue;
+            }
+            for form in [value.to_owned(), encode::pct(value), value.replace('/', "\\/")] {
+                if !forms.contains(&form) {
+                    forms.push(form);
+                }
+            }
+        }
+        // Longest first, so that a form containing another is masked whole.
+        forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+        Secrets(forms)
+    }
+
+    fn found_in(&self, text: &str) -> bool {
+        self.0.iter().any(|f| text.contains(f.as_str()))
+    }
+
+    /// Masks every secret in `text`.
+    fn mask(&self, text: &mut String) {
+        if self.found_in(text) {
+            for form in &self.0 {
+                *text = text.replace(form.as_str(), Self::MASK);
+            }
+        }
+    }
+
+    /// The body with every secret masked; the same bytes when there is none (the usual case,
+    /// checked without copying).
+    fn mask_body(&self, body: Bytes) -> Bytes {
+        if self.0.is_empty() {
+            return body;
+        }
+        let text = String::from_utf8_lossy(&body);
+        if !self.found_in(&text) {
+            return body;
+        }
+        let mut text = text.into_owned();
+        self.mask(&mut text);
+        Bytes::from(text)
+    }
+
+    /// Masks the fields of a service error that may come from headers rather than the body.
+    fn mask_error(&self, mut err: ServiceError) -> ServiceError {
+        for field in [Some(&mut err.code), Some(&mut err.message)]
+            .into_iter()
+            .chain([err.request_id.as_mut(), err.host_id.as_mut(), err.recommend.as_mut()])
+            .flatten()
+        {
+            self.mask(field);
+        }
+        err
+    }
+}
+
+impl fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secrets(***)")
     }
 }
 
@@ -470,6 +556,7 @@ mod tests {
         idempotent: true,
         retryable_codes: &[],
         failure_in_body: false,
+        qps_limit: None,
     };
     static MUTATING_OP: Operation = Operation {
         action: "AddCustomAuthConnectBlack",
@@ -477,6 +564,7 @@ mod tests {
         idempotent: false,
         retryable_codes: &[],
         failure_in_body: true,
+        qps_limit: None,
     };
     static GET_OP: Operation = Operation {
         action: "GetCaCertificate",
@@ -484,6 +572,7 @@ mod tests {
         idempotent: true,
         retryable_codes: &[],
         failure_in_body: false,
+        qps_limit: None,
     };
     static BODY_FAILURE_OP: Operation = Operation {
         action: "ListInstances",
@@ -491,6 +580,7 @@ mod tests {
         idempotent: true,
         retryable_codes: &["Custom.Busy"],
         failure_in_body: true,
+        qps_limit: None,
     };
 
     /// A raw request as the test server saw it.
@@ -977,5 +1067,31 @@ mod tests {
         let fut = c.execute(&QUERY_OP, Params::new());
         fn is_send<T: Send>(_: &T) {}
         is_send(&fut);
+    }
+
+    #[test]
+    fn echoed_secrets_are_masked_in_every_form() {
+        let creds = Credentials::new("id", "SECRET-d3adb33f").with_security_token("CAIS+tok/en==");
+        let secrets = Secrets::of(&creds);
+        assert_eq!(format!("{secrets:?}"), "Secrets(***)");
+        let body = Bytes::from_static(
+            br#"{"Message":"SecurityToken=CAIS%2Btok%2Fen%3D%3D x-acs-security-token: CAIS+tok/en== json CAIS+tok\/en== secret SECRET-d3adb33f"}"#,
+        );
+        let masked = secrets.mask_body(body);
+        assert_eq!(
+            &masked[..],
+            br#"{"Message":"SecurityToken=*** x-acs-security-token: *** json *** secret ***"}"#
+        );
+        // Nothing to mask: the very same bytes, not a copy.
+        let clean = Bytes::from_static(b"{\"RequestId\":\"R\"}");
+        assert_eq!(secrets.mask_body(clean.clone()).as_ptr(), clean.as_ptr());
+        let err = secrets
+            .mask_error(ServiceError::new(400, "Bad", "CAIS+tok/en==").with_request_id("CAIS+tok/en=="));
+        assert_eq!((err.message(), err.request_id()), ("***", Some("***")));
+        // Toy values are too short to mask safely: ordinary words would be mangled.
+        let toy = Secrets::of(&Credentials::new("id", "s").with_security_token("tok"));
+        let mut text = "token s".to_owned();
+        toy.mask(&mut text);
+        assert_eq!(text, "token s");
     }
 }

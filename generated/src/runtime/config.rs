@@ -1,12 +1,13 @@
 //! Client configuration.
 
+use super::rate_limit::RateLimit;
 use std::ffi::OsString;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::credentials::{
-    Credentials, EnvironmentProvider, ProvideCredentials, StaticProvider, is_header_safe,
+    Credentials, DefaultCredentialsChain, ProvideCredentials, StaticProvider, is_header_safe,
 };
 use super::error::ConfigError;
 
@@ -90,6 +91,7 @@ pub struct Config {
     app_name: Option<String>,
     pub(crate) user_agent: String,
     pub(crate) max_response_bytes: usize,
+    pub(crate) rate_limit: RateLimit,
 }
 
 impl Config {
@@ -113,9 +115,10 @@ impl Config {
     }
 
     /// A configuration from the environment: the region from `ALIBABA_CLOUD_REGION_ID`, and
-    /// credentials from `ALIBABA_CLOUD_ACCESS_KEY_ID`, `ALIBABA_CLOUD_ACCESS_KEY_SECRET` and
-    /// optionally `ALIBABA_CLOUD_SECURITY_TOKEN`, read at each call by an
-    /// [`EnvironmentProvider`]. Everything else has its default.
+    /// credentials from the [`DefaultCredentialsChain`] (the `ALIBABA_CLOUD_ACCESS_KEY_ID` /
+    /// `ALIBABA_CLOUD_ACCESS_KEY_SECRET` variables first, then RRSA, the CLI profile, the
+    /// credentials file, the ECS RAM role and a credentials URI). Everything else has its
+    /// default.
     pub fn from_env() -> Result<Config, ConfigError> {
         Self::from_env_with(|name| std::env::var_os(name))
     }
@@ -189,6 +192,11 @@ impl Config {
     pub fn max_response_bytes(&self) -> usize {
         self.max_response_bytes
     }
+
+    /// The client-side rate limiting policy.
+    pub fn rate_limit(&self) -> RateLimit {
+        self.rate_limit
+    }
 }
 
 impl fmt::Debug for Config {
@@ -204,6 +212,7 @@ impl fmt::Debug for Config {
             .field("retry", &self.retry)
             .field("user_agent", &self.user_agent)
             .field("max_response_bytes", &self.max_response_bytes)
+            .field("rate_limit", &self.rate_limit)
             .finish()
     }
 }
@@ -221,6 +230,7 @@ pub struct ConfigBuilder {
     retry: Option<RetryConfig>,
     app_name: Option<String>,
     max_response_bytes: Option<usize>,
+    rate_limit: RateLimit,
 }
 
 impl ConfigBuilder {
@@ -250,7 +260,8 @@ impl ConfigBuilder {
     }
 
     /// A credentials provider, asked before every attempt. Without one (and without
-    /// [`credentials`](Self::credentials)), an [`EnvironmentProvider`] is used.
+    /// [`credentials`](Self::credentials)), the [`DefaultCredentialsChain`] is used. See
+    /// [`ProvideCredentials`] for an example of a provider of your own.
     pub fn credentials_provider(mut self, provider: impl ProvideCredentials + 'static) -> Self {
         self.credentials = Some(Arc::new(provider));
         self
@@ -290,6 +301,14 @@ impl ConfigBuilder {
     /// The largest response body accepted, in bytes (default 10 MiB).
     pub fn max_response_bytes(mut self, max: usize) -> Self {
         self.max_response_bytes = Some(max);
+        self
+    }
+
+    /// Paces calls on the client side (default [`RateLimit::Off`]):
+    /// [`RateLimit::Documented`] keeps each operation under the QPS limit Alibaba Cloud
+    /// documents for it, so that throttling is avoided rather than retried.
+    pub fn rate_limit(mut self, policy: RateLimit) -> Self {
+        self.rate_limit = policy;
         self
     }
 
@@ -348,7 +367,7 @@ impl ConfigBuilder {
             None => None,
         };
         let user_agent = user_agent(app_name.as_deref());
-        let credentials = self.credentials.unwrap_or_else(|| Arc::new(EnvironmentProvider::new()));
+        let credentials = self.credentials.unwrap_or_else(|| Arc::new(DefaultCredentialsChain::new()));
         Ok(Config {
             endpoint,
             endpoint_str,
@@ -363,6 +382,7 @@ impl ConfigBuilder {
             app_name,
             user_agent,
             max_response_bytes,
+            rate_limit: self.rate_limit,
         })
     }
 }
@@ -470,7 +490,7 @@ mod tests {
                 std::env::consts::ARCH
             )
         );
-        assert!(format!("{:?}", c.credentials_provider()).contains("EnvironmentProvider"));
+        assert!(format!("{:?}", c.credentials_provider()).contains("DefaultCredentialsChain"));
         assert_eq!(RetryConfig::disabled().max_attempts, 1);
     }
 

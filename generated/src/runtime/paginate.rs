@@ -84,7 +84,16 @@ pub(crate) enum Cursor {
 }
 
 enum State<I> {
-    Next { input: I, seen_items: u64, page: i64, tokens: HashSet<String> },
+    Next {
+        input: I,
+        /// Items on the pages up to this one, counting the pages before the first one asked
+        /// for as full.
+        seen_items: u64,
+        page: i64,
+        /// The size of the first page, taken as the page size.
+        page_size: Option<u64>,
+        tokens: HashSet<String>,
+    },
     Done,
 }
 
@@ -110,11 +119,12 @@ impl<O: Send + 'static, E: Send + 'static> Pages<O, E> {
     where
         I: Clone + Send + 'static,
     {
-        let start = State::Next { input, seen_items: 0, page: first.max(1), tokens: HashSet::new() };
+        let start =
+            State::Next { input, seen_items: 0, page: first.max(1), page_size: None, tokens: HashSet::new() };
         let stream = futures_util::stream::unfold(start, move |state| {
             let client = client.clone();
             async move {
-                let State::Next { mut input, mut seen_items, page, mut tokens } = state else {
+                let State::Next { mut input, mut seen_items, page, page_size, mut tokens } = state else {
                     return None;
                 };
                 if !by_token {
@@ -124,23 +134,32 @@ impl<O: Send + 'static, E: Send + 'static> Pages<O, E> {
                     Ok(a) => a,
                     Err(e) => return Some((Err(e), State::Done)),
                 };
-                let len = (spec.len)(&answer);
-                seen_items = seen_items.saturating_add(len as u64);
+                let len = (spec.len)(&answer) as u64;
+                let page_size = page_size.unwrap_or(len);
+                if seen_items == 0 && page > 1 {
+                    // Paging started past page 1: the pages before it count as full.
+                    seen_items = page_size.saturating_mul(u64::try_from(page - 1).unwrap_or(0));
+                }
+                seen_items = seen_items.saturating_add(len);
+                let page_size = Some(page_size);
                 let next = if by_token {
                     match (spec.next_token)(&answer) {
                         Some(t) if !t.is_empty() && tokens.insert(t.clone()) => {
                             (spec.set)(&mut input, Cursor::Token(t));
-                            State::Next { input, seen_items, page, tokens }
+                            State::Next { input, seen_items, page, page_size, tokens }
                         }
                         _ => State::Done,
                     }
                 } else {
-                    let total = (spec.total)(&answer);
-                    let reached = total.is_some_and(|t| seen_items >= u64::try_from(t).unwrap_or(0));
+                    let reached = match (spec.total)(&answer) {
+                        Some(total) => seen_items >= u64::try_from(total).unwrap_or(0),
+                        // Without a total, a page shorter than the first one is the last.
+                        None => page_size.is_some_and(|size| len < size),
+                    };
                     if len == 0 || reached || page == i64::MAX {
                         State::Done
                     } else {
-                        State::Next { input, seen_items, page: page + 1, tokens }
+                        State::Next { input, seen_items, page: page + 1, page_size, tokens }
                     }
                 };
                 Some((Ok(answer), next))

@@ -21,6 +21,8 @@ pub(crate) struct Operation {
     /// Whether an HTTP 200 answer may carry `{"Success": false, "Code", "Message"}` to report a
     /// failure.
     pub failure_in_body: bool,
+    /// The documented per-account QPS limit, for the optional client-side rate limiter.
+    pub qps_limit: Option<u32>,
 }
 
 /// Where a parameter travels.

@@ -87,6 +87,7 @@ mod tests {
         idempotent: true,
         retryable_codes: &["Custom.Retry"],
         failure_in_body: false,
+        qps_limit: None,
     };
     static MUTATING: Operation = Operation {
         action: "DeleteGroupId",
@@ -94,6 +95,7 @@ mod tests {
         idempotent: false,
         retryable_codes: &["Custom.Retry"],
         failure_in_body: false,
+        qps_limit: None,
     };
 
     fn err(status: u16, code: Option<&str>) -> ServiceError {
