@@ -1,6 +1,6 @@
 //! The default credentials chain: its order (environment, OIDC, CLI profile, credentials file,
 //! ECS RAM role, credentials URI), each mode of the CLI profile and of the credentials file, the
-//! message listing every source when nothing is found, configured sources that fail stopping the
+//! message listing every source when nothing is found, configured sources that fail being reported while the chain goes on to the
 //! chain, and the chain behind a real client call. HOME is a temporary directory; STS and the
 //! metadata service are local servers.
 
@@ -348,31 +348,40 @@ async fn credentials_file_modes() {
     assert_eq!(key_id(&chain_with(Some(&sts), Some(&md))).await, "LTAIother");
 }
 
-// ---- configured sources that fail stop the chain ----
+// ---- configured sources that fail are reported, and the chain goes on (as the official SDKs) ----
 
 #[tokio::test]
-async fn a_broken_cli_config_stops_the_chain() {
+async fn a_broken_cli_config_is_reported_and_the_chain_goes_on() {
     let env = TestEnv::new().await;
     env.write(".aliyun/config.json", "{\"current\": \"default\", \"profiles\": [ CliSecret");
-    env.write(".alibabacloud/credentials.ini", INI_AK);
+    // Nothing after it: the error names the broken file.
     let err = chain_with(None, None).provide_credentials().await.unwrap_err();
     assert!(!err.is_not_found());
     let msg = err.message();
     assert!(
-        msg.starts_with(&format!(
-            "CLI profile: {}/.aliyun/config.json is not valid JSON",
+        msg.contains(&format!(
+            "CLI profile: failed: {}/.aliyun/config.json is not valid JSON",
             env.home().display()
         )),
         "{msg}"
     );
-    assert!(msg.contains("(skipped before it: environment: ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET are not set; OIDC: "), "{msg}");
+    assert!(
+        msg.contains(
+            "environment: ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET are not set; OIDC: "
+        ),
+        "{msg}"
+    );
     assert!(!msg.contains("CliSecret"), "{msg}");
+    // With the ini file configured, the chain takes it, as the official chain would.
+    env.write(".alibabacloud/credentials.ini", INI_AK);
+    let chain = chain_with(None, None);
+    assert_eq!(key_id(&chain).await, "LTAIini");
+    assert_eq!(chain.source(), Some("profile"));
 }
 
 #[tokio::test]
-async fn a_profile_with_a_missing_key_or_an_unknown_mode_stops_the_chain() {
+async fn a_profile_with_a_missing_key_or_an_unknown_mode_is_reported() {
     let env = TestEnv::new().await;
-    env.write(".alibabacloud/credentials.ini", INI_AK);
     env.write(
         ".aliyun/config.json",
         &cli_config(
@@ -392,6 +401,9 @@ async fn a_profile_with_a_missing_key_or_an_unknown_mode_stops_the_chain() {
     );
     let err = chain_with(None, None).provide_credentials().await.unwrap_err();
     assert!(err.message().contains("mode \"External\" is not supported"), "{err}");
+    // A later source that works is taken.
+    env.write(".alibabacloud/credentials.ini", INI_AK);
+    assert_eq!(key_id(&chain_with(None, None)).await, "LTAIini");
     // A profile name that the file does not have is "not here": the chain goes on to the ini file.
     env.set("ALIBABA_CLOUD_PROFILE", "default");
     env.write(
@@ -405,9 +417,8 @@ async fn a_profile_with_a_missing_key_or_an_unknown_mode_stops_the_chain() {
 }
 
 #[tokio::test]
-async fn an_sts_error_stops_the_chain_without_leaking_secrets() {
+async fn an_sts_error_is_reported_without_secrets_and_the_chain_goes_on() {
     let env = TestEnv::new().await;
-    env.remove("ALIBABA_CLOUD_ECS_METADATA_DISABLED");
     env.write(
         ".aliyun/config.json",
         &cli_config(
@@ -420,15 +431,20 @@ async fn an_sts_error_stops_the_chain_without_leaking_secrets() {
         r#"{"Code":"EntityNotExist.Role","Message":"The role not exists: RoleSecret","RequestId":"R-404"}"#,
     ))
     .await;
-    let md = ecs_server().await;
-    let chain = chain_with(Some(&sts), Some(&md));
+    // No source after it: the STS failure is in the error, masked.
+    let chain = chain_with(Some(&sts), None);
     let err = chain.provide_credentials().await.unwrap_err();
     let msg = format!("{err} / {err:?}");
     assert!(msg.contains("EntityNotExist.Role: The role not exists: *** (request id R-404)"), "{msg}");
     assert!(!msg.contains("RoleSecret"), "{msg}");
-    // The chain did not fall through to the ECS role.
-    assert_eq!(md.count(), 0);
     assert_eq!(chain.source(), None);
+    // On ECS, the chain goes on to the instance's RAM role, as the official chain does.
+    env.remove("ALIBABA_CLOUD_ECS_METADATA_DISABLED");
+    let md = ecs_server().await;
+    let chain = chain_with(Some(&sts), Some(&md));
+    assert_eq!(key_id(&chain).await, "STS.ecs");
+    assert_eq!(chain.source(), Some("ecs_ram_role"));
+    assert!(md.count() > 0);
 }
 
 // ---- concurrency and caching through the chain ----

@@ -85,11 +85,10 @@ impl Source {
 /// **A source that is absent** (its variables are not set, its file does not exist, the
 /// instance metadata service does not answer) is skipped. **A source that is configured but
 /// fails** (an unreadable or invalid file, a profile with a missing key or an unsupported mode,
-/// an STS error, a metadata error with a role attached) stops the chain with its error. This is
-/// the behaviour of the classic official chain; the newest official SDKs instead go on to the next
-/// source and report all errors at the end. Stopping is deliberate: falling through to another
-/// identity (an ECS role, say) because a file you wrote has a typo would make calls with
-/// credentials you did not mean to use.
+/// an STS error, a metadata error with a role attached) is skipped too, as the official SDKs do,
+/// so that the chain picks the same source they would; because that may mean calls made with an
+/// identity you did not intend, each such failure is logged with `tracing::warn!`, and if no
+/// source succeeds the error lists every failure.
 ///
 /// When no source has credentials, the error lists every source and why it had none:
 ///
@@ -172,32 +171,45 @@ impl DefaultCredentialsChain {
     }
 
     async fn walk(&self) -> Result<(Source, Arc<dyn ProvideCredentials>, Credentials), CredentialsError> {
-        let mut skipped: Vec<String> = Vec::new();
+        let mut tried: Vec<String> = Vec::new();
+        let mut failures = 0;
         for source in ORDER {
             match self.try_source(source).await {
-                Ok((provider, creds)) => return Ok((source, provider, creds)),
+                Ok((provider, creds)) => {
+                    if failures > 0 {
+                        tracing::warn!(
+                            source = source.name(),
+                            "credentials come from a later source because an earlier, configured one failed"
+                        );
+                    }
+                    return Ok((source, provider, creds));
+                }
                 Err(e) if e.is_not_found() => {
                     tracing::debug!(
                         source = source.name(),
                         reason = e.message(),
                         "credentials source skipped"
                     );
-                    skipped.push(format!("{}: {}", source.label(), e.message()));
+                    tried.push(format!("{}: {}", source.label(), e.message()));
                 }
                 Err(e) => {
-                    let mut e = e.context(source.label());
-                    if !skipped.is_empty() {
-                        e = e.with_suffix(&format!(" (skipped before it: {})", skipped.join("; ")));
-                    }
-                    return Err(e);
+                    // As the official chains do: note the failure and go on to the next source.
+                    tracing::warn!(
+                        source = source.name(),
+                        error = e.message(),
+                        "a configured credentials source failed; trying the next one"
+                    );
+                    tried.push(format!("{}: failed: {}", source.label(), e.message()));
+                    failures += 1;
                 }
             }
         }
-        Err(CredentialsError::not_found(format!(
+        let message = format!(
             "no credentials found. Tried, in order: {}. Set {ACCESS_KEY_ID} and {ACCESS_KEY_SECRET}, configure \
              one of these sources, or give credentials with ConfigBuilder::credentials",
-            skipped.join("; ")
-        )))
+            tried.join("; ")
+        );
+        Err(if failures > 0 { CredentialsError::new(message) } else { CredentialsError::not_found(message) })
     }
 
     async fn try_source(
@@ -386,12 +398,15 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn half_set_environment_stops_the_chain() {
+    async fn half_set_environment_is_reported_as_a_failure() {
         let err = chain(&[(ACCESS_KEY_ID, "id")]).provide_credentials().await.unwrap_err();
         assert!(!err.is_not_found());
-        assert_eq!(
-            err.message(),
-            "environment: ALIBABA_CLOUD_ACCESS_KEY_ID is set but ALIBABA_CLOUD_ACCESS_KEY_SECRET is not"
+        assert!(
+            err.message().contains(
+                "environment: failed: ALIBABA_CLOUD_ACCESS_KEY_ID is set but ALIBABA_CLOUD_ACCESS_KEY_SECRET is not"
+            ),
+            "{}",
+            err.message()
         );
     }
 
