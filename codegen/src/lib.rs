@@ -97,7 +97,12 @@ pub enum FileState {
 
 /// Brings `<root>/<output_dir>` in line with `files`, or in check mode only compares. Paths in the
 /// result are relative to `root`. Line endings are normalised before comparing.
-pub fn sync(root: &Path, output_dir: &str, files: &[GeneratedFile], check: bool) -> Result<Vec<FileState>, Error> {
+pub fn sync(
+    root: &Path,
+    output_dir: &str,
+    files: &[GeneratedFile],
+    check: bool,
+) -> Result<Vec<FileState>, Error> {
     let mut states = Vec::with_capacity(files.len());
     for f in files {
         let rel = PathBuf::from(output_dir).join(&f.path);

@@ -41,7 +41,9 @@ pub fn lower(spec: &Loaded) -> ir::Service {
             if let Some(items) = &p.items
                 && items.fields.is_some()
             {
-                type_names.push(items.type_name.clone().unwrap_or_else(|| default_struct_name(&op.name, &p.name, true)));
+                type_names.push(
+                    items.type_name.clone().unwrap_or_else(|| default_struct_name(&op.name, &p.name, true)),
+                );
             }
         }
     }
@@ -74,8 +76,12 @@ pub fn lower(spec: &Loaded) -> ir::Service {
         }
     }
 
-    let shared: Vec<&str> =
-        s.enums.iter().map(|e| e.name.as_str()).chain(shared_structs.iter().map(|st| st.name.as_str())).collect();
+    let shared: Vec<&str> = s
+        .enums
+        .iter()
+        .map(|e| e.name.as_str())
+        .chain(shared_structs.iter().map(|st| st.name.as_str()))
+        .collect();
     for op in &mut operations {
         let mut named = types_named(op);
         named.retain(|n| shared.contains(&n.as_str()));
@@ -102,18 +108,46 @@ pub fn lower(spec: &Loaded) -> ir::Service {
 /// Names the generated operation code uses in type position; a typestate parameter must not
 /// shadow them.
 const NAMES_IN_SCOPE: &[&str] = &[
-    "Client", "Error", "Operation", "Params", "ServiceError", "Location", "IsSet", "Set", "Unset",
-    "Cursor", "Items", "PageSpec", "Pages", "PhantomData", "Future", "Option", "Some", "None",
-    "Result", "Ok", "Err", "String", "Vec", "Box", "Self",
+    "Client",
+    "Error",
+    "Operation",
+    "Params",
+    "ServiceError",
+    "Location",
+    "IsSet",
+    "Set",
+    "Unset",
+    "Cursor",
+    "Items",
+    "PageSpec",
+    "Pages",
+    "PhantomData",
+    "Future",
+    "Option",
+    "Some",
+    "None",
+    "Result",
+    "Ok",
+    "Err",
+    "String",
+    "Vec",
+    "Box",
+    "Self",
 ];
 
 fn lower_operation(spec_file: &str, op: &spec::Operation, type_names: &[String]) -> ir::Operation {
     let action = op.name.clone();
     let mut structs = Vec::new();
-    let mut params: Vec<ir::Param> = op.parameters.iter().map(|p| lower_param(&action, p, &mut structs)).collect();
+    let mut params: Vec<ir::Param> =
+        op.parameters.iter().map(|p| lower_param(&action, p, &mut structs)).collect();
     // Typestate parameters are named after the required parameters (`ClientId`), unless that
     // would shadow a type the file names: then `<Name>Param`.
-    let own = [format!("{action}Builder"), format!("{action}Output"), format!("{action}Error"), format!("{action}Input")];
+    let own = [
+        format!("{action}Builder"),
+        format!("{action}Output"),
+        format!("{action}Error"),
+        format!("{action}Input"),
+    ];
     for p in &mut params {
         if let Some(state) = &mut p.state {
             let taken = |n: &str| {
@@ -346,7 +380,10 @@ fn path_steps(fields: &[spec::Field], path: &str) -> Vec<ir::PathStep> {
     let mut fields = fields;
     for part in path.split('.') {
         let Some(f) = fields.iter().find(|f| f.name == part) else { break };
-        out.push(ir::PathStep { ident: names::snake(&f.name), optional: !f.required && f.ty != TypeName::Array });
+        out.push(ir::PathStep {
+            ident: names::snake(&f.name),
+            optional: !f.required && f.ty != TypeName::Array,
+        });
         fields = f.fields.as_deref().unwrap_or(&[]);
     }
     out

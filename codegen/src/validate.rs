@@ -275,8 +275,11 @@ fn check_operation(cx: &mut Cx<'_>, op: &spec::Operation, enums: &HashSet<String
         let path = format!("errors[{i}]");
         check_description(cx, &format!("{path}.description"), &e.description, "error");
         if !(100..=599).contains(&e.status) {
-            cx.err(&format!("{path}.status"), format!("expected an HTTP status, a number from 100 to 599, found `{}`", e.status))
-                .help("e.g. `status: 400`");
+            cx.err(
+                &format!("{path}.status"),
+                format!("expected an HTTP status, a number from 100 to 599, found `{}`", e.status),
+            )
+            .help("e.g. `status: 400`");
         }
         let base = e.code.strip_suffix("%s").unwrap_or(&e.code);
         let code_ok = !base.is_empty()
@@ -700,7 +703,16 @@ fn shape(fields: &[spec::Field]) -> String {
             };
             format!(
                 "{}:{:?}:{}:{}:{:?}:{:?}:{:?}:{:?}:{}:{};",
-                f.name, f.ty, f.required, f.sensitive, f.enum_ref, f.format, f.wire, f.type_name, inner, f.description
+                f.name,
+                f.ty,
+                f.required,
+                f.sensitive,
+                f.enum_ref,
+                f.format,
+                f.wire,
+                f.type_name,
+                inner,
+                f.description
             )
         })
         .collect()

@@ -1,7 +1,7 @@
 //! The default credentials chain: its order (environment, OIDC, CLI profile, credentials file,
 //! ECS RAM role, credentials URI), each mode of the CLI profile and of the credentials file, the
-//! message listing every source when nothing is found, configured sources that fail being reported while the chain goes on to the
-//! chain, and the chain behind a real client call. HOME is a temporary directory; STS and the
+//! message listing every source when nothing is found, configured sources that fail (reported,
+//! and the chain goes on to the next source), and the chain behind a real client call. HOME is a temporary directory; STS and the
 //! metadata service are local servers.
 
 mod creds_support;

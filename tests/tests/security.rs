@@ -578,7 +578,8 @@ fn sensitive_values_are_hidden_by_debug() {
             .build()
             .unwrap(),
     );
-    let builder = client.add_custom_auth_identity().instance_id("i").username("u").secret("HUNTER2-user-secret");
+    let builder =
+        client.add_custom_auth_identity().instance_id("i").username("u").secret("HUNTER2-user-secret");
     let shown = format!("{builder:?}");
     assert!(!shown.contains("HUNTER2"), "{shown}");
     assert!(shown.contains("secret: Some(***)"), "{shown}");

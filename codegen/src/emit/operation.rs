@@ -56,11 +56,8 @@ pub fn operation(op: &ir::Operation) -> TokenStream {
     let unset = required.iter().map(|_| quote!(Unset));
     let builder_generics_decl = if states.is_empty() { quote!() } else { quote!(<#(#states = Unset),*>) };
     let builder_generics = if states.is_empty() { quote!() } else { quote!(<#(#states),*>) };
-    let phantom = if states.is_empty() {
-        quote!(PhantomData<fn()>)
-    } else {
-        quote!(PhantomData<(#(#states,)*)>)
-    };
+    let phantom =
+        if states.is_empty() { quote!(PhantomData<fn()>) } else { quote!(PhantomData<(#(#states,)*)>) };
     let entry_type = if states.is_empty() { quote!(#builder) } else { quote!(#builder<#(#unset),*>) };
 
     let input_fields = op.params.iter().map(|p| {
@@ -231,18 +228,10 @@ fn method_doc(op: &ir::Operation) -> String {
         s.push_str("\n\n");
         s.push_str(&md(d));
     }
-    let required: Vec<String> = op
-        .params
-        .iter()
-        .filter(|p| p.state.is_some())
-        .map(|p| method_link(&p.ident, &op.builder))
-        .collect();
-    let optional: Vec<String> = op
-        .params
-        .iter()
-        .filter(|p| p.state.is_none())
-        .map(|p| method_link(&p.ident, &op.builder))
-        .collect();
+    let required: Vec<String> =
+        op.params.iter().filter(|p| p.state.is_some()).map(|p| method_link(&p.ident, &op.builder)).collect();
+    let optional: Vec<String> =
+        op.params.iter().filter(|p| p.state.is_none()).map(|p| method_link(&p.ident, &op.builder)).collect();
     s.push_str("\n\n");
     if required.is_empty() {
         s.push_str("No parameter is required.");
@@ -398,8 +387,7 @@ fn setter(op: &ir::Operation, p: &ir::Param, states: &[proc_macro2::Ident]) -> T
         }
         None => {
             let maybe = format_ident!("maybe_{}", p.ident.trim_start_matches("r#"));
-            let maybe_docs =
-                docs(&format!("Sets or clears {}.", method_link(&p.ident, "Self")));
+            let maybe_docs = docs(&format!("Sets or clears {}.", method_link(&p.ident, "Self")));
             let maybe_ty = param_rust_type(&p.ty);
             quote! {
                 #d
@@ -481,7 +469,8 @@ fn encode_param(p: &ir::Param) -> TokenStream {
             let mut checks = quote!();
             if c.minimum.is_some() || c.maximum.is_some() {
                 let (lo, hi) = (opt_i64(c.minimum), opt_i64(c.maximum));
-                let wide = if matches!(s, Scalar::I64 { .. }) { quote!(value) } else { quote!(i64::from(value)) };
+                let wide =
+                    if matches!(s, Scalar::I64 { .. }) { quote!(value) } else { quote!(i64::from(value)) };
                 checks = quote!(runtime::check_range(#wire, #wide, #lo, #hi)?;);
             }
             if c.min_length.is_some() || c.max_length.is_some() {
@@ -888,9 +877,8 @@ fn paging(op: &ir::Operation, p: &ir::Paging, where_set: &TokenStream) -> (Token
         "Sends the call once per page, {how}, and streams the answers.\n\nThe stream ends after \
          the last page or with the first error. Use it with `futures::StreamExt`."
     ));
-    let items_docs = docs(
-        "Like [`into_pages`](Self::into_pages), but streams the items of every page one by one.",
-    );
+    let items_docs =
+        docs("Like [`into_pages`](Self::into_pages), but streams the items of every page one by one.");
     let methods = quote! {
         #pages_docs
         pub fn into_pages(self) -> Pages<#output, #error> #where_set {
