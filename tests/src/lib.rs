@@ -872,3 +872,9 @@ pub fn oracle_verify(requests: &[serde_json::Value]) -> Vec<OracleVerdict> {
     assert_eq!(verdicts.len(), requests.len(), "one verdict per request");
     verdicts
 }
+
+/// The README, whose Rust examples are compiled as doc tests of this crate: the quick start
+/// cannot drift from the API.
+#[doc = include_str!("../../README.md")]
+#[doc(hidden)]
+pub mod readme {}
