@@ -276,12 +276,6 @@ impl CredentialsError {
         self
     }
 
-    /// The same error with `suffix` put after its message.
-    pub(crate) fn with_suffix(mut self, suffix: &str) -> Self {
-        self.message.push_str(suffix);
-        self
-    }
-
     /// The same error, counted as "not found" or not.
     pub(crate) fn set_not_found(mut self, not_found: bool) -> Self {
         self.not_found = not_found;
