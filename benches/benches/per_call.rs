@@ -5,12 +5,12 @@
 
 use std::hint::black_box;
 
-use alibabacloud_onsmqtt::Credentials;
 use alibabacloud_onsmqtt::__bench;
 use alibabacloud_onsmqtt::operations::{
     BatchQuerySessionByClientIdsOutput, ListCaCertificateOutput, QueryCustomAuthIdentityOutput,
     QuerySessionByClientIdOutput,
 };
+use alibabacloud_onsmqtt::{Client, Config, Credentials, SignatureVersion};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use onsmqtt_benches::{QUERY_SESSION_BODY_REAL, list_ca_certificate_body, query_custom_auth_identity_body};
 
@@ -55,6 +55,21 @@ fn signing(c: &mut Criterion) {
     }
     g.bench_function("date_and_nonce", |b| b.iter(|| (__bench::date_now(), __bench::nonce())));
     g.finish();
+
+    // Everything an attempt does before the transport: date, nonce, signature, URL and headers.
+    let mut g = c.benchmark_group("request");
+    for (name, version) in [("prepare_v3", SignatureVersion::V3), ("prepare_v1", SignatureVersion::V1)] {
+        let client = Client::new(
+            Config::builder()
+                .endpoint(format!("https://{HOST}"))
+                .credentials(creds.clone())
+                .signature_version(version)
+                .build()
+                .expect("config"),
+        );
+        g.bench_function(name, |b| b.iter(|| __bench::prepare(&client, black_box(&params), &creds)));
+    }
+    g.finish();
 }
 
 fn encoding(c: &mut Criterion) {
@@ -78,11 +93,16 @@ fn decoding(c: &mut Criterion) {
         let items: Vec<String> = (0..10)
             .map(|i| format!(r#"{{"OnlineStatus":{},"ClientId":"GID_test@@@device-{i:04}"}}"#, i % 2 == 0))
             .collect();
-        format!(r#"{{"RequestId":"63309FDB-ED6C-46AE-B31C-A172FBA00000","OnlineStatusList":[{}]}}"#, items.join(","))
+        format!(
+            r#"{{"RequestId":"63309FDB-ED6C-46AE-B31C-A172FBA00000","OnlineStatusList":[{}]}}"#,
+            items.join(",")
+        )
     };
     g.throughput(Throughput::Bytes(batch.len() as u64));
     g.bench_function("batch_query_10", |b| {
-        b.iter(|| serde_json::from_slice::<BatchQuerySessionByClientIdsOutput>(black_box(batch.as_bytes())).unwrap())
+        b.iter(|| {
+            serde_json::from_slice::<BatchQuerySessionByClientIdsOutput>(black_box(batch.as_bytes())).unwrap()
+        })
     });
 
     let ca = list_ca_certificate_body(100);

@@ -67,9 +67,7 @@ impl SpecFiles {
 pub fn real_spec() -> SpecFiles {
     let root = workspace_root();
     let dir = "spec/onsmqtt";
-    let read = |rel: &str| {
-        std::fs::read(root.join(rel)).unwrap_or_else(|e| panic!("reading {rel}: {e}"))
-    };
+    let read = |rel: &str| std::fs::read(root.join(rel)).unwrap_or_else(|e| panic!("reading {rel}: {e}"));
     let service_rel = format!("{dir}/service.yaml");
     let service = (service_rel.clone(), read(&service_rel));
     let mut names: Vec<String> = std::fs::read_dir(root.join(dir).join("operations"))
@@ -228,7 +226,9 @@ pub fn machine() -> serde_json::Value {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|s| {
-            s.lines().find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned()))
+            s.lines().find_map(|l| {
+                l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
+            })
         })
         .unwrap_or_else(|| "unknown".to_owned());
     let nproc = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);

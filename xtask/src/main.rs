@@ -1,4 +1,5 @@
-//! Maintainer tasks: `cargo xtask codegen [--check]`, `cargo xtask ci`, `cargo xtask fuzz`.
+//! Maintainer tasks: `cargo xtask codegen [--check]`, `cargo xtask ci`, `cargo xtask fuzz`,
+//! `cargo xtask bench`.
 
 use clap::{Parser, Subcommand};
 use onsmqtt_codegen::FileState;
@@ -30,6 +31,12 @@ enum Task {
         #[arg(long, default_value_t = 30)]
         seconds: u64,
     },
+    /// Run the benchmarks (per call, throughput, generator, compile cost) and print one table.
+    Bench {
+        /// Run only these parts (comma-separated): per-call, generator, throughput, compile.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -39,6 +46,7 @@ fn main() -> ExitCode {
         Task::Codegen { check } => codegen(&root, check),
         Task::Ci => ci(&root),
         Task::Fuzz { seconds } => fuzz(&root, seconds),
+        Task::Bench { only } => bench(&root, &only),
         Task::Oracle => match oracle(&root) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -231,4 +239,52 @@ fn fuzz(root: &Path, seconds: u64) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `cargo xtask bench`: every benchmark of `benches/`, then the one table (`bench_report`), which
+/// also reads the results of earlier runs of the parts not run now. Results in BENCHMARKS.md.
+fn bench(root: &Path, only: &[String]) -> ExitCode {
+    const PARTS: &[&str] = &["per-call", "generator", "throughput", "compile"];
+    if let Some(bad) = only.iter().find(|p| !PARTS.contains(&p.as_str())) {
+        eprintln!("error: unknown part `{bad}`; the parts are {}", PARTS.join(", "));
+        return ExitCode::FAILURE;
+    }
+    let wanted = |part: &str| only.is_empty() || only.iter().any(|p| p == part);
+    let pkg = ["-p", "onsmqtt-benches"];
+    let mut steps: Vec<(&str, Vec<&str>)> = Vec::new();
+    if wanted("per-call") {
+        steps.push(("per-call benches", [&["bench"], &pkg[..], &["--bench", "per_call"]].concat()));
+    }
+    if wanted("generator") {
+        steps.push(("generator benches", [&["bench"], &pkg[..], &["--bench", "generator"]].concat()));
+    }
+    if wanted("throughput") {
+        steps.push((
+            "throughput",
+            [&["run", "--release", "--quiet"], &pkg[..], &["--bin", "throughput"]].concat(),
+        ));
+    }
+    if wanted("compile") {
+        steps.push((
+            "compile cost",
+            [&["run", "--release", "--quiet"], &pkg[..], &["--bin", "compile_cost"]].concat(),
+        ));
+    }
+    steps.push(("report", [&["run", "--release", "--quiet"], &pkg[..], &["--bin", "bench_report"]].concat()));
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    for (name, args) in steps {
+        println!("==> {name}: cargo {}", args.join(" "));
+        match Command::new(&cargo).args(&args).current_dir(root).status() {
+            Ok(s) if s.success() => {}
+            Ok(s) => {
+                eprintln!("error: `{name}` failed ({s})");
+                return ExitCode::FAILURE;
+            }
+            Err(e) => {
+                eprintln!("error: cannot run `{name}`: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    ExitCode::SUCCESS
 }

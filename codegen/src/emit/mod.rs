@@ -33,11 +33,46 @@ pub fn emit(service: &ir::Service) -> Result<Vec<GeneratedFile>, EmitError> {
     files.push(file("service.rs", &service.spec_file, types::service_consts(service))?);
     files.push(file("types.rs", &service.spec_file, types::types_module(service))?);
     files.push(file("operations/mod.rs", &service.spec_file, operation::mod_file(service))?);
-    for op in &service.operations {
-        files.push(file(&format!("operations/{}.rs", op.module), &op.spec_file, operation::operation(op))?);
+    let op_file = |op: &ir::Operation| {
+        file(&format!("operations/{}.rs", op.module), &op.spec_file, operation::operation(op))
+    };
+    // Operation files are independent, and formatting them is most of the generator's time: a
+    // large spec is spread over the cores. The order (and so the output) stays the same.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    if threads < 2 || service.operations.len() < PARALLEL_FROM {
+        for op in &service.operations {
+            files.push(op_file(op)?);
+        }
+        return Ok(files);
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut done: Vec<(usize, Result<GeneratedFile, EmitError>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(op) = service.operations.get(i) else { break out };
+                        out.push((i, op_file(op)));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    for (_, f) in done {
+        files.push(f?);
     }
     Ok(files)
 }
+
+/// From this many operations on, [`emit`] formats them on several threads.
+const PARALLEL_FROM: usize = 32;
 
 /// The first lines of every generated file.
 pub fn header(spec_file: &str) -> String {

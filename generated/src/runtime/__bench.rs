@@ -4,9 +4,10 @@
 
 use std::borrow::Cow;
 
+use super::client::Client;
 use super::credentials::Credentials;
 use super::encode;
-use super::params::{Location, Params};
+use super::params::{Location, Operation, Params};
 use super::sign::{self, RequestContext, SignedRequest};
 
 /// Request parameters, as the generated `encode` functions build them.
@@ -74,6 +75,21 @@ pub fn sign(
     } else {
         sign::sign_v3(&ctx, &params.0, creds)
     })
+}
+
+/// The whole per-attempt preparation of a `QuerySessionByClientId` call as `client` makes it:
+/// date, nonce, signature (the client's signature version) and the transport's request. Returns
+/// the number of headers.
+pub fn prepare(client: &Client, params: &BenchParams, creds: &Credentials) -> usize {
+    static OPERATION: Operation = Operation {
+        action: "QuerySessionByClientId",
+        method: http::Method::POST,
+        idempotent: true,
+        retryable_codes: &["InternalError", "SystemOverFlow"],
+        failure_in_body: false,
+        qps_limit: None,
+    };
+    client.prepare(&OPERATION, &params.0, creds).map_or(0, |r| r.headers().len())
 }
 
 /// The current time as the signatures carry it.

@@ -1,9 +1,11 @@
 //! The client and its request loop: credentials, signing, sending, reading a bounded body,
 //! classifying the answer, and retrying.
 
+use std::borrow::Cow;
+use std::cell::RefCell;
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
@@ -20,7 +22,7 @@ use super::error_body;
 use super::params::{Operation, Params};
 use super::rate_limit::Limiters;
 use super::retry::{self, Failure};
-use super::sign::{self, RequestContext, SignedRequest};
+use super::sign::{self, RequestContext, Signed};
 use super::time;
 
 /// A client for the ApsaraMQ for MQTT API.
@@ -37,6 +39,9 @@ struct Inner {
     http: Result<reqwest::Client, ConfigError>,
     /// Client-side pacing per operation (see [`RateLimit`](super::RateLimit)).
     limiters: Limiters,
+    /// The `host` and `user-agent` values, converted once (cloning them costs no copy).
+    host_value: Option<HeaderValue>,
+    user_agent_value: Option<HeaderValue>,
 }
 
 impl Client {
@@ -46,7 +51,10 @@ impl Client {
     /// [`Error::Config`] saying why.
     pub fn new(config: Config) -> Client {
         let http = build_http(&config);
-        Client { inner: Arc::new(Inner { config, http, limiters: Limiters::default() }) }
+        let host_value = HeaderValue::from_str(&config.host).ok();
+        let user_agent_value = HeaderValue::from_str(&config.user_agent).ok();
+        let limiters = Limiters::default();
+        Client { inner: Arc::new(Inner { config, http, limiters, host_value, user_agent_value }) }
     }
 
     /// A client configured from the environment; see [`Config::from_env`].
@@ -94,23 +102,7 @@ impl Client {
 
             let creds = config.credentials.provide_credentials().await.map_err(Error::Credentials)?;
             creds.validate().map_err(Error::Credentials)?;
-            let date = time::format_utc(SystemTime::now());
-            let nonce = sign::new_nonce();
-            let ctx = RequestContext {
-                action: op.action,
-                version: API_VERSION,
-                method: &op.method,
-                host: &config.host,
-                user_agent: &config.user_agent,
-                date: &date,
-                nonce: &nonce,
-                extra_headers: &[],
-            };
-            let signed = match config.signature_version {
-                SignatureVersion::V3 => sign::sign_v3(&ctx, params, &creds),
-                SignatureVersion::V1 => sign::sign_v1(&ctx, params, &creds),
-            };
-            let request = build_request(config, op, signed).map_err(Error::Config)?;
+            let request = self.prepare(op, params, &creds).map_err(Error::Config)?;
             let secrets = Secrets::of(&creds);
 
             let started = Instant::now();
@@ -152,6 +144,49 @@ impl Client {
         }
     }
 
+    /// Signs one attempt (a fresh date and nonce each time) and builds the transport's request.
+    pub(crate) fn prepare(
+        &self,
+        op: &Operation,
+        params: &Params,
+        creds: &Credentials,
+    ) -> Result<reqwest::Request, ConfigError> {
+        let config = &self.inner.config;
+        let date = request_date();
+        let nonce = HeaderValue::from_maybe_shared(Bytes::from(sign::new_nonce()))
+            .map_err(|_| ConfigError::new("the signature nonce is not a valid header value"))?;
+        let (Ok(date_str), Ok(nonce_str)) = (date.to_str(), nonce.to_str()) else {
+            return Err(ConfigError::new("the request date or nonce is not a valid header value"));
+        };
+        let ctx = RequestContext {
+            action: op.action,
+            version: API_VERSION,
+            method: &op.method,
+            host: &config.host,
+            user_agent: &config.user_agent,
+            date: date_str,
+            nonce: nonce_str,
+            extra_headers: &[],
+        };
+        let signed = match config.signature_version {
+            SignatureVersion::V3 => sign::sign_v3_borrowed(&ctx, params, creds),
+            SignatureVersion::V1 => sign::sign_v1_borrowed(&ctx, params, creds),
+        };
+        let mut known = [
+            ("host", self.inner.host_value.as_ref()),
+            ("user-agent", self.inner.user_agent_value.as_ref()),
+            ("x-acs-date", Some(&date)),
+            ("x-acs-signature-nonce", Some(&nonce)),
+        ];
+        // Only values that are there can be taken.
+        known.iter_mut().for_each(|(name, value)| {
+            if value.is_none() {
+                *name = "";
+            }
+        });
+        build_request(config, op, signed, &known)
+    }
+
     /// One exchange: send, read the bounded body, classify. Whatever of `secrets` the server
     /// echoes back is masked before anything is made of the answer.
     async fn attempt(
@@ -164,12 +199,13 @@ impl Client {
     ) -> Result<Response, Failed> {
         let config = &self.inner.config;
         let started = Instant::now();
-        let response = match http.execute(request).await {
+        let mut response = match http.execute(request).await {
             Ok(r) => r,
             Err(e) => return Err(self.transport_failure(op, e)),
         };
         let status = response.status();
-        let headers = response.headers().clone();
+        // Taken, not cloned: the body is read through the response, which no longer needs them.
+        let headers = std::mem::take(response.headers_mut());
         tracing::debug!(
             status = status.as_u16(),
             elapsed_ms = elapsed_ms(started),
@@ -405,28 +441,51 @@ fn build_http(config: &Config) -> Result<reqwest::Client, ConfigError> {
         .connect_timeout(config.connect_timeout)
         .read_timeout(config.read_timeout)
         .redirect(reqwest::redirect::Policy::none())
+        // Retries are ours (`run`); reqwest's own layer would only copy every request's headers
+        // in case it retried an HTTP/2 refusal, which HTTP/1.1 never sees.
+        .retry(reqwest::retry::never().max_retries_per_request(0))
         .build()
         .map_err(|e| ConfigError::new(format!("could not build the HTTP client: {e}")))
 }
 
 /// Turns a signed request into the transport's request. Values were validated before; a failure
 /// here is reported, never a panic.
+///
+/// `known` holds values already converted (host, user agent, date, nonce): a header whose name
+/// and value match one takes it without a copy. Constant values are static.
 fn build_request(
     config: &Config,
     op: &Operation,
-    signed: SignedRequest,
+    signed: Signed<'_>,
+    known: &[(&str, Option<&HeaderValue>)],
 ) -> Result<reqwest::Request, ConfigError> {
     let mut url = config.endpoint.clone();
     url.set_path("/");
     url.set_query((!signed.query.is_empty()).then_some(signed.query.as_str()));
     let mut request = reqwest::Request::new(op.method.clone(), url);
     let headers = request.headers_mut();
-    for (name, value) in &signed.headers {
-        let header_name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| ConfigError::new(format!("invalid header name {name:?}")))?;
-        let mut header_value = HeaderValue::from_str(value)
+    headers.reserve(signed.headers.len() + 1);
+    for (name, value) in signed.headers {
+        let header_name = match known_header(&name) {
+            Some(known) => known,
+            None => HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| ConfigError::new(format!("invalid header name {name:?}")))?,
+        };
+        let taken = known
+            .iter()
+            .find(|(n, v)| *n == name && v.is_some_and(|v| v.as_bytes() == value.as_bytes()))
+            .and_then(|(_, v)| v.cloned());
+        let converted = match taken.or_else(|| static_value(&name, &value, op)) {
+            Some(v) => Ok(v),
+            // A computed value moves into the header; a borrowed one is copied.
+            None => match value {
+                Cow::Owned(v) => HeaderValue::from_maybe_shared(Bytes::from(v)),
+                Cow::Borrowed(v) => HeaderValue::from_str(v),
+            },
+        };
+        let mut header_value = converted
             .map_err(|_| ConfigError::new(format!("the value of header {name} cannot be sent in HTTP")))?;
-        if name == "authorization" || name == "x-acs-security-token" {
+        if header_name == http::header::AUTHORIZATION || name == "x-acs-security-token" {
             header_value.set_sensitive(true);
         }
         headers.insert(header_name, header_value);
@@ -440,6 +499,70 @@ fn build_request(
         *request.body_mut() = Some(reqwest::Body::from(signed.body));
     }
     Ok(request)
+}
+
+/// A constant value of a header the signers set, as a static header value (no copy).
+fn static_value(name: &str, value: &str, op: &Operation) -> Option<HeaderValue> {
+    let constant: &'static str = match name {
+        "accept" if value == "application/json" => "application/json",
+        "x-acs-version" if value == API_VERSION => API_VERSION,
+        "x-acs-action" if value == op.action => op.action,
+        "x-acs-content-sha256" if value == sign::EMPTY_SHA256 => sign::EMPTY_SHA256,
+        "content-type" if value == sign::FORM_CONTENT_TYPE => sign::FORM_CONTENT_TYPE,
+        _ => return None,
+    };
+    // `from_static` panics on a byte a header cannot carry: check first (the action comes from
+    // the spec).
+    constant
+        .bytes()
+        .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
+        .then(|| HeaderValue::from_static(constant))
+}
+
+/// The `x-acs-date` of a request made now. Formatted once a second per thread; the header value
+/// is shared after that (a clone is a reference count).
+fn request_date() -> HeaderValue {
+    thread_local! {
+        static LAST: RefCell<Option<(u64, HeaderValue)>> = const { RefCell::new(None) };
+    }
+    let now = SystemTime::now();
+    let Ok(since_epoch) = now.duration_since(UNIX_EPOCH) else {
+        return HeaderValue::from_maybe_shared(Bytes::from(time::format_utc(now)))
+            .unwrap_or_else(|_| HeaderValue::from_static("1970-01-01T00:00:00Z"));
+    };
+    let secs = since_epoch.as_secs();
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        match &*last {
+            Some((at, value)) if *at == secs => value.clone(),
+            _ => {
+                let value = HeaderValue::from_maybe_shared(Bytes::from(time::format_utc(now)))
+                    .unwrap_or_else(|_| HeaderValue::from_static("1970-01-01T00:00:00Z"));
+                *last = Some((secs, value.clone()));
+                value
+            }
+        }
+    })
+}
+
+/// The names the signers use, as static header names: no parsing, no allocation per request.
+fn known_header(name: &str) -> Option<HeaderName> {
+    use http::header;
+    Some(match name {
+        "host" => header::HOST,
+        "user-agent" => header::USER_AGENT,
+        "accept" => header::ACCEPT,
+        "content-type" => header::CONTENT_TYPE,
+        "authorization" => header::AUTHORIZATION,
+        "x-acs-action" => HeaderName::from_static("x-acs-action"),
+        "x-acs-version" => HeaderName::from_static("x-acs-version"),
+        "x-acs-date" => HeaderName::from_static("x-acs-date"),
+        "x-acs-signature-nonce" => HeaderName::from_static("x-acs-signature-nonce"),
+        "x-acs-content-sha256" => HeaderName::from_static("x-acs-content-sha256"),
+        "x-acs-accesskey-id" => HeaderName::from_static("x-acs-accesskey-id"),
+        "x-acs-security-token" => HeaderName::from_static("x-acs-security-token"),
+        _ => return None,
+    })
 }
 
 /// Reads the body, never holding more than `limit` bytes. Returns the bytes and whether the body
@@ -458,9 +581,17 @@ async fn read_body(
         }
         cap = limit.min(ERROR_PREFIX);
     }
-    let mut buf: Vec<u8> = Vec::with_capacity(declared.unwrap_or(0).min(cap).min(64 * 1024));
     let mut truncated = declared.is_some_and(|n| n > limit);
-    while let Some(chunk) = response.chunk().await? {
+    // Most answers arrive in one chunk: keep it as it is, without a copy.
+    let Some(first) = response.chunk().await? else { return Ok((Bytes::new(), truncated)) };
+    if first.len() > cap {
+        return Ok((first.slice(..cap), true));
+    }
+    let Some(second) = response.chunk().await? else { return Ok((first, truncated)) };
+    let mut buf: Vec<u8> = Vec::with_capacity(declared.unwrap_or(0).min(cap).min(64 * 1024));
+    buf.extend_from_slice(&first);
+    let mut next = Some(second);
+    while let Some(chunk) = next {
         let room = cap - buf.len();
         if chunk.len() > room {
             buf.extend_from_slice(&chunk[..room]);
@@ -468,6 +599,7 @@ async fn read_body(
             break;
         }
         buf.extend_from_slice(&chunk);
+        next = response.chunk().await?;
     }
     Ok((Bytes::from(buf), truncated))
 }

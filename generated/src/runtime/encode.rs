@@ -8,7 +8,16 @@ const RFC3986: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'
 /// Percent-encodes `s` as UTF-8: unreserved characters stay, every other byte becomes `%XX` with
 /// uppercase hex (space is `%20`, `*` is `%2A`).
 pub(crate) fn pct(s: &str) -> String {
-    utf8_percent_encode(s, RFC3986).to_string()
+    let mut out = String::with_capacity(s.len());
+    pct_into(&mut out, s);
+    out
+}
+
+/// Appends `s`, percent-encoded as by [`pct`], to `out` (no allocation beyond growing `out`).
+pub(crate) fn pct_into(out: &mut String, s: &str) {
+    for chunk in utf8_percent_encode(s, RFC3986) {
+        out.push_str(chunk);
+    }
 }
 
 /// `key=value` pairs, keys sorted by byte order (stable for equal keys), both sides percent-encoded
@@ -16,15 +25,19 @@ pub(crate) fn pct(s: &str) -> String {
 /// send and the form body.
 pub(crate) fn canonical_query<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     let mut pairs: Vec<(&str, &str)> = pairs.into_iter().collect();
-    pairs.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    let mut out = String::new();
+    if !pairs.is_sorted_by(|a, b| a.0.as_bytes() <= b.0.as_bytes()) {
+        pairs.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    }
+    // Room for every byte, the separators and a few escapes; grows if more are needed.
+    let raw: usize = pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+    let mut out = String::with_capacity(raw + raw / 4);
     for (i, (key, value)) in pairs.iter().enumerate() {
         if i > 0 {
             out.push('&');
         }
-        out.push_str(&pct(key));
+        pct_into(&mut out, key);
         out.push('=');
-        out.push_str(&pct(value));
+        pct_into(&mut out, value);
     }
     out
 }

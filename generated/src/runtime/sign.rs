@@ -3,21 +3,25 @@
 //! Everything here is pure: the date, the nonce and the credentials come in as arguments, so tests
 //! reproduce published signatures exactly.
 
+use std::borrow::Cow;
+use std::cell::RefCell;
+
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
 use super::credentials::Credentials;
-use super::encode::{canonical_query, pct};
+#[cfg(test)]
+use super::encode::pct;
+use super::encode::{canonical_query, pct_into};
 use super::params::{Location, Params};
 
 /// The V3 algorithm name, first line of the string to sign and prefix of `Authorization`.
 pub(crate) const V3_ALGORITHM: &str = "ACS3-HMAC-SHA256";
 /// Hex SHA-256 of the empty string, the payload hash of a request without a body.
-#[cfg(test)]
 pub(crate) const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
+pub(crate) const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
 
 /// The pieces of a V3 signature, kept for tests and debugging.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,21 +42,55 @@ impl V3Signature {
     }
 }
 
+/// Appends the lowercase hex of `bytes` to `out`.
+fn hex_into(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut buf = [0u8; 128];
+    for chunk in bytes.chunks(64) {
+        for (pair, &b) in buf.chunks_exact_mut(2).zip(chunk) {
+            pair[0] = DIGITS[usize::from(b >> 4)];
+            pair[1] = DIGITS[usize::from(b & 0x0f)];
+        }
+        // Hex digits are ASCII: this never fails.
+        out.push_str(std::str::from_utf8(&buf[..chunk.len() * 2]).unwrap_or_default());
+    }
+}
+
+/// Lowercase hex.
+fn hex_lower(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    hex_into(&mut out, bytes);
+    out
+}
+
 /// Hex SHA-256.
 pub(crate) fn sha256_hex(data: &[u8]) -> String {
-    hex::encode(Sha256::digest(data))
+    hex_lower(&Sha256::digest(data))
 }
 
-fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
+fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC accepts keys of any length");
     mac.update(data);
-    mac.finalize().into_bytes().to_vec()
+    let mut out = [0u8; 32];
+    out.copy_from_slice(&mac.finalize().into_bytes());
+    out
 }
 
-fn hmac_sha1(key: &[u8], data: &[u8]) -> Vec<u8> {
+fn hmac_sha1(key: &[u8], data: &[u8]) -> [u8; 20] {
     let mut mac = <Hmac<Sha1> as Mac>::new_from_slice(key).expect("HMAC accepts keys of any length");
     mac.update(data);
-    mac.finalize().into_bytes().to_vec()
+    let mut out = [0u8; 20];
+    out.copy_from_slice(&mac.finalize().into_bytes());
+    out
+}
+
+/// `s` in lowercase, borrowed when it already is.
+fn ascii_lowercase(s: &str) -> Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(s)
+    }
 }
 
 /// Computes a V3 signature.
@@ -60,7 +98,8 @@ fn hmac_sha1(key: &[u8], data: &[u8]) -> Vec<u8> {
 /// `headers` are all headers to sign, in any order and case; names are lowercased and values
 /// trimmed. `canonical_query` is the already-canonical query string (see
 /// [`canonical_query`](super::encode::canonical_query)); `hashed_payload` is the hex SHA-256 of the
-/// body.
+/// body. The signers use the same computation over borrowed pairs.
+#[cfg(test)]
 pub(crate) fn v3_sign(
     method: &str,
     path: &str,
@@ -69,11 +108,44 @@ pub(crate) fn v3_sign(
     hashed_payload: &str,
     secret: &str,
 ) -> V3Signature {
-    let mut canon: Vec<(String, &str)> =
-        headers.iter().map(|(name, value)| (name.to_ascii_lowercase(), value.trim())).collect();
+    let headers = headers.iter().map(|(name, value)| (name.as_str(), value.as_str()));
+    v3_sign_pairs(method, path, canonical_query, headers, hashed_payload, secret)
+}
+
+/// [`v3_sign`] over borrowed `(name, value)` pairs.
+fn v3_sign_pairs<'h>(
+    method: &str,
+    path: &str,
+    canonical_query: &str,
+    headers: impl Iterator<Item = (&'h str, &'h str)>,
+    hashed_payload: &str,
+    secret: &str,
+) -> V3Signature {
+    let mut canon: Vec<(Cow<'h, str>, &'h str)> =
+        headers.map(|(name, value)| (ascii_lowercase(name), value.trim())).collect();
+    // Stable, as before: equal names keep their order.
     canon.sort_by(|a, b| a.0.cmp(&b.0));
-    let signed_headers = canon.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>().join(";");
-    let mut canonical_request = format!("{method}\n{path}\n{canonical_query}\n");
+    let names_len: usize = canon.iter().map(|(name, _)| name.len() + 1).sum();
+    let values_len: usize = canon.iter().map(|(_, value)| value.len() + 2).sum();
+    let mut signed_headers = String::with_capacity(names_len);
+    for (i, (name, _)) in canon.iter().enumerate() {
+        if i > 0 {
+            signed_headers.push(';');
+        }
+        signed_headers.push_str(name);
+    }
+    let mut canonical_request = String::with_capacity(
+        method.len()
+            + path.len()
+            + canonical_query.len()
+            + names_len * 2
+            + values_len
+            + hashed_payload.len()
+            + 4,
+    );
+    for part in [method, "\n", path, "\n", canonical_query, "\n"] {
+        canonical_request.push_str(part);
+    }
     for (name, value) in &canon {
         canonical_request.push_str(name);
         canonical_request.push(':');
@@ -85,8 +157,11 @@ pub(crate) fn v3_sign(
     canonical_request.push('\n');
     canonical_request.push_str(hashed_payload);
 
-    let string_to_sign = format!("{V3_ALGORITHM}\n{}", sha256_hex(canonical_request.as_bytes()));
-    let signature = hex::encode(hmac_sha256(secret.as_bytes(), string_to_sign.as_bytes()));
+    let mut string_to_sign = String::with_capacity(V3_ALGORITHM.len() + 1 + 64);
+    string_to_sign.push_str(V3_ALGORITHM);
+    string_to_sign.push('\n');
+    hex_into(&mut string_to_sign, &Sha256::digest(canonical_request.as_bytes()));
+    let signature = hex_lower(&hmac_sha256(secret.as_bytes(), string_to_sign.as_bytes()));
     V3Signature { canonical_request, string_to_sign, signed_headers, signature }
 }
 
@@ -95,27 +170,54 @@ pub(crate) fn v1_string_to_sign<'a>(
     method: &str,
     params: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> String {
-    format!(
-        "{method}&{}&{}",
-        pct("/"),
-        pct(&canonical_query(params.into_iter().filter(|(k, _)| *k != "Signature")))
-    )
+    let query = canonical_query(params.into_iter().filter(|(k, _)| *k != "Signature"));
+    let mut out = String::with_capacity(method.len() + 5 + query.len() + query.len() / 2);
+    out.push_str(method);
+    out.push_str("&%2F&");
+    pct_into(&mut out, &query);
+    out
 }
 
 /// The V1 signature: base64 of HMAC-SHA1 keyed with `secret + "&"`.
 pub(crate) fn v1_signature(secret: &str, string_to_sign: &str) -> String {
-    let key = format!("{secret}&");
+    let mut key = String::with_capacity(secret.len() + 1);
+    key.push_str(secret);
+    key.push('&');
     base64::engine::general_purpose::STANDARD.encode(hmac_sha1(key.as_bytes(), string_to_sign.as_bytes()))
 }
 
 /// A random 32-hex-digit nonce.
+///
+/// The bytes come from the OS in batches (one `getrandom` per 32 nonces per thread, not one per
+/// request), mixed with the current time in nanoseconds so that a forked child, which inherits
+/// the batch, does not repeat its parent's nonces.
 pub(crate) fn new_nonce() -> String {
-    let mut bytes = [0u8; 16];
-    if getrandom::fill(&mut bytes).is_err() {
-        // The OS source failed; a nonce only has to be unique, not secret.
-        bytes = fastrand::u128(..).to_le_bytes();
+    const BATCH: usize = 32 * 16;
+    thread_local! {
+        static POOL: RefCell<(usize, [u8; BATCH])> = const { RefCell::new((BATCH, [0; BATCH])) };
     }
-    hex::encode(bytes)
+    let mut bytes = POOL.with(|pool| {
+        let (used, buf) = &mut *pool.borrow_mut();
+        if *used + 16 > BATCH {
+            if getrandom::fill(buf).is_err() {
+                // The OS source failed; a nonce only has to be unique, not secret.
+                for chunk in buf.chunks_mut(16) {
+                    chunk.copy_from_slice(&fastrand::u128(..).to_le_bytes());
+                }
+            }
+            *used = 0;
+        }
+        let mut b = [0u8; 16];
+        b.copy_from_slice(&buf[*used..*used + 16]);
+        *used += 16;
+        b
+    });
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    for (b, t) in bytes.iter_mut().zip(nanos.to_le_bytes()) {
+        *b ^= t;
+    }
+    hex_lower(&bytes)
 }
 
 /// What a request needs besides its parameters and credentials.
@@ -145,13 +247,37 @@ pub(crate) struct SignedRequest {
     pub body: Vec<u8>,
 }
 
+/// A signed request as the signers build it: header names and values are borrowed from the
+/// context and the credentials where they can be, so that the transport copies each value once.
+/// [`SignedRequest`] is its owned form.
+#[derive(Clone, Debug)]
+pub(crate) struct Signed<'a> {
+    /// The URL query string, without `?` (empty when there is none).
+    pub query: String,
+    /// Header names (lowercase) and values, `host` included.
+    pub headers: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    /// The form body; empty when there are no form parameters.
+    pub body: Vec<u8>,
+}
+
+impl Signed<'_> {
+    /// The owned form.
+    pub(crate) fn into_owned(self) -> SignedRequest {
+        SignedRequest {
+            query: self.query,
+            headers: self.headers.into_iter().map(|(n, v)| (n.into_owned(), v.into_owned())).collect(),
+            body: self.body,
+        }
+    }
+}
+
 /// `(name, value)` pairs borrowed from [`Params`].
 type Pairs<'p> = Vec<(&'p str, &'p str)>;
 
 /// Splits the parameters into the URL query and the form body. A GET request has no body, so its
 /// form parameters travel in the query.
 fn split<'p>(params: &'p Params, method: &http::Method) -> (Pairs<'p>, Pairs<'p>) {
-    let mut query = Vec::new();
+    let mut query = Vec::with_capacity(params.len());
     let mut form = Vec::new();
     for (loc, name, value) in params.iter() {
         if loc == Location::Form && method != http::Method::GET {
@@ -165,12 +291,23 @@ fn split<'p>(params: &'p Params, method: &http::Method) -> (Pairs<'p>, Pairs<'p>
 
 /// Signs a request with ACS3-HMAC-SHA256.
 pub(crate) fn sign_v3(ctx: &RequestContext<'_>, params: &Params, creds: &Credentials) -> SignedRequest {
+    sign_v3_borrowed(ctx, params, creds).into_owned()
+}
+
+/// [`sign_v3`], borrowing what it can.
+pub(crate) fn sign_v3_borrowed<'a>(
+    ctx: &RequestContext<'a>,
+    params: &Params,
+    creds: &'a Credentials,
+) -> Signed<'a> {
     let (query, form) = split(params, ctx.method);
     let query = canonical_query(query);
     let body = if form.is_empty() { Vec::new() } else { canonical_query(form).into_bytes() };
-    let hashed_payload = sha256_hex(&body);
+    let hashed_payload: Cow<'a, str> =
+        if body.is_empty() { Cow::Borrowed(EMPTY_SHA256) } else { Cow::Owned(sha256_hex(&body)) };
 
-    let mut headers: Vec<(String, String)> = vec![
+    let mut headers: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::with_capacity(12 + ctx.extra_headers.len());
+    headers.extend([
         ("host".into(), ctx.host.into()),
         ("user-agent".into(), ctx.user_agent.into()),
         ("accept".into(), "application/json".into()),
@@ -178,8 +315,9 @@ pub(crate) fn sign_v3(ctx: &RequestContext<'_>, params: &Params, creds: &Credent
         ("x-acs-version".into(), ctx.version.into()),
         ("x-acs-date".into(), ctx.date.into()),
         ("x-acs-signature-nonce".into(), ctx.nonce.into()),
+        // A copy only for a form body; the empty payload's hash is a constant.
         ("x-acs-content-sha256".into(), hashed_payload.clone()),
-    ];
+    ]);
     if !body.is_empty() {
         headers.push(("content-type".into(), FORM_CONTENT_TYPE.into()));
     }
@@ -188,18 +326,35 @@ pub(crate) fn sign_v3(ctx: &RequestContext<'_>, params: &Params, creds: &Credent
         headers.push(("x-acs-security-token".into(), token.into()));
     }
     for (name, value) in ctx.extra_headers {
-        headers.push((name.to_ascii_lowercase(), (*value).into()));
+        headers.push((ascii_lowercase(name), (*value).into()));
     }
-    let sig = v3_sign(ctx.method.as_str(), "/", &query, &headers, &hashed_payload, creds.access_key_secret());
-    headers.push(("authorization".into(), sig.authorization(creds.access_key_id())));
-    SignedRequest { query, headers, body }
+    let sig = v3_sign_pairs(
+        ctx.method.as_str(),
+        "/",
+        &query,
+        headers.iter().map(|(n, v)| (n.as_ref(), v.as_ref())),
+        &hashed_payload,
+        creds.access_key_secret(),
+    );
+    headers.push(("authorization".into(), sig.authorization(creds.access_key_id()).into()));
+    Signed { query, headers, body }
 }
 
 /// Signs a request with the RPC HMAC-SHA1 scheme: common parameters and the signature travel in
 /// the query, form parameters stay in the body but are signed too.
 pub(crate) fn sign_v1(ctx: &RequestContext<'_>, params: &Params, creds: &Credentials) -> SignedRequest {
+    sign_v1_borrowed(ctx, params, creds).into_owned()
+}
+
+/// [`sign_v1`], borrowing what it can.
+pub(crate) fn sign_v1_borrowed<'a>(
+    ctx: &RequestContext<'a>,
+    params: &Params,
+    creds: &'a Credentials,
+) -> Signed<'a> {
     let (query, form) = split(params, ctx.method);
-    let mut common: Vec<(&str, &str)> = vec![
+    let mut common: Vec<(&str, &str)> = Vec::with_capacity(9 + query.len());
+    common.extend([
         ("Action", ctx.action),
         ("Format", "JSON"),
         ("Version", ctx.version),
@@ -208,7 +363,7 @@ pub(crate) fn sign_v1(ctx: &RequestContext<'_>, params: &Params, creds: &Credent
         ("SignatureMethod", "HMAC-SHA1"),
         ("SignatureVersion", "1.0"),
         ("AccessKeyId", creds.access_key_id()),
-    ];
+    ]);
     if let Some(token) = creds.security_token() {
         common.push(("SecurityToken", token));
     }
@@ -217,23 +372,24 @@ pub(crate) fn sign_v1(ctx: &RequestContext<'_>, params: &Params, creds: &Credent
     let signature = v1_signature(creds.access_key_secret(), &string_to_sign);
     let mut url_query = canonical_query(common.iter().chain(&query).copied());
     url_query.push_str("&Signature=");
-    url_query.push_str(&pct(&signature));
+    pct_into(&mut url_query, &signature);
     let body = if form.is_empty() { Vec::new() } else { canonical_query(form).into_bytes() };
 
-    let mut headers: Vec<(String, String)> = vec![
+    let mut headers: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::with_capacity(6 + ctx.extra_headers.len());
+    headers.extend([
         ("host".into(), ctx.host.into()),
         ("user-agent".into(), ctx.user_agent.into()),
         ("accept".into(), "application/json".into()),
         ("x-acs-action".into(), ctx.action.into()),
         ("x-acs-version".into(), ctx.version.into()),
-    ];
+    ]);
     if !body.is_empty() {
         headers.push(("content-type".into(), FORM_CONTENT_TYPE.into()));
     }
     for (name, value) in ctx.extra_headers {
-        headers.push((name.to_ascii_lowercase(), (*value).into()));
+        headers.push((ascii_lowercase(name), (*value).into()));
     }
-    SignedRequest { query: url_query, headers, body }
+    Signed { query: url_query, headers, body }
 }
 
 #[cfg(test)]
@@ -857,12 +1013,49 @@ mod tests {
     }
 
     #[test]
+    fn hex_matches_the_hex_crate() {
+        let data: Vec<u8> = (0..=255u8).chain(0..=255).collect();
+        for len in [0, 1, 16, 20, 32, 63, 64, 65, 200, 512] {
+            assert_eq!(hex_lower(&data[..len]), hex::encode(&data[..len]), "{len} bytes");
+        }
+    }
+
+    #[test]
+    fn borrowed_and_owned_signatures_agree() {
+        let post = http::Method::POST;
+        let c = ctx(
+            "QuerySessionByClientId",
+            &post,
+            "2026-11-25T16:33:53Z",
+            "5bada90d77ab75779895acb5101c5bb6",
+            &[("X-Acs-Extra", "v")],
+        );
+        let mut p = Params::new();
+        p.push(Location::Query, "InstanceId", "mqtt-cn-xx");
+        p.push(Location::Form, "ClientId", "GID a*b~c/d+é");
+        let creds = Credentials::new("testid", "testsecret").with_security_token("tok");
+        for (owned, borrowed) in [
+            (sign_v3(&c, &p, &creds), sign_v3_borrowed(&c, &p, &creds)),
+            (sign_v1(&c, &p, &creds), sign_v1_borrowed(&c, &p, &creds)),
+        ] {
+            assert_eq!(owned, borrowed.into_owned());
+            assert!(owned.headers.iter().any(|(n, v)| n == "x-acs-extra" && v == "v"));
+        }
+    }
+
+    #[test]
     fn nonce_is_32_hex_and_fresh() {
         let a = new_nonce();
         let b = new_nonce();
         assert_eq!(a.len(), 32);
         assert!(a.bytes().all(|c| c.is_ascii_hexdigit()));
         assert_ne!(a, b);
+        // Across several refills of the per-thread batch, and across threads.
+        let mut seen: std::collections::HashSet<String> = (0..1000).map(|_| new_nonce()).collect();
+        let other: Vec<String> =
+            std::thread::spawn(|| (0..100).map(|_| new_nonce()).collect()).join().unwrap();
+        seen.extend(other);
+        assert_eq!(seen.len(), 1100);
     }
 
     #[test]

@@ -1,0 +1,225 @@
+//! Compile cost of the generated crate, per operation.
+//!
+//! For synthetic specs of 10, 100 and 500 operations and for the real spec, this writes a copy of
+//! the client crate (the real `generated/Cargo.toml`, `src/lib.rs` and `src/runtime/`, plus the
+//! files the generator makes from that spec) into `target/bench-compile/ws/`, in a scratch
+//! workspace that inherits the real one's dependency versions and `Cargo.lock`. Dependencies are
+//! built once in a shared target directory; then, for each copy, its `lib.rs` is touched and
+//! `cargo build -p <copy>` (debug, `CARGO_INCREMENTAL=0`, as a dependency is built) is timed, so
+//! only that crate compiles. The best of `--reps` runs counts.
+//!
+//! The builders' `send()` is a generic shim (typestate) over non-generic code, so a little code
+//! is instantiated in the user's crate: a small crate calling 10 operations is timed the same way.
+//!
+//! Results go to `target/bench-results/compile.json`.
+//!
+//! `cargo run --release -p onsmqtt-benches --bin compile_cost -- [--sizes 10,100,500] [--reps 2]`
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use onsmqtt_benches::{SpecFiles, real_spec, synthetic_spec, target_dir, workspace_root, write_result};
+
+/// The user crate: ten calls, as an application would write them.
+const USER_LIB: &str = r#"//! An application calling ten operations.
+use alibabacloud_onsmqtt::{Client, Config, Credentials};
+
+/// Makes ten calls.
+pub async fn ten_calls(client: &Client) -> Result<usize, Box<dyn std::error::Error>> {
+    let mut n = 0;
+    let i = "post-cn-0pp12gl****";
+    let s = client.query_session_by_client_id().client_id("GID_a@@@1").instance_id(i).send().await?;
+    n += usize::from(s.online_status);
+    client.close_connection().instance_id(i).client_id("GID_a@@@1").send().await?;
+    client.add_custom_auth_connect_black().instance_id(i).client_id("GID_a@@@1").send().await?;
+    client.delete_custom_auth_connect_black().instance_id(i).client_id("GID_a@@@1").send().await?;
+    client.get_device_credential().client_id("GID_a@@@1").instance_id(i).send().await?;
+    client.refresh_device_credential().client_id("GID_a@@@1").instance_id(i).send().await?;
+    client.register_device_credential().client_id("GID_a@@@1").instance_id(i).send().await?;
+    client.un_register_device_credential().client_id("GID_a@@@1").instance_id(i).send().await?;
+    client.query_token().token("t").instance_id(i).send().await?;
+    client.revoke_token().token("t").instance_id(i).send().await?;
+    n += 9;
+    Ok(n)
+}
+
+/// A client for the calls.
+pub fn client() -> Client {
+    Client::new(
+        Config::builder()
+            .region("cn-hangzhou")
+            .credentials(Credentials::new("id", "secret"))
+            .build()
+            .expect("valid configuration"),
+    )
+}
+"#;
+
+fn arg<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(String::as_str)
+}
+
+fn write(path: &Path, contents: impl AsRef<[u8]>) {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
+    }
+    // Unchanged files keep their time stamps, so the dependencies stay fresh across runs.
+    if std::fs::read(path).ok().as_deref() == Some(contents.as_ref()) {
+        return;
+    }
+    std::fs::write(path, contents).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("reading {}: {e}", from.display())) {
+        let entry = entry.expect("directory entry");
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        if src.is_dir() {
+            copy_dir(&src, &dst);
+        } else {
+            write(&dst, std::fs::read(&src).expect("readable runtime file"));
+        }
+    }
+}
+
+/// The scratch workspace's manifest: the real one's `[workspace.package]`, dependencies and
+/// profiles, with these members.
+fn workspace_manifest(root: &Path, members: &[String]) -> String {
+    let real = std::fs::read_to_string(root.join("Cargo.toml")).expect("the workspace Cargo.toml");
+    let rest = &real[real.find("[workspace.package]").expect("a [workspace.package] table")..];
+    let members: Vec<String> = members.iter().map(|m| format!("{m:?}")).collect();
+    format!(
+        "# Written by benches/src/bin/compile_cost.rs; scratch space.\n[workspace]\nresolver = \"3\"\nmembers = [{}]\n\n{rest}",
+        members.join(", ")
+    )
+}
+
+/// Writes one copy of the client crate generated from `spec`.
+fn write_copy(root: &Path, dir: &Path, package: &str, spec: &SpecFiles) -> usize {
+    let manifest = std::fs::read_to_string(root.join("generated/Cargo.toml")).expect("generated/Cargo.toml");
+    let manifest = manifest.replacen("name = \"alibabacloud-onsmqtt\"", &format!("name = \"{package}\""), 1);
+    write(&dir.join("Cargo.toml"), manifest);
+    write(&dir.join("src/lib.rs"), std::fs::read(root.join("generated/src/lib.rs")).expect("lib.rs"));
+    copy_dir(&root.join("generated/src/runtime"), &dir.join("src/runtime"));
+    // Operations of an earlier, larger run would otherwise linger (they are not compiled, as
+    // `operations/mod.rs` names the modules, but keep the copy exact).
+    let _ = std::fs::remove_dir_all(dir.join("src/operations"));
+    let files = spec.generate();
+    for f in &files {
+        write(&dir.join("src").join(&f.path), &f.contents);
+    }
+    spec.operations.len()
+}
+
+fn cargo(ws: &Path, target: &Path, args: &[&str]) -> Duration {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let started = Instant::now();
+    // Output is kept for a failure: a small synthetic spec leaves some runtime helpers unused,
+    // and the dead-code warnings would bury the table.
+    let output = Command::new(cargo)
+        .args(args)
+        .current_dir(ws)
+        .env("CARGO_TARGET_DIR", target)
+        .env("CARGO_INCREMENTAL", "0")
+        .env_remove("RUSTFLAGS")
+        .output()
+        .expect("cargo runs");
+    let elapsed = started.elapsed();
+    if !output.status.success() {
+        eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+        panic!("cargo {} failed in {}", args.join(" "), ws.display());
+    }
+    elapsed
+}
+
+/// Touches `lib.rs` and times building `package` alone, best of `reps`.
+fn time_crate(ws: &Path, target: &Path, lib: &Path, package: &str, reps: usize) -> f64 {
+    // Once untimed: builds whatever else the package needs.
+    cargo(ws, target, &["build", "--quiet", "-p", package]);
+    let mut best = f64::INFINITY;
+    for _ in 0..reps {
+        let text = std::fs::read(lib).expect("lib.rs");
+        std::fs::write(lib, text).expect("touch lib.rs");
+        best = best.min(cargo(ws, target, &["build", "--quiet", "-p", package]).as_secs_f64());
+    }
+    best
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let sizes: Vec<usize> = arg(&args, "--sizes")
+        .unwrap_or("10,100,500")
+        .split(',')
+        .map(|s| s.trim().parse().expect("--sizes takes numbers"))
+        .collect();
+    let reps: usize = arg(&args, "--reps").map_or(2, |r| r.parse().expect("--reps takes a number")).max(1);
+
+    let root = workspace_root();
+    let base = target_dir().join("bench-compile");
+    let ws = base.join("ws");
+    let target = base.join("target");
+
+    let mut variants: Vec<(String, String, SpecFiles)> = vec![("real".into(), "cc-real".into(), real_spec())];
+    for n in &sizes {
+        variants.push((format!("synthetic-{n}"), format!("cc-{n}"), synthetic_spec(*n)));
+    }
+    let mut members: Vec<String> = variants.iter().map(|(_, dir, _)| dir.clone()).collect();
+    members.push("user".into());
+    write(&ws.join("Cargo.toml"), workspace_manifest(&root, &members));
+    if !ws.join("Cargo.lock").exists() {
+        write(&ws.join("Cargo.lock"), std::fs::read(root.join("Cargo.lock")).expect("Cargo.lock"));
+    }
+    let mut ops = Vec::new();
+    for (_, dir, spec) in &variants {
+        ops.push(write_copy(&root, &ws.join(dir), &format!("onsmqtt-{dir}"), spec));
+    }
+    let user_manifest = "[package]\nname = \"onsmqtt-user\"\nversion = \"0.0.0\"\nedition.workspace = true\n\
+                         publish = false\n\n[dependencies]\n\
+                         alibabacloud-onsmqtt = { package = \"onsmqtt-cc-real\", path = \"../cc-real\" }\n";
+    write(&ws.join("user/Cargo.toml"), user_manifest);
+    write(&ws.join("user/src/lib.rs"), USER_LIB);
+
+    println!("compile cost: debug build of the crate alone, dependencies prebuilt, best of {reps}");
+    println!("building the dependencies once ({})...", target.display());
+    let deps = cargo(&ws, &target, &["build", "--quiet", "-p", "onsmqtt-cc-real"]);
+    println!("  dependencies and the real crate: {:.1} s", deps.as_secs_f64());
+
+    println!("{:>14} {:>6} {:>9} {:>9}", "spec", "ops", "seconds", "s/op");
+    let mut rows = Vec::new();
+    for ((name, dir, _), n) in variants.iter().zip(&ops) {
+        let secs =
+            time_crate(&ws, &target, &ws.join(dir).join("src/lib.rs"), &format!("onsmqtt-{dir}"), reps);
+        println!("{name:>14} {n:>6} {secs:>9.2} {:>9.4}", secs / *n as f64);
+        rows.push(serde_json::json!({ "spec": name, "operations": n, "seconds": secs, "seconds_per_op": secs / *n as f64 }));
+    }
+    // The marginal cost of an operation: the slope between the smallest and largest synthetic spec.
+    let synth: Vec<(f64, f64)> = rows
+        .iter()
+        .filter(|r| r["spec"].as_str().is_some_and(|s| s.starts_with("synthetic")))
+        .filter_map(|r| Some((r["operations"].as_f64()?, r["seconds"].as_f64()?)))
+        .collect();
+    let marginal = match (synth.first(), synth.last()) {
+        (Some(a), Some(b)) if b.0 > a.0 => Some((b.1 - a.1) / (b.0 - a.0)),
+        _ => None,
+    };
+    if let Some(m) = marginal {
+        println!("  marginal cost per operation (slope): {m:.4} s");
+    }
+    let user = time_crate(&ws, &target, &ws.join("user/src/lib.rs"), "onsmqtt-user", reps);
+    println!("  user crate calling 10 operations: {user:.2} s");
+
+    let out = serde_json::json!({
+        "profile": "debug",
+        "incremental": false,
+        "reps": reps,
+        "rows": rows,
+        "marginal_seconds_per_op": marginal,
+        "user_crate_10_ops_seconds": user,
+        "workspace": PathBuf::from(&ws).display().to_string(),
+    });
+    match write_result("compile", &out) {
+        Ok(p) => println!("results: {}", p.display()),
+        Err(e) => eprintln!("could not write the results: {e}"),
+    }
+}
