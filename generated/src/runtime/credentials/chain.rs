@@ -374,8 +374,14 @@ impl fmt::Debug for EnvSource {
 mod tests {
     use super::*;
 
+    /// A chain over `pairs`, with the ECS metadata service disabled unless `pairs` says
+    /// otherwise: a unit test must never reach the real 100.100.100.200.
     fn chain(pairs: &[(&str, &str)]) -> DefaultCredentialsChain {
-        DefaultCredentialsChain::builder().env(Env::from_pairs(pairs)).build()
+        let mut pairs = pairs.to_vec();
+        if !pairs.iter().any(|(k, _)| *k == "ALIBABA_CLOUD_ECS_METADATA_DISABLED") {
+            pairs.push(("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true"));
+        }
+        DefaultCredentialsChain::builder().env(Env::from_pairs(&pairs)).build()
     }
 
     #[test]
