@@ -15,9 +15,8 @@ pub(crate) const ENDPOINT_PUBLIC: &str = "onsmqtt.{region}.aliyuncs.com";
 /// The VPC endpoint host; `{region}` stands for the region ID.
 pub(crate) const ENDPOINT_VPC: &str = "onsmqtt-vpc.{region}.aliyuncs.com";
 
-/// Whether the service signs with HMAC-SHA1 (V1) rather than ACS3-HMAC-SHA256 (V3) by default.
-#[allow(dead_code)]
-pub(crate) const DEFAULT_SIGNATURE_V1: bool = false;
+/// The signature a configuration uses unless told otherwise.
+pub(crate) const DEFAULT_SIGNATURE: crate::runtime::SignatureVersion = crate::runtime::SignatureVersion::V3;
 
 /// The regions the service is offered in, as known when this crate was generated.
 pub const REGIONS: &[&str] = &[

@@ -13,7 +13,7 @@ pub fn service_consts(s: &ir::Service) -> TokenStream {
     let public = &s.endpoint_public;
     let vpc = &s.endpoint_vpc;
     let regions = &s.regions;
-    let v1 = s.default_signature_v1;
+    let signature = if s.default_signature_v1 { quote!(V1) } else { quote!(V3) };
     let file_docs = inner_docs(&format!("Facts about the {} API that the runtime needs.", md(title)));
     quote! {
         #file_docs
@@ -30,9 +30,9 @@ pub fn service_consts(s: &ir::Service) -> TokenStream {
         /// The VPC endpoint host; `{region}` stands for the region ID.
         pub(crate) const ENDPOINT_VPC: &str = #vpc;
 
-        /// Whether the service signs with HMAC-SHA1 (V1) rather than ACS3-HMAC-SHA256 (V3) by default.
-        #[allow(dead_code)]
-        pub(crate) const DEFAULT_SIGNATURE_V1: bool = #v1;
+        /// The signature a configuration uses unless told otherwise.
+        pub(crate) const DEFAULT_SIGNATURE: crate::runtime::SignatureVersion =
+            crate::runtime::SignatureVersion::#signature;
 
         /// The regions the service is offered in, as known when this crate was generated.
         pub const REGIONS: &[&str] = &[#(#regions),*];

@@ -14,11 +14,12 @@ use super::error::ConfigError;
 /// The environment variable [`Config::from_env`] reads the region from.
 const REGION_VAR: &str = "ALIBABA_CLOUD_REGION_ID";
 
-/// Which request signature to use.
+/// Which request signature to use. A configuration uses the one the service's spec names
+/// (V3 for this API) unless [`ConfigBuilder::signature_version`] says otherwise.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SignatureVersion {
-    /// ACS3-HMAC-SHA256, the current scheme and the default.
+    /// ACS3-HMAC-SHA256, the current scheme.
     #[default]
     V3,
     /// The older RPC scheme, HMAC-SHA1 over the sorted parameters.
@@ -224,7 +225,7 @@ pub struct ConfigBuilder {
     network: Network,
     endpoint: Option<String>,
     credentials: Option<Arc<dyn ProvideCredentials>>,
-    signature_version: SignatureVersion,
+    signature_version: Option<SignatureVersion>,
     connect_timeout: Option<Duration>,
     read_timeout: Option<Duration>,
     retry: Option<RetryConfig>,
@@ -269,7 +270,7 @@ impl ConfigBuilder {
 
     /// The signature scheme (default [`SignatureVersion::V3`]).
     pub fn signature_version(mut self, version: SignatureVersion) -> Self {
-        self.signature_version = version;
+        self.signature_version = Some(version);
         self
     }
 
@@ -375,7 +376,7 @@ impl ConfigBuilder {
             region: self.region,
             network: self.network,
             credentials,
-            signature_version: self.signature_version,
+            signature_version: self.signature_version.unwrap_or(crate::service::DEFAULT_SIGNATURE),
             connect_timeout,
             read_timeout,
             retry,
