@@ -91,8 +91,6 @@ pub struct Operation {
     pub output_fields: Vec<StructField>,
     /// Structures only this operation uses, outermost first.
     pub structs: Vec<Struct>,
-    /// Names of the shared structures this operation uses.
-    pub shared_structs_used: Vec<String>,
     /// Shared types (enumerations and structures from `types.rs`) the operation's file names,
     /// sorted.
     pub imports: Vec<String>,

@@ -36,16 +36,7 @@ pub fn lower(spec: &Loaded) -> ir::Service {
     // Every type name a generated file may mention: shared enums and all structures.
     let mut type_names: Vec<String> = s.enums.iter().map(|e| e.name.clone()).collect();
     for (_, op) in &spec.operations {
-        collect_type_names(&op.name, &op.response, &mut type_names);
-        for p in &op.parameters {
-            if let Some(items) = &p.items
-                && items.fields.is_some()
-            {
-                type_names.push(
-                    items.type_name.clone().unwrap_or_else(|| default_struct_name(&op.name, &p.name, true)),
-                );
-            }
-        }
+        type_names.extend(named_structs(op).into_iter().map(|st| st.name));
     }
     let mut operations: Vec<ir::Operation> =
         spec.operations.iter().map(|(file, op)| lower_operation(&file.name, op, &type_names)).collect();
@@ -72,7 +63,6 @@ pub fn lower(spec: &Loaded) -> ir::Service {
                     shared_structs.push(st);
                 }
             }
-            op.shared_structs_used.push(name.clone());
         }
     }
 
@@ -213,7 +203,6 @@ fn lower_operation(spec_file: &str, op: &spec::Operation, type_names: &[String])
         params,
         output_fields,
         structs,
-        shared_structs_used: Vec::new(),
         imports: Vec::new(),
         errors,
         retryable_codes,
@@ -223,18 +212,57 @@ fn lower_operation(spec_file: &str, op: &spec::Operation, type_names: &[String])
     }
 }
 
-fn collect_type_names(action: &str, fields: &[spec::Field], out: &mut Vec<String>) {
-    for f in fields {
-        if let Some(sub) = &f.fields {
-            out.push(f.type_name.clone().unwrap_or_else(|| default_struct_name(action, &f.name, false)));
-            collect_type_names(action, sub, out);
-        }
-        if let Some(items) = &f.items
-            && let Some(sub) = &items.fields
+/// A structure an operation's spec declares.
+pub(crate) struct NamedStruct<'a> {
+    /// Its Rust name: the `type_name`, or the one [`default_struct_name`] derives.
+    pub name: String,
+    /// Its members.
+    pub fields: &'a [spec::Field],
+    /// Whether callers build it (the element of a list parameter).
+    pub request: bool,
+    /// The spec path of the key that names it, for diagnostics.
+    pub path: String,
+}
+
+/// Every structure `op` declares, request elements first, then the response's, outermost first.
+pub(crate) fn named_structs(op: &spec::Operation) -> Vec<NamedStruct<'_>> {
+    let mut out = Vec::new();
+    for (i, p) in op.parameters.iter().enumerate() {
+        if let Some(items) = &p.items
+            && let Some(fields) = &items.fields
         {
-            out.push(items.type_name.clone().unwrap_or_else(|| default_struct_name(action, &f.name, true)));
-            collect_type_names(action, sub, out);
+            out.push(NamedStruct {
+                name: items.type_name.clone().unwrap_or_else(|| default_struct_name(&op.name, &p.name, true)),
+                fields,
+                request: true,
+                path: format!("parameters[{i}].items.type_name"),
+            });
         }
+    }
+    response_structs(&op.name, "response", &op.response, &mut out);
+    out
+}
+
+fn response_structs<'a>(op: &str, path: &str, fields: &'a [spec::Field], out: &mut Vec<NamedStruct<'a>>) {
+    for (i, f) in fields.iter().enumerate() {
+        let fpath = format!("{path}[{i}]");
+        let (type_name, sub, list, at, sub_path) = match (&f.fields, &f.items) {
+            (Some(sub), _) => (&f.type_name, sub, false, "type_name", format!("{fpath}.fields")),
+            (None, Some(items)) => match &items.fields {
+                Some(sub) => {
+                    (&items.type_name, sub, true, "items.type_name", format!("{fpath}.items.fields"))
+                }
+                None => continue,
+            },
+            _ => continue,
+        };
+        out.push(NamedStruct {
+            name: type_name.clone().unwrap_or_else(|| default_struct_name(op, &f.name, list)),
+            fields: sub,
+            request: false,
+            path: format!("{fpath}.{}", if type_name.is_some() { at } else { "name" }),
+        });
+        response_structs(op, &sub_path, sub, out);
     }
 }
 

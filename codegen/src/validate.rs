@@ -28,23 +28,10 @@ pub fn validate(spec: &Loaded) -> Result<(), SpecErrors> {
             cx.err_key("name", format!("the module name `{module}` is also that of {other}"))
                 .help("operation names must differ after conversion to snake_case");
         }
-        let mut local = Vec::new();
-        for (i, p) in op.parameters.iter().enumerate() {
-            if let Some(items) = &p.items
-                && let Some(fields) = &items.fields
-            {
-                let name = items
-                    .type_name
-                    .clone()
-                    .unwrap_or_else(|| crate::lower::default_struct_name(&op.name, &p.name, true));
-                local.push((
-                    name,
-                    format!("request:{}", shape(fields)),
-                    format!("parameters[{i}].items.type_name"),
-                ));
-            }
-        }
-        collect_structs(&op.name, "response", &op.response, &mut local);
+        let local = crate::lower::named_structs(op).into_iter().map(|st| {
+            let kind = if st.request { "request:" } else { "" };
+            (st.name, format!("{kind}{}", shape(st.fields)), st.path)
+        });
         for (name, shape, path) in local {
             match structs.get(&name) {
                 Some((other_op, other_shape, ..)) if *other_op == op.name && *other_shape != shape => {
@@ -652,36 +639,6 @@ pub(crate) fn resolve<'a>(fields: &'a [spec::Field], path: &str) -> Option<&'a s
         found = Some(f);
     }
     found
-}
-
-/// Every named structure of an operation's response: (type name, a shape key, spec path).
-fn collect_structs(op: &str, path: &str, fields: &[spec::Field], out: &mut Vec<(String, String, String)>) {
-    for (i, f) in fields.iter().enumerate() {
-        let fpath = format!("{path}[{i}]");
-        match (&f.fields, &f.items) {
-            (Some(sub), _) => {
-                let name = f
-                    .type_name
-                    .clone()
-                    .unwrap_or_else(|| crate::lower::default_struct_name(op, &f.name, false));
-                let at = if f.type_name.is_some() { "type_name" } else { "name" };
-                out.push((name, shape(sub), format!("{fpath}.{at}")));
-                collect_structs(op, &format!("{fpath}.fields"), sub, out);
-            }
-            (None, Some(items)) => {
-                if let Some(sub) = &items.fields {
-                    let name = items
-                        .type_name
-                        .clone()
-                        .unwrap_or_else(|| crate::lower::default_struct_name(op, &f.name, true));
-                    let at = if items.type_name.is_some() { "items.type_name" } else { "name" };
-                    out.push((name, shape(sub), format!("{fpath}.{at}")));
-                    collect_structs(op, &format!("{fpath}.items.fields"), sub, out);
-                }
-            }
-            _ => {}
-        }
-    }
 }
 
 /// A textual key that is equal for two structures exactly when they generate the same type.

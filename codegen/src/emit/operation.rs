@@ -78,7 +78,6 @@ pub fn operation(op: &ir::Operation) -> TokenStream {
     // The bounds sit on each method rather than on the impl: then a missing parameter is
     // "the trait bound `Unset: IsSet` is not satisfied" with IsSet's own message (E0277), not
     // "no method named `send`" (E0599).
-    let send_bounds = quote!(impl #builder_generics #builder #builder_generics);
     let where_set = if states.is_empty() { quote!() } else { quote!(where #(#states: IsSet),*) };
     let send_docs = docs(&format!(
         "Sends the `{action}` request and waits for the answer.\n\nParameters are checked against \
@@ -180,9 +179,7 @@ pub fn operation(op: &ir::Operation) -> TokenStream {
 
         impl #builder_generics #builder #builder_generics {
             #(#setters)*
-        }
 
-        #send_bounds {
             #send_docs
             pub fn send(self) -> impl Future<Output = Result<#output, Error<#error>>> + Send + 'static
             #where_set
@@ -339,39 +336,35 @@ fn param_docs(p: &ir::Param) -> String {
 
 fn setter(op: &ir::Operation, p: &ir::Param, states: &[proc_macro2::Ident]) -> TokenStream {
     let f = ident(&p.ident);
-    let d = docs(&param_docs(p));
     let builder = ident(&op.builder);
-    let (arg_ty, conv) = match &p.ty {
-        ParamType::Scalar(Scalar::String) => (quote!(impl Into<String>), quote!(value.into())),
-        ParamType::Scalar(Scalar::Enum(_)) => {
-            let t = param_rust_type(&p.ty);
-            (quote!(impl Into<#t>), quote!(value.into()))
+    let into = |t: TokenStream| quote!(impl Into<#t>);
+    // (argument name, its type, how it becomes the stored value, whether it is a list)
+    let (arg, arg_ty, conv, list) = match &p.ty {
+        ParamType::Scalar(Scalar::String) => {
+            (quote!(value), into(quote!(String)), quote!(value.into()), false)
         }
-        ParamType::Scalar(s) => (scalar_type(s), quote!(value)),
+        ParamType::Scalar(Scalar::Enum(_)) => {
+            (quote!(value), into(param_rust_type(&p.ty)), quote!(value.into()), false)
+        }
+        ParamType::Scalar(s) => (quote!(value), scalar_type(s), quote!(value), false),
+        ParamType::List(s @ (Scalar::String | Scalar::Enum(_))) => {
+            let item = into(scalar_type(s));
+            let conv = quote!(values.into_iter().map(Into::into).collect());
+            (quote!(values), quote!(impl IntoIterator<Item = #item>), conv, true)
+        }
         ParamType::List(s) => {
             let t = scalar_type(s);
-            let item = if matches!(s, Scalar::String | Scalar::Enum(_)) {
-                quote!(impl Into<#t>)
-            } else {
-                quote!(#t)
-            };
-            let conv = if matches!(s, Scalar::String | Scalar::Enum(_)) {
-                quote!(values.into_iter().map(Into::into).collect())
-            } else {
-                quote!(values.into_iter().collect())
-            };
-            return list_setter(op, p, states, quote!(impl IntoIterator<Item = #item>), conv);
+            (quote!(values), quote!(impl IntoIterator<Item = #t>), quote!(values.into_iter().collect()), true)
         }
         ParamType::StructList { name, .. } => {
             let t = ident(name);
-            return list_setter(
-                op,
-                p,
-                states,
-                quote!(impl IntoIterator<Item = #t>),
-                quote!(values.into_iter().collect()),
-            );
+            (quote!(values), quote!(impl IntoIterator<Item = #t>), quote!(values.into_iter().collect()), true)
         }
+    };
+    let d = if list {
+        docs(&format!("{} Replaces any elements given before.", param_docs(p)))
+    } else {
+        docs(&param_docs(p))
     };
     match &p.state {
         Some(state) => {
@@ -379,61 +372,35 @@ fn setter(op: &ir::Operation, p: &ir::Param, states: &[proc_macro2::Ident]) -> T
             let out_states = states.iter().map(|s| if *s == me { quote!(Set) } else { quote!(#s) });
             quote! {
                 #d
-                pub fn #f(mut self, value: #arg_ty) -> #builder<#(#out_states),*> {
+                pub fn #f(mut self, #arg: #arg_ty) -> #builder<#(#out_states),*> {
                     self.input.#f = Some(#conv);
                     #builder { client: self.client, input: self.input, state: PhantomData }
                 }
             }
         }
         None => {
-            let maybe = format_ident!("maybe_{}", p.ident.trim_start_matches("r#"));
-            let maybe_docs = docs(&format!("Sets or clears {}.", method_link(&p.ident, "Self")));
-            let maybe_ty = param_rust_type(&p.ty);
+            // Scalars also get `maybe_<name>(Option<_>)`; an empty list already means "none".
+            let maybe = (!list).then(|| {
+                let maybe = format_ident!("maybe_{}", p.ident.trim_start_matches("r#"));
+                let maybe_docs = docs(&format!("Sets or clears {}.", method_link(&p.ident, "Self")));
+                let maybe_ty = param_rust_type(&p.ty);
+                quote! {
+                    #maybe_docs
+                    pub fn #maybe(mut self, value: Option<#maybe_ty>) -> Self {
+                        self.input.#f = value;
+                        self
+                    }
+                }
+            });
             quote! {
                 #d
-                pub fn #f(mut self, value: #arg_ty) -> Self {
+                pub fn #f(mut self, #arg: #arg_ty) -> Self {
                     self.input.#f = Some(#conv);
                     self
                 }
-                #maybe_docs
-                pub fn #maybe(mut self, value: Option<#maybe_ty>) -> Self {
-                    self.input.#f = value;
-                    self
-                }
+                #maybe
             }
         }
-    }
-}
-
-fn list_setter(
-    op: &ir::Operation,
-    p: &ir::Param,
-    states: &[proc_macro2::Ident],
-    arg: TokenStream,
-    conv: TokenStream,
-) -> TokenStream {
-    let f = ident(&p.ident);
-    let d = docs(&format!("{} Replaces any elements given before.", param_docs(p)));
-    let builder = ident(&op.builder);
-    match &p.state {
-        Some(state) => {
-            let me = ident(state);
-            let out_states = states.iter().map(|s| if *s == me { quote!(Set) } else { quote!(#s) });
-            quote! {
-                #d
-                pub fn #f(mut self, values: #arg) -> #builder<#(#out_states),*> {
-                    self.input.#f = Some(#conv);
-                    #builder { client: self.client, input: self.input, state: PhantomData }
-                }
-            }
-        }
-        None => quote! {
-            #d
-            pub fn #f(mut self, values: #arg) -> Self {
-                self.input.#f = Some(#conv);
-                self
-            }
-        },
     }
 }
 
@@ -839,7 +806,7 @@ fn paging(op: &ir::Operation, p: &ir::Paging, where_set: &TokenStream) -> (Token
         )
     };
     let next_token_fn = if by_token {
-        let body = path_access(&p.output, true, quote!(None), |last, optional| {
+        let body = path_access(&p.output, true, Missing::None, |last, optional| {
             if optional { quote!(#last.clone()) } else { quote!(Some(#last.clone())) }
         });
         quote!(|output| { #body })
@@ -850,7 +817,7 @@ fn paging(op: &ir::Operation, p: &ir::Paging, where_set: &TokenStream) -> (Token
         quote!(|_| None)
     } else {
         let wide = p.total_is_i64;
-        let body = path_access(&p.total, true, quote!(None), |last, optional| match (optional, wide) {
+        let body = path_access(&p.total, true, Missing::None, |last, optional| match (optional, wide) {
             (true, true) => quote!(#last),
             (true, false) => quote!(#last.map(i64::from)),
             (false, true) => quote!(Some(#last)),
@@ -858,8 +825,8 @@ fn paging(op: &ir::Operation, p: &ir::Paging, where_set: &TokenStream) -> (Token
         });
         quote!(|output| { #body })
     };
-    let len_body = path_access(&p.items, true, quote!(0), |last, _| quote!(#last.len()));
-    let items_body = path_access(&p.items, false, quote!(Vec::new()), |last, _| quote!(#last));
+    let len_body = path_access(&p.items, true, Missing::Zero, |last, _| quote!(#last.len()));
+    let items_body = path_access(&p.items, false, Missing::Empty, |last, _| quote!(#last));
     let start = if by_token {
         quote!(Pages::by_token(client, input, spec))
     } else {
@@ -908,21 +875,38 @@ fn paging(op: &ir::Operation, p: &ir::Paging, where_set: &TokenStream) -> (Token
     (methods, fns)
 }
 
-/// Statements that walk `output` along `steps` (by reference or by value), returning `default`
+/// What a path accessor returns when an optional step on the way is absent.
+#[derive(Clone, Copy)]
+enum Missing {
+    /// `None` (the accessor returns an `Option`, so `?` serves).
+    None,
+    /// `0` (a length).
+    Zero,
+    /// `Vec::new()` (the items).
+    Empty,
+}
+
+/// Statements that walk `output` along `steps` (by reference or by value), returning `missing`
 /// where an optional step is absent, and finishing with `last(<expr of the last field>, optional)`.
 fn path_access(
     steps: &[ir::PathStep],
     by_ref: bool,
-    default: TokenStream,
+    missing: Missing,
     last: impl Fn(TokenStream, bool) -> TokenStream,
 ) -> TokenStream {
     let mut stmts = Vec::new();
     let mut current = quote!(output);
+    let option = matches!(missing, Missing::None);
+    let default = match missing {
+        Missing::None => quote!(None),
+        Missing::Zero => quote!(0),
+        Missing::Empty => quote!(Vec::new()),
+    };
     let Some((final_step, inner)) = steps.split_last() else { return default };
-    let option = default.to_string() == "None";
     for step in inner {
+        // The binding is named after the field it holds.
         let f = ident(&step.ident);
-        let var = ident(&step.ident);
+        let var = &f;
         let stmt = match (step.optional, by_ref, option) {
             (true, true, true) => quote!(let #var = #current.#f.as_ref()?;),
             (true, false, true) => quote!(let #var = #current.#f?;),

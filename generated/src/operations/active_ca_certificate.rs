@@ -88,9 +88,7 @@ impl<MqttInstanceId, Sn> ActiveCaCertificateBuilder<MqttInstanceId, Sn> {
             state: PhantomData,
         }
     }
-}
 
-impl<MqttInstanceId, Sn> ActiveCaCertificateBuilder<MqttInstanceId, Sn> {
     /// Sends the `ActiveCaCertificate` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call

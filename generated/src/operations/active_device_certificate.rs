@@ -116,13 +116,7 @@ impl<
             state: PhantomData,
         }
     }
-}
 
-impl<
-    MqttInstanceId,
-    DeviceSn,
-    CaSn,
-> ActiveDeviceCertificateBuilder<MqttInstanceId, DeviceSn, CaSn> {
     /// Sends the `ActiveDeviceCertificate` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call

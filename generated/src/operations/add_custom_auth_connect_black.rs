@@ -91,9 +91,7 @@ impl<InstanceId, ClientId> AddCustomAuthConnectBlackBuilder<InstanceId, ClientId
             state: PhantomData,
         }
     }
-}
 
-impl<InstanceId, ClientId> AddCustomAuthConnectBlackBuilder<InstanceId, ClientId> {
     /// Sends the `AddCustomAuthConnectBlack` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call

@@ -215,21 +215,7 @@ impl<
             state: PhantomData,
         }
     }
-}
 
-impl<
-    InstanceId,
-    Username,
-    Secret,
-    IdentityTypeParam,
-    SignModeParam,
-> AddCustomAuthIdentityBuilder<
-    InstanceId,
-    Username,
-    Secret,
-    IdentityTypeParam,
-    SignModeParam,
-> {
     /// Sends the `AddCustomAuthIdentity` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call

@@ -225,23 +225,7 @@ impl<
             state: PhantomData,
         }
     }
-}
 
-impl<
-    InstanceId,
-    IdentityTypeParam,
-    Identity,
-    PermitActionParam,
-    EffectParam,
-    Topic,
-> AddCustomAuthPermissionBuilder<
-    InstanceId,
-    IdentityTypeParam,
-    Identity,
-    PermitActionParam,
-    EffectParam,
-    Topic,
-> {
     /// Sends the `AddCustomAuthPermission` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call

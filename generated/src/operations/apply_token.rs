@@ -134,14 +134,7 @@ impl<
             state: PhantomData,
         }
     }
-}
 
-impl<
-    Resources,
-    InstanceId,
-    ExpireTime,
-    Actions,
-> ApplyTokenBuilder<Resources, InstanceId, ExpireTime, Actions> {
     /// Sends the `ApplyToken` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call

@@ -98,12 +98,7 @@ impl<
             state: PhantomData,
         }
     }
-}
 
-impl<
-    InstanceId,
-    ClientIdList,
-> BatchQuerySessionByClientIdsBuilder<InstanceId, ClientIdList> {
     /// Sends the `BatchQuerySessionByClientIds` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient

@@ -87,9 +87,7 @@ impl<InstanceId, ClientId> CloseConnectionBuilder<InstanceId, ClientId> {
             state: PhantomData,
         }
     }
-}
 
-impl<InstanceId, ClientId> CloseConnectionBuilder<InstanceId, ClientId> {
     /// Sends the `CloseConnection` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call

@@ -101,9 +101,7 @@ impl<GroupId, InstanceId> CreateGroupIdBuilder<GroupId, InstanceId> {
         self.input.tag = Some(values.into_iter().collect());
         self
     }
-}
 
-impl<GroupId, InstanceId> CreateGroupIdBuilder<GroupId, InstanceId> {
     /// Sends the `CreateGroupId` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call

@@ -85,9 +85,7 @@ impl<MqttInstanceId, Sn> DeleteCaCertificateBuilder<MqttInstanceId, Sn> {
             state: PhantomData,
         }
     }
-}
 
-impl<MqttInstanceId, Sn> DeleteCaCertificateBuilder<MqttInstanceId, Sn> {
     /// Sends the `DeleteCaCertificate` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call

@@ -90,9 +90,7 @@ impl<InstanceId, ClientId> DeleteCustomAuthConnectBlackBuilder<InstanceId, Clien
             state: PhantomData,
         }
     }
-}
 
-impl<InstanceId, ClientId> DeleteCustomAuthConnectBlackBuilder<InstanceId, ClientId> {
     /// Sends the `DeleteCustomAuthConnectBlack` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call

@@ -133,13 +133,7 @@ impl<
         self.input.client_id = value;
         self
     }
-}
 
-impl<
-    InstanceId,
-    Username,
-    IdentityTypeParam,
-> DeleteCustomAuthIdentityBuilder<InstanceId, Username, IdentityTypeParam> {
     /// Sends the `DeleteCustomAuthIdentity` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call

@@ -139,14 +139,7 @@ impl<
             state: PhantomData,
         }
     }
-}
 
-impl<
-    InstanceId,
-    IdentityTypeParam,
-    Identity,
-    Topic,
-> DeleteCustomAuthPermissionBuilder<InstanceId, IdentityTypeParam, Identity, Topic> {
     /// Sends the `DeleteCustomAuthPermission` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call

@@ -113,13 +113,7 @@ impl<
             state: PhantomData,
         }
     }
-}
 
-impl<
-    MqttInstanceId,
-    DeviceSn,
-    CaSn,
-> DeleteDeviceCertificateBuilder<MqttInstanceId, DeviceSn, CaSn> {
     /// Sends the `DeleteDeviceCertificate` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call

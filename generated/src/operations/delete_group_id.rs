@@ -85,9 +85,7 @@ impl<GroupId, InstanceId> DeleteGroupIdBuilder<GroupId, InstanceId> {
             state: PhantomData,
         }
     }
-}
 
-impl<GroupId, InstanceId> DeleteGroupIdBuilder<GroupId, InstanceId> {
     /// Sends the `DeleteGroupId` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call

@@ -94,12 +94,7 @@ impl<
             state: PhantomData,
         }
     }
-}
 
-impl<
-    InstanceId,
-    DowngradeInstanceId,
-> DisasterDowngradeBuilder<InstanceId, DowngradeInstanceId> {
     /// Sends the `DisasterDowngrade` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call

@@ -93,12 +93,7 @@ impl<
             state: PhantomData,
         }
     }
-}
 
-impl<
-    InstanceId,
-    RecoveryInstanceId,
-> DisasterRecoveryBuilder<InstanceId, RecoveryInstanceId> {
     /// Sends the `DisasterRecovery` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call

@@ -86,9 +86,7 @@ impl<MqttInstanceId, Sn> GetCaCertificateBuilder<MqttInstanceId, Sn> {
             state: PhantomData,
         }
     }
-}
 
-impl<MqttInstanceId, Sn> GetCaCertificateBuilder<MqttInstanceId, Sn> {
     /// Sends the `GetCaCertificate` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient

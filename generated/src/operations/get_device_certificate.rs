@@ -114,13 +114,7 @@ impl<
             state: PhantomData,
         }
     }
-}
 
-impl<
-    MqttInstanceId,
-    DeviceSn,
-    CaSn,
-> GetDeviceCertificateBuilder<MqttInstanceId, DeviceSn, CaSn> {
     /// Sends the `GetDeviceCertificate` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient

@@ -89,9 +89,7 @@ impl<ClientId, InstanceId> GetDeviceCredentialBuilder<ClientId, InstanceId> {
             state: PhantomData,
         }
     }
-}
 
-impl<ClientId, InstanceId> GetDeviceCredentialBuilder<ClientId, InstanceId> {
     /// Sends the `GetDeviceCredential` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient

@@ -72,9 +72,7 @@ impl<MqttInstanceId> GetRegisterCodeBuilder<MqttInstanceId> {
             state: PhantomData,
         }
     }
-}
 
-impl<MqttInstanceId> GetRegisterCodeBuilder<MqttInstanceId> {
     /// Sends the `GetRegisterCode` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient

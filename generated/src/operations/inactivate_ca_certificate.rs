@@ -91,9 +91,7 @@ impl<MqttInstanceId, Sn> InactivateCaCertificateBuilder<MqttInstanceId, Sn> {
             state: PhantomData,
         }
     }
-}
 
-impl<MqttInstanceId, Sn> InactivateCaCertificateBuilder<MqttInstanceId, Sn> {
     /// Sends the `InactivateCaCertificate` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call

@@ -117,13 +117,7 @@ impl<
             state: PhantomData,
         }
     }
-}
 
-impl<
-    MqttInstanceId,
-    DeviceSn,
-    CaSn,
-> InactivateDeviceCertificateBuilder<MqttInstanceId, DeviceSn, CaSn> {
     /// Sends the `InactivateDeviceCertificate` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call

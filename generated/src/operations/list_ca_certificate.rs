@@ -113,13 +113,7 @@ impl<
             state: PhantomData,
         }
     }
-}
 
-impl<
-    MqttInstanceId,
-    PageNo,
-    PageSize,
-> ListCaCertificateBuilder<MqttInstanceId, PageNo, PageSize> {
     /// Sends the `ListCaCertificate` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient

@@ -118,13 +118,7 @@ impl<
             state: PhantomData,
         }
     }
-}
 
-impl<
-    MqttInstanceId,
-    PageNo,
-    PageSize,
-> ListDeviceCertificateBuilder<MqttInstanceId, PageNo, PageSize> {
     /// Sends the `ListDeviceCertificate` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient

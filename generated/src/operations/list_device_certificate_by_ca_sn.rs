@@ -137,14 +137,7 @@ impl<
             state: PhantomData,
         }
     }
-}
 
-impl<
-    MqttInstanceId,
-    PageNo,
-    PageSize,
-    CaSn,
-> ListDeviceCertificateByCaSnBuilder<MqttInstanceId, PageNo, PageSize, CaSn> {
     /// Sends the `ListDeviceCertificateByCaSn` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient

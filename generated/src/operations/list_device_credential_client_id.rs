@@ -148,13 +148,7 @@ impl<
         self.input.next_token = value;
         self
     }
-}
 
-impl<
-    InstanceId,
-    GroupId,
-    PageSize,
-> ListDeviceCredentialClientIdBuilder<InstanceId, GroupId, PageSize> {
     /// Sends the `ListDeviceCredentialClientId` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient

@@ -81,9 +81,7 @@ impl<InstanceId> ListGroupIdBuilder<InstanceId> {
         self.input.tag = Some(values.into_iter().collect());
         self
     }
-}
 
-impl<InstanceId> ListGroupIdBuilder<InstanceId> {
     /// Sends the `ListGroupId` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient

@@ -66,9 +66,7 @@ impl ListInstancesBuilder {
         self.input.tags = value;
         self
     }
-}
 
-impl ListInstancesBuilder {
     /// Sends the `ListInstances` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient

@@ -116,9 +116,7 @@ impl<ResourceType> ListTagResourcesBuilder<ResourceType> {
         self.input.next_token = value;
         self
     }
-}
 
-impl<ResourceType> ListTagResourcesBuilder<ResourceType> {
     /// Sends the `ListTagResources` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient

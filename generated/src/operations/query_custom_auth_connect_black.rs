@@ -125,9 +125,7 @@ impl<InstanceId, Size> QueryCustomAuthConnectBlackBuilder<InstanceId, Size> {
             state: PhantomData,
         }
     }
-}
 
-impl<InstanceId, Size> QueryCustomAuthConnectBlackBuilder<InstanceId, Size> {
     /// Sends the `QueryCustomAuthConnectBlack` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient

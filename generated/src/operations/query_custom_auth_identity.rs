@@ -158,9 +158,7 @@ impl<InstanceId, Size> QueryCustomAuthIdentityBuilder<InstanceId, Size> {
             state: PhantomData,
         }
     }
-}
 
-impl<InstanceId, Size> QueryCustomAuthIdentityBuilder<InstanceId, Size> {
     /// Sends the `QueryCustomAuthIdentity` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient

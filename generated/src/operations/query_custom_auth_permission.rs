@@ -158,9 +158,7 @@ impl<InstanceId, Size> QueryCustomAuthPermissionBuilder<InstanceId, Size> {
             state: PhantomData,
         }
     }
-}
 
-impl<InstanceId, Size> QueryCustomAuthPermissionBuilder<InstanceId, Size> {
     /// Sends the `QueryCustomAuthPermission` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient

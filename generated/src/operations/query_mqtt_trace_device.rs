@@ -274,25 +274,7 @@ impl<
             state: PhantomData,
         }
     }
-}
 
-impl<
-    MqttRegionId,
-    InstanceId,
-    ClientId,
-    BeginTime,
-    EndTime,
-    CurrentPage,
-    PageSize,
-> QueryMqttTraceDeviceBuilder<
-    MqttRegionId,
-    InstanceId,
-    ClientId,
-    BeginTime,
-    EndTime,
-    CurrentPage,
-    PageSize,
-> {
     /// Sends the `QueryMqttTraceDevice` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient

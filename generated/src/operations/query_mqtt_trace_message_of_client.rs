@@ -284,25 +284,7 @@ impl<
         self.input.reverse = value;
         self
     }
-}
 
-impl<
-    MqttRegionId,
-    InstanceId,
-    ClientId,
-    BeginTime,
-    EndTime,
-    CurrentPage,
-    PageSize,
-> QueryMqttTraceMessageOfClientBuilder<
-    MqttRegionId,
-    InstanceId,
-    ClientId,
-    BeginTime,
-    EndTime,
-    CurrentPage,
-    PageSize,
-> {
     /// Sends the `QueryMqttTraceMessageOfClient` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient

@@ -191,21 +191,7 @@ impl<
             state: PhantomData,
         }
     }
-}
 
-impl<
-    MqttRegionId,
-    InstanceId,
-    MsgId,
-    BeginTime,
-    EndTime,
-> QueryMqttTraceMessagePublishBuilder<
-    MqttRegionId,
-    InstanceId,
-    MsgId,
-    BeginTime,
-    EndTime,
-> {
     /// Sends the `QueryMqttTraceMessagePublish` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient

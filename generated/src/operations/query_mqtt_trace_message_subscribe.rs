@@ -300,25 +300,7 @@ impl<
             state: PhantomData,
         }
     }
-}
 
-impl<
-    MqttRegionId,
-    InstanceId,
-    BeginTime,
-    EndTime,
-    CurrentPage,
-    PageSize,
-    MsgId,
-> QueryMqttTraceMessageSubscribeBuilder<
-    MqttRegionId,
-    InstanceId,
-    BeginTime,
-    EndTime,
-    CurrentPage,
-    PageSize,
-    MsgId,
-> {
     /// Sends the `QueryMqttTraceMessageSubscribe` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient

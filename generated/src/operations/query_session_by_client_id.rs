@@ -93,9 +93,7 @@ impl<ClientId, InstanceId> QuerySessionByClientIdBuilder<ClientId, InstanceId> {
             state: PhantomData,
         }
     }
-}
 
-impl<ClientId, InstanceId> QuerySessionByClientIdBuilder<ClientId, InstanceId> {
     /// Sends the `QuerySessionByClientId` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient

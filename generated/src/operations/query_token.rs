@@ -98,9 +98,7 @@ impl<Token, InstanceId> QueryTokenBuilder<Token, InstanceId> {
             state: PhantomData,
         }
     }
-}
 
-impl<Token, InstanceId> QueryTokenBuilder<Token, InstanceId> {
     /// Sends the `QueryToken` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient

@@ -92,9 +92,7 @@ impl<ClientId, InstanceId> RefreshDeviceCredentialBuilder<ClientId, InstanceId> 
             state: PhantomData,
         }
     }
-}
 
-impl<ClientId, InstanceId> RefreshDeviceCredentialBuilder<ClientId, InstanceId> {
     /// Sends the `RefreshDeviceCredential` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call

@@ -144,14 +144,7 @@ impl<
             state: PhantomData,
         }
     }
-}
 
-impl<
-    MqttInstanceId,
-    CaName,
-    CaContent,
-    VerificationContent,
-> RegisterCaCertificateBuilder<MqttInstanceId, CaName, CaContent, VerificationContent> {
     /// Sends the `RegisterCaCertificate` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call

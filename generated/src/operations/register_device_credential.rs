@@ -92,9 +92,7 @@ impl<ClientId, InstanceId> RegisterDeviceCredentialBuilder<ClientId, InstanceId>
             state: PhantomData,
         }
     }
-}
 
-impl<ClientId, InstanceId> RegisterDeviceCredentialBuilder<ClientId, InstanceId> {
     /// Sends the `RegisterDeviceCredential` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call

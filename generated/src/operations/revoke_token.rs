@@ -98,9 +98,7 @@ impl<Token, InstanceId> RevokeTokenBuilder<Token, InstanceId> {
             state: PhantomData,
         }
     }
-}
 
-impl<Token, InstanceId> RevokeTokenBuilder<Token, InstanceId> {
     /// Sends the `RevokeToken` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call

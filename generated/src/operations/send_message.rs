@@ -105,9 +105,7 @@ impl<MqttTopic, InstanceId, Payload> SendMessageBuilder<MqttTopic, InstanceId, P
             state: PhantomData,
         }
     }
-}
 
-impl<MqttTopic, InstanceId, Payload> SendMessageBuilder<MqttTopic, InstanceId, Payload> {
     /// Sends the `SendMessage` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call

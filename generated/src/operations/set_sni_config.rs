@@ -111,12 +111,7 @@ impl<
         self.input.sni_config = value;
         self
     }
-}
 
-impl<
-    MqttInstanceId,
-    DefaultCertificate,
-> SetSniConfigBuilder<MqttInstanceId, DefaultCertificate> {
     /// Sends the `SetSniConfig` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call

@@ -115,13 +115,7 @@ impl<
             state: PhantomData,
         }
     }
-}
 
-impl<
-    ResourceType,
-    ResourceId,
-    TagParam,
-> TagResourcesBuilder<ResourceType, ResourceId, TagParam> {
     /// Sends the `TagResources` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call

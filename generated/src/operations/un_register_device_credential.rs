@@ -92,9 +92,7 @@ impl<ClientId, InstanceId> UnRegisterDeviceCredentialBuilder<ClientId, InstanceI
             state: PhantomData,
         }
     }
-}
 
-impl<ClientId, InstanceId> UnRegisterDeviceCredentialBuilder<ClientId, InstanceId> {
     /// Sends the `UnRegisterDeviceCredential` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call

@@ -119,9 +119,7 @@ impl<ResourceId, ResourceType> UntagResourcesBuilder<ResourceId, ResourceType> {
         self.input.all = value;
         self
     }
-}
 
-impl<ResourceId, ResourceType> UntagResourcesBuilder<ResourceId, ResourceType> {
     /// Sends the `UntagResources` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call

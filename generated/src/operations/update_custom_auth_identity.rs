@@ -222,21 +222,7 @@ impl<
             state: PhantomData,
         }
     }
-}
 
-impl<
-    InstanceId,
-    Username,
-    Secret,
-    IdentityTypeParam,
-    SignModeParam,
-> UpdateCustomAuthIdentityBuilder<
-    InstanceId,
-    Username,
-    Secret,
-    IdentityTypeParam,
-    SignModeParam,
-> {
     /// Sends the `UpdateCustomAuthIdentity` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call

@@ -226,23 +226,7 @@ impl<
             state: PhantomData,
         }
     }
-}
 
-impl<
-    InstanceId,
-    IdentityTypeParam,
-    Identity,
-    PermitActionParam,
-    EffectParam,
-    Topic,
-> UpdateCustomAuthPermissionBuilder<
-    InstanceId,
-    IdentityTypeParam,
-    Identity,
-    PermitActionParam,
-    EffectParam,
-    Topic,
-> {
     /// Sends the `UpdateCustomAuthPermission` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call

@@ -90,9 +90,7 @@ impl<WidgetId> DeleteWidgetBuilder<WidgetId> {
         self.input.password = value;
         self
     }
-}
 
-impl<WidgetId> DeleteWidgetBuilder<WidgetId> {
     /// Sends the `DeleteWidget` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call

@@ -101,9 +101,7 @@ impl<WidgetId> GetWidgetBuilder<WidgetId> {
         self.input.self_ = value;
         self
     }
-}
 
-impl<WidgetId> GetWidgetBuilder<WidgetId> {
     /// Sends the `GetWidget` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient

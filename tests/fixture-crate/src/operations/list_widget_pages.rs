@@ -81,9 +81,7 @@ impl<PageNumber> ListWidgetPagesBuilder<PageNumber> {
         self.input.page_size = value;
         self
     }
-}
 
-impl<PageNumber> ListWidgetPagesBuilder<PageNumber> {
     /// Sends the `ListWidgetPages` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient

@@ -83,9 +83,7 @@ impl<MaxResults> ListWidgetsBuilder<MaxResults> {
             state: PhantomData,
         }
     }
-}
 
-impl<MaxResults> ListWidgetsBuilder<MaxResults> {
     /// Sends the `ListWidgets` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient

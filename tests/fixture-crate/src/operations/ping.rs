@@ -42,7 +42,6 @@ pub struct PingBuilder {
 /// The parameters of a `Ping` call, as given so far.
 #[derive(Debug, Default, Clone)]
 struct PingInput {}
-impl PingBuilder {}
 impl PingBuilder {
     /// Sends the `Ping` request and waits for the answer.
     ///

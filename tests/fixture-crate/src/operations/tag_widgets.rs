@@ -156,9 +156,7 @@ impl<WidgetIds, ColorParam> TagWidgetsBuilder<WidgetIds, ColorParam> {
         self.input.colors = Some(values.into_iter().map(Into::into).collect());
         self
     }
-}
 
-impl<WidgetIds, ColorParam> TagWidgetsBuilder<WidgetIds, ColorParam> {
     /// Sends the `TagWidgets` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
