@@ -14,6 +14,7 @@ pub mod ir;
 pub mod load;
 pub mod lower;
 pub mod names;
+pub mod naming;
 pub mod source;
 pub mod spec;
 pub mod validate;
