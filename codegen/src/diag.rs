@@ -126,6 +126,32 @@ pub enum LoadError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Spec(#[from] SpecErrors),
+    /// The spec folder holds something it may not (or lacks something it must hold).
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Folder(#[from] FolderErrors),
+}
+
+/// One problem with the spec folder itself: a missing or odd entry.
+#[derive(Debug, Clone, thiserror::Error, Diagnostic)]
+#[error("{path}: {message}")]
+pub struct FolderError {
+    /// The entry, as it is named on disk (bytes that are not UTF-8 shown as `\xNN`).
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    #[help]
+    pub help: Option<String>,
+}
+
+/// Every problem found in a spec folder's entries.
+#[derive(Debug, Clone, Default, thiserror::Error, Diagnostic)]
+#[error("the spec folder has {} problem{}", .errors.len(), if .errors.len() == 1 { "" } else { "s" })]
+pub struct FolderErrors {
+    /// The problems, in name order.
+    #[related]
+    pub errors: Vec<FolderError>,
 }
 
 impl fmt::Display for crate::source::Span {

@@ -19,7 +19,7 @@ pub mod source;
 pub mod spec;
 pub mod validate;
 
-pub use diag::{LoadError, SpecError, SpecErrors};
+pub use diag::{FolderError, FolderErrors, LoadError, SpecError, SpecErrors};
 pub use emit::GeneratedFile;
 
 use std::path::{Path, PathBuf};

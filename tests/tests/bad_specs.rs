@@ -232,7 +232,7 @@ fn good_spec() {
             .contents
             .lines()
             .filter(|l| !l.trim_start().starts_with("//"))
-            .filter(|l| ["r#", "self_", "Self_", "crate_", "super_"].iter().any(|k| l.contains(k)))
+            .filter(|l| ["r#", "self_", "Self_", "crate_", "super_", "_("].iter().any(|k| l.contains(k)))
             .map(str::trim)
             .collect();
         let escaped = if escaped.is_empty() { "(none)".to_owned() } else { escaped.join("\n") };

@@ -156,7 +156,8 @@ pub(crate) fn doc_lines(text: &str) -> Vec<String> {
         }
         let mut line = String::new();
         for word in para.split_whitespace() {
-            let may_start_line = !(word.starts_with('<') || word.starts_with("```") || word.starts_with("~~~"));
+            let may_start_line =
+                !(word.starts_with('<') || word.starts_with("```") || word.starts_with("~~~"));
             if !line.is_empty() && line.len() + word.len() + 1 > 88 && may_start_line {
                 out.push(format!(" {line}"));
                 line.clear();
