@@ -41,8 +41,14 @@ pub const CLIENT: Target = Target { spec_dir: "spec/onsmqtt", output_dir: "gener
 pub const FEATURES_FIXTURE: Target =
     Target { spec_dir: "tests/fixtures/features", output_dir: "tests/fixture-crate/src" };
 
+/// A made-up service of the nastiest names (keywords, prelude, std and runtime names, names that
+/// collide with the generator's own once converted) and of text that tries to become code,
+/// generated into a crate that the test suite compiles and documents.
+pub const NASTY_FIXTURE: Target =
+    Target { spec_dir: "tests/fixtures/nasty", output_dir: "tests/nasty-crate/src" };
+
 /// Everything `cargo xtask codegen` writes.
-pub const TARGETS: &[Target] = &[CLIENT, FEATURES_FIXTURE];
+pub const TARGETS: &[Target] = &[CLIENT, FEATURES_FIXTURE, NASTY_FIXTURE];
 
 /// Anything that stops generation.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]

@@ -429,7 +429,11 @@ pub fn plan(spec: &Loaded) -> Names {
     let mut enum_names: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, e) in service.enums.iter().enumerate() {
         out.enums.push(EnumNames { variants: e.values.iter().map(|v| enum_variant(&v.value)).collect() });
-        let taken = if reserved.contains(e.name.as_str()) {
+        // Names that are not type names at all are validation's to report.
+        let valid = names::is_type_name(&e.name) && e.name.chars().count() <= MAX_NAME_CHARS;
+        let taken = if !valid {
+            None
+        } else if reserved.contains(e.name.as_str()) {
             Some(format!("the generated code already uses `{}`", e.name))
         } else {
             families.get(&e.name).map(|&o| {
@@ -452,7 +456,9 @@ pub fn plan(spec: &Loaded) -> Names {
         for st in named_structs(op) {
             let name = match st.explicit {
                 Some(n) => {
-                    let why = if reserved.contains(n) {
+                    let why = if !names::is_type_name(n) || n.chars().count() > MAX_NAME_CHARS {
+                        None
+                    } else if reserved.contains(n) {
                         Some("the generated code already uses it".to_owned())
                     } else if let Some(&o) = families.get(n) {
                         Some(format!("it is a type generated for operation `{}`", spec.operations[o].1.name))

@@ -89,9 +89,12 @@ pub fn operation(op: &ir::Operation) -> TokenStream {
         }
     ));
     let builder_docs = docs(&format!(
-        "Builds the `{action}` call; made by [`Client::{}`](crate::Client::{}).{}",
-        op.method.trim_start_matches("r#"),
-        op.method,
+        "Builds the `{action}` call; made by {}.{}",
+        // rustdoc cannot resolve links to raw identifiers.
+        match op.method.strip_prefix("r#") {
+            Some(bare) => format!("`Client::{bare}`"),
+            None => format!("[`Client::{0}`](crate::Client::{0})", op.method),
+        },
         if states.is_empty() {
             String::new()
         } else {
