@@ -405,6 +405,7 @@ fn hidden_or_control_character(file: &SourceFile, op: Option<&str>) -> Option<Sp
 /// Nesting depth, node count, alias expansion and tags, checked with a YAML parser that stops as
 /// soon as a limit is passed. Syntax errors are left to the parser serde uses, whose messages
 /// the diagnostics know, unless what follows could make that parser slow.
+#[allow(clippy::result_large_err)] // called once per file; the error is pushed as it is
 fn check_structure(file: &SourceFile, op: Option<&str>) -> Result<(), SpecError> {
     use yaml_rust2::Event;
     let to_byte = crate::source::CharToByte::new(&file.text);

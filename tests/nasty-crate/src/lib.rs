@@ -1,8 +1,8 @@
-//! The code generated from `tests/fixtures/nasty`, compiled against the client's real runtime.
-//! Its names are keywords, prelude, std and runtime names and names that collide with the
-//! generator's own once converted; its texts try to open code blocks, doc tests and HTML.
-//! Building this crate and documenting it with `-D warnings` proves the generator renames or
-//! escapes all of them.
+//! The code generated from `tests/fixtures/nasty`, compiled against the real runtime crate like
+//! any generated crate. Its names are keywords, prelude, std and runtime names and names that
+//! collide with the generator's own once converted; its texts try to open code blocks, doc tests
+//! and HTML. Building this crate and documenting it with `-D warnings` proves the generator
+//! renames or escapes all of them.
 #![deny(missing_docs)]
 #![allow(unreachable_pub)]
 // Method names follow the API's wire names: a parameter `Clone` or `IntoItems` has a setter that
@@ -10,9 +10,11 @@
 // would shadow the builder's own methods, not what only reads oddly.
 #![allow(clippy::should_implement_trait, clippy::wrong_self_convention)]
 
-#[path = "../../../generated/src/runtime/mod.rs"]
-mod runtime;
+/// The runtime items generated code uses (not API).
+use alibabacloud_runtime::__private as runtime;
 
+#[rustfmt::skip]
+mod client;
 #[rustfmt::skip]
 pub mod operations;
 #[rustfmt::skip]
@@ -20,4 +22,5 @@ pub mod service;
 #[rustfmt::skip]
 pub mod types;
 
-pub use runtime::*;
+pub use alibabacloud_runtime::*;
+pub use client::Client;

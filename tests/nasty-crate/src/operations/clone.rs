@@ -3,8 +3,9 @@
 
 //! `Clone`: An action named like `Clone::clone`, which `Client` derives.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Cursor, Error, Items, Location, Operation, PageSpec, Pages, Params,
+    self, Cursor, Error, Items, Location, Operation, PageSpec, Pages, Params,
     ServiceError,
 };
 use std::future::Future;
@@ -145,6 +146,7 @@ async fn send(
 ) -> Result<CloneOutput, Error<CloneError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(CloneError::from))?;

@@ -3,7 +3,8 @@
 
 //! `Config`: An action whose builder would be the runtime's `ConfigBuilder`.
 
-use crate::runtime::{self, Client, Error, Operation, Params, ServiceError};
+use crate::Client;
+use crate::runtime::{self, Error, Operation, Params, ServiceError};
 use std::future::Future;
 use std::marker::PhantomData;
 
@@ -71,6 +72,7 @@ async fn send(
 ) -> Result<ConfigOutput, Error<ConfigError_>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(ConfigError_::from))?;

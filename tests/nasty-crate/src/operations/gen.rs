@@ -3,7 +3,8 @@
 
 //! `Gen`: A 2024 edition keyword as the action.
 
-use crate::runtime::{self, Client, Error, Operation, Params, ServiceError};
+use crate::Client;
+use crate::runtime::{self, Error, Operation, Params, ServiceError};
 use std::future::Future;
 use std::marker::PhantomData;
 
@@ -66,6 +67,7 @@ impl std::fmt::Debug for GenBuilder {
 async fn send(client: Client, input: GenInput) -> Result<GenOutput, Error<GenError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(GenError::from))?;

@@ -3,8 +3,9 @@
 
 //! `Mod`: An action whose module would be `mod.rs`.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Cursor, Error, Items, Location, Operation, PageSpec, Pages, Params,
+    self, Cursor, Error, Items, Location, Operation, PageSpec, Pages, Params,
     ServiceError,
 };
 use std::future::Future;
@@ -118,6 +119,7 @@ impl std::fmt::Debug for ModBuilder {
 async fn send(client: Client, input: ModInput) -> Result<ModOutput, Error<ModError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(ModError::from))?;

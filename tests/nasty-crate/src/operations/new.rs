@@ -3,8 +3,9 @@
 
 //! `New`: An action named like `Client::new`.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use std::future::Future;
 use std::marker::PhantomData;
@@ -224,6 +225,7 @@ for NewBuilder<IntoParam, ResultParam, ResultParamParam, ClientParam, UnsetParam
 async fn send(client: Client, input: NewInput) -> Result<NewOutput, Error<NewError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(NewError::from))?;

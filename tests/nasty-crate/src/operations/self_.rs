@@ -3,7 +3,8 @@
 
 //! `Self`: `Self` as the action.
 
-use crate::runtime::{self, Client, Error, Operation, Params, ServiceError};
+use crate::Client;
+use crate::runtime::{self, Error, Operation, Params, ServiceError};
 use crate::types::Kind;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -67,6 +68,7 @@ impl std::fmt::Debug for SelfBuilder {
 async fn send(client: Client, input: SelfInput) -> Result<SelfOutput, Error<SelfError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(SelfError::from))?;

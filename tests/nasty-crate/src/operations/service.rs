@@ -3,7 +3,8 @@
 
 //! `Service`: An action whose error enum would be the runtime's `ServiceError`.
 
-use crate::runtime::{self, Client, Error, Operation, Params, ServiceError};
+use crate::Client;
+use crate::runtime::{self, Error, Operation, Params, ServiceError};
 use std::future::Future;
 use std::marker::PhantomData;
 
@@ -71,6 +72,7 @@ async fn send(
 ) -> Result<ServiceOutput, Error<ServiceError_>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(ServiceError_::from))?;

@@ -3,8 +3,9 @@
 
 //! `Type`: Keyword everywhere: \~\~\~ a tilde fence \~\~\~ and a \\ backslash.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use crate::types::Kind;
 use std::future::Future;
@@ -253,6 +254,7 @@ for TypeBuilder<Type, SelfParam, KindParam> {
 async fn send(client: Client, input: TypeInput) -> Result<TypeOutput, Error<TypeError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(TypeError::from))?;
