@@ -62,11 +62,24 @@ fn workspace_root() -> PathBuf {
 }
 
 fn codegen(root: &Path, check: bool) -> ExitCode {
-    let mut states = Vec::new();
+    // Every target is generated (and so validated) before anything is written.
+    let mut generated = Vec::new();
+    let mut failed = false;
     for target in onsmqtt_codegen::TARGETS {
-        let result = onsmqtt_codegen::generate_target(root, *target)
-            .and_then(|files| onsmqtt_codegen::sync(root, target.output_dir, &files, check));
-        match result {
+        match onsmqtt_codegen::generate_target(root, *target) {
+            Ok(files) => generated.push((target, files)),
+            Err(e) => {
+                eprintln!("{:?}", miette::Report::new(e));
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        return ExitCode::FAILURE;
+    }
+    let mut states = Vec::new();
+    for (target, files) in &generated {
+        match onsmqtt_codegen::sync(root, target.output_dir, files, check) {
             Ok(s) => states.extend(s),
             Err(e) => {
                 eprintln!("{:?}", miette::Report::new(e));
