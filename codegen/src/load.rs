@@ -453,9 +453,16 @@ fn check_structure(file: &SourceFile, op: Option<&str>) -> Result<(), SpecError>
             _ => false,
         };
         if tagged {
-            let start = to_byte.byte(mark.index());
-            // The event starts at its node's properties; the tag is the first `!` from there.
-            let tag_at = file.text[start..].find('!').map_or(start, |i| start + i);
+            let start = to_byte.byte(mark.index()).min(file.text.len());
+            // The event is marked at its node's content; the tag is the last `!` word before it
+            // (after the tag come only blanks, line breaks and perhaps an anchor).
+            let before = &file.text[..start];
+            let tag_at = before
+                .rfind(|c: char| c == '!')
+                .map(|i| {
+                    before[..i].rfind(|c: char| c.is_whitespace() || "[{,".contains(c)).map_or(0, |j| j + 1)
+                })
+                .unwrap_or(start);
             let len = file.text[tag_at..].find(char::is_whitespace).unwrap_or(file.text.len() - tag_at);
             return Err(SpecError::new(file, file.span_at(tag_at, len), op, None, "spec files use no YAML tags")
                 .label("tag")
@@ -514,6 +521,63 @@ fn check_structure(file: &SourceFile, op: Option<&str>) -> Result<(), SpecError>
             ));
         }
     }
+}
+
+/// The worst operation files the size limit allows, each after `head` (the first lines of an
+/// operation), with a phrase its one diagnostic contains. For the tests and the benchmark.
+pub fn worst_inputs(head: &str) -> Vec<(&'static str, String, &'static str)> {
+    let room = MAX_FILE_BYTES - head.len() - 64;
+    let flow = |open: &str, close: &str| {
+        let n = room / (open.len() + close.len());
+        format!("{head}examples:\n  json: {}{}\n", open.repeat(n), close.repeat(n))
+    };
+    let mut block = String::from(head);
+    block.push_str("x:\n");
+    let mut level = 1;
+    while block.len() + 2 * level + 8 < MAX_FILE_BYTES {
+        block.push_str(&" ".repeat(level));
+        block.push_str("- \n");
+        level += 1;
+    }
+    let aliases = {
+        let mut t = format!(
+            "{head}parameters:\n  - name: A\n    in: query\n    type: string\n    description: &d \"{}\"\n    example: [",
+            "x".repeat(64)
+        );
+        while t.len() + 8 < MAX_FILE_BYTES {
+            t.push_str("*d,");
+        }
+        t.push_str("*d]\n");
+        t
+    };
+    let nodes = {
+        let mut t = format!(
+            "{head}parameters:\n  - name: A\n    in: query\n    type: string\n    description: A.\n    example: ["
+        );
+        while t.len() + 8 < MAX_FILE_BYTES {
+            t.push_str("1,");
+        }
+        t.push_str("1]\n");
+        t
+    };
+    let quadratic_keys = {
+        // Many one-line flow mappings with long implicit keys: work for the simple-key scanner.
+        let mut t = format!("{head}x: [");
+        let key = "k".repeat(1000);
+        while t.len() + key.len() + 16 < MAX_FILE_BYTES {
+            t.push_str(&format!("{{{key}: 1}},"));
+        }
+        t.push_str("0]\n");
+        t
+    };
+    vec![
+        ("DeepFlowSequences", flow("[", "]"), "nested too deeply"),
+        ("DeepFlowMappings", flow("{a: ", "}"), "nested too deeply"),
+        ("DeepBlockSequences", block, "nested too deeply"),
+        ("AliasedString", aliases, "aliases"),
+        ("ManyNodes", nodes, "values"),
+        ("LongFlowKeys", quadratic_keys, "unknown key"),
+    ]
 }
 
 /// The operation a file describes, judged by its name, for messages about files that did not

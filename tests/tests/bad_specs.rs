@@ -367,3 +367,23 @@ proptest! {
         assert_no_panic((service_name, service), vec![(op_name, op)])?;
     }
 }
+
+/// The worst inputs the size limit allows are refused, each at a located line: deep flow and
+/// block nesting, an anchored string aliased hundreds of thousands of times, too many nodes.
+/// Generated here rather than committed; `cargo xtask spec-limits` times them.
+#[test]
+fn worst_inputs_are_refused_with_a_location() {
+    let head = "name: Worst\nsummary: Looks up one client.\nmethod: POST\nmutating: false\n";
+    let cases = onsmqtt_codegen::load::worst_inputs(head);
+    assert!(cases.len() >= 5);
+    for (what, text, expected) in cases {
+        assert!(text.len() <= load::MAX_FILE_BYTES, "{what} is over the size limit");
+        let case = format!("tests/bad-specs/generated/{what}.yaml");
+        let errors = expect_spec_errors(&case, read(SERVICE), vec![(case.clone(), text.into_bytes())]);
+        let rendered = errors.render_plain();
+        assert_eq!(errors.errors.len(), 1, "{what}: {rendered}");
+        assert!(errors.errors[0].message.contains(expected), "{what}: {rendered}");
+        let first = rendered.lines().next().unwrap();
+        assert!(leading_location(first, &case).is_some(), "{what}: {rendered}");
+    }
+}
