@@ -121,6 +121,8 @@ const CLIENT_METHODS: &[&str] = &[
     "from_config",
     "builder",
     "config",
+    "endpoint",
+    "signature_version",
     "execute",
     "core",
     "inner",

@@ -144,6 +144,7 @@ fn nasty_fixture_names_follow_the_renaming_rules() {
     // Client methods that exist already get a `_`.
     assert!(file("operations/new.rs").contains("pub fn new_(&self)"));
     assert!(file("operations/clone.rs").contains("pub fn clone_(&self)"));
+    assert!(file("operations/endpoint.rs").contains("pub fn endpoint_(&self)"));
     // Builder setters: the builder's own methods and `maybe_*` collisions.
     let new = file("operations/new.rs");
     assert!(new.contains("pub fn send_(mut self"));

@@ -14,6 +14,10 @@ mod config;
 
 pub use config::{ConfigBuilder_, ConfigError_, ConfigOutput};
 
+mod endpoint;
+
+pub use endpoint::{EndpointBuilder, EndpointError, EndpointOutput};
+
 mod r#gen;
 
 pub use r#gen::{GenBuilder, GenError, GenOutput};
