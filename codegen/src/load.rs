@@ -570,7 +570,12 @@ pub fn worst_inputs(head: &str) -> Vec<(&'static str, String, &'static str)> {
         t.push_str("0]\n");
         t
     };
+    let early_error = {
+        let n = (room - 16) / 2;
+        format!("{head}x: `bad\ny: {}{}\n", "[".repeat(n), "]".repeat(n))
+    };
     vec![
+        ("SyntaxErrorBeforeDeepFlow", early_error, "YAML syntax error"),
         ("DeepFlowSequences", flow("[", "]"), "nested too deeply"),
         ("DeepFlowMappings", flow("{a: ", "}"), "nested too deeply"),
         ("DeepBlockSequences", block, "nested too deeply"),

@@ -31,6 +31,9 @@ enum Task {
         #[arg(long, default_value_t = 30)]
         seconds: u64,
     },
+    /// Time the generator on the worst spec files the size limit allows (release build): each
+    /// must be decided in under 1 s and 200 MB.
+    SpecLimits,
     /// Run the benchmarks (per call, throughput, generator, compile cost) and print one table.
     Bench {
         /// Run only these parts (comma-separated): per-call, generator, throughput, compile.
@@ -46,6 +49,14 @@ fn main() -> ExitCode {
         Task::Codegen { check } => codegen(&root, check),
         Task::Ci => ci(&root),
         Task::Fuzz { seconds } => fuzz(&root, seconds),
+        Task::SpecLimits => {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+            let args = ["run", "--release", "--quiet", "-p", "onsmqtt-codegen", "--example", "spec_limits"];
+            match Command::new(cargo).args(args).current_dir(&root).status() {
+                Ok(s) if s.success() => ExitCode::SUCCESS,
+                _ => ExitCode::FAILURE,
+            }
+        }
         Task::Bench { only } => bench(&root, &only),
         Task::Oracle => match oracle(&root) {
             Ok(()) => ExitCode::SUCCESS,
