@@ -458,7 +458,7 @@ fn check_structure(file: &SourceFile, op: Option<&str>) -> Result<(), SpecError>
             // (after the tag come only blanks, line breaks and perhaps an anchor).
             let before = &file.text[..start];
             let tag_at = before
-                .rfind(|c: char| c == '!')
+                .rfind('!')
                 .map(|i| {
                     before[..i].rfind(|c: char| c.is_whitespace() || "[{,".contains(c)).map_or(0, |j| j + 1)
                 })

@@ -123,7 +123,10 @@ fn snake(s: &str) -> String {
 }
 
 /// The spec files of a case, as YAML.
-fn spec_files(case: &Case) -> ((String, Vec<u8>), Vec<(String, Vec<u8>)>) {
+/// A spec file: its name and bytes.
+type SpecFile = (String, Vec<u8>);
+
+fn spec_files(case: &Case) -> (SpecFile, Vec<SpecFile>) {
     let mut values = case.enum_values.clone();
     dedup(&mut values, |v| onsmqtt_codegen::naming::enum_variant(v));
     let mut service = String::from(
