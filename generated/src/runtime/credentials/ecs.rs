@@ -225,7 +225,7 @@ pub(crate) fn parse_metadata_credentials(body: &[u8], what: &str) -> Result<Cred
 
 impl ProvideCredentials for EcsRamRoleProvider {
     fn provide_credentials(&self) -> CredentialsFuture<'_> {
-        Box::pin(async move { self.inner.cache.get_or_refresh("ecs_ram_role", || self.fetch()).await })
+        Box::pin(async move { self.inner.cache.get_or_refresh(|| self.fetch()).await })
     }
 }
 
@@ -314,7 +314,7 @@ impl EcsRamRoleProviderBuilder {
                     self.read_timeout.unwrap_or(TIMEOUT),
                     true,
                 ),
-                cache: CredentialsCache::default(),
+                cache: CredentialsCache::new("the ECS instance metadata service"),
             }),
         })
     }

@@ -25,6 +25,7 @@ mod chain;
 mod cli_profile;
 mod ecs;
 mod env;
+mod external;
 mod http;
 mod ini;
 mod oidc;

@@ -93,7 +93,7 @@ impl RamRoleArnProvider {
 
 impl ProvideCredentials for RamRoleArnProvider {
     fn provide_credentials(&self) -> CredentialsFuture<'_> {
-        Box::pin(async move { self.inner.cache.get_or_refresh("ram_role_arn", || self.fetch()).await })
+        Box::pin(async move { self.inner.cache.get_or_refresh(|| self.fetch()).await })
     }
 }
 
@@ -144,7 +144,8 @@ impl RamRoleArnProviderBuilder {
         self
     }
 
-    /// How long the credentials last, in seconds (default 3600, at least 900).
+    /// How long the credentials last, in seconds: 900 to 43200, and at most the role's maximum
+    /// session duration (default 3600).
     pub fn duration_seconds(mut self, seconds: u32) -> Self {
         self.duration_seconds = Some(seconds);
         self
@@ -218,12 +219,14 @@ impl RamRoleArnProviderBuilder {
                     ))
                 },
             )?;
+        let role_arn = role_arn.trim().to_owned();
         let duration_seconds = sts::check_duration(self.duration_seconds)?;
         let endpoint = self.sts.resolve(env)?;
         Ok(RamRoleArnProvider {
             inner: Arc::new(Inner {
                 source,
-                role_arn: role_arn.trim().to_owned(),
+                cache: CredentialsCache::new(format!("STS AssumeRole (role {role_arn})")),
+                role_arn,
                 role_session_name: sts::session_name(self.role_session_name, env),
                 duration_seconds,
                 policy: self.policy.filter(|p| !p.trim().is_empty()),
@@ -234,7 +237,6 @@ impl RamRoleArnProviderBuilder {
                     self.read_timeout.unwrap_or(sts::READ_TIMEOUT),
                     false,
                 ),
-                cache: CredentialsCache::default(),
             }),
         })
     }

@@ -68,7 +68,7 @@ impl CredentialsUriProvider {
 
 impl ProvideCredentials for CredentialsUriProvider {
     fn provide_credentials(&self) -> CredentialsFuture<'_> {
-        Box::pin(async move { self.inner.cache.get_or_refresh("credentials_uri", || self.fetch()).await })
+        Box::pin(async move { self.inner.cache.get_or_refresh(|| self.fetch()).await })
     }
 }
 
@@ -117,13 +117,13 @@ impl CredentialsUriProviderBuilder {
             .ok_or_else(|| CredentialsError::new("the credentials URI is not an http(s) URL"))?;
         Ok(CredentialsUriProvider {
             inner: Arc::new(Inner {
+                cache: CredentialsCache::new(format!("the credentials URI {}", display_url(&uri))),
                 uri,
                 http: HttpClient::new(
                     self.connect_timeout.unwrap_or(super::sts::CONNECT_TIMEOUT),
                     self.read_timeout.unwrap_or(super::sts::READ_TIMEOUT),
                     false,
                 ),
-                cache: CredentialsCache::default(),
             }),
         })
     }
