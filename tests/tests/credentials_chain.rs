@@ -685,3 +685,32 @@ async fn cli_profile_external_mode_runs_the_command_without_a_shell() {
     let dbg = format!("{chain:?}");
     assert!(!dbg.contains("ExtSecret") && !dbg.contains("ExtToken"), "{dbg}");
 }
+
+// ---- the credentials file: where ours is more lenient than the official library ----
+
+#[tokio::test]
+async fn credentials_file_without_ini_quotes_hashes_and_role_extras() {
+    let env = TestEnv::new().await;
+    let sts = FakeServer::start(|n, _| Reply::ok(sts_ok(&format!("STS.f{n}"), "s", "t", 3600))).await;
+    // Only `~/.alibabacloud/credentials` exists (no `.ini`): it is read.
+    env.write(
+        ".alibabacloud/credentials",
+        &format!(
+            "[default]\ntype = access_key\naccess_key_id = LTAIplain\n\
+             access_key_secret = \"Se#cret;1 # x\" # the quotes keep the hash\n\n\
+             [role]\ntype = ram_role_arn\naccess_key_id = LTAIinirole\naccess_key_secret = Ini#RoleSecret\n\
+             role_arn = '{ROLE}'\nexternal_id = ext-42 ; a comment\nsts_region = cn-shanghai\n"
+        ),
+    );
+    let chain = chain_with(Some(&sts), None);
+    let c = chain.provide_credentials().await.unwrap();
+    assert_eq!((c.access_key_id(), c.access_key_secret()), ("LTAIplain", "Se#cret;1 # x"));
+    assert_eq!(chain.source(), Some("profile"));
+
+    // RamRoleArn with ExternalId (and sts_region, overridden here by the local STS endpoint).
+    env.set("ALIBABA_CLOUD_PROFILE", "role");
+    assert_eq!(key_id(&chain_with(Some(&sts), None)).await, "STS.f1");
+    let params = assert_signed_assume_role(&sts.requests()[0], "LTAIinirole", "Ini#RoleSecret");
+    assert_eq!(param(&params, "RoleArn"), Some(ROLE));
+    assert_eq!(param(&params, "ExternalId"), Some("ext-42"));
+}
