@@ -39,7 +39,8 @@ const TIMEOUT: Duration = Duration::from_secs(1);
 /// role attached to the instance is looked up first. Timeouts are 1 s, so that machines outside
 /// ECS fail fast.
 ///
-/// The credentials are cached and refreshed three minutes before they expire.
+/// The credentials are cached and refreshed from ten minutes before they expire; they are never
+/// used with less than three minutes left.
 #[derive(Clone)]
 pub struct EcsRamRoleProvider {
     inner: Arc<Inner>,

@@ -15,8 +15,11 @@
 //! 6. [`CredentialsUriProvider`] when `ALIBABA_CLOUD_CREDENTIALS_URI` is set.
 //!
 //! [`RamRoleArnProvider`] assumes a RAM role with any other provider's credentials. Temporary
-//! credentials are cached and refreshed three minutes before they expire, by one caller while the
-//! others keep using the still-valid ones.
+//! credentials are cached and refreshed from ten minutes before they expire, by one caller while
+//! the others keep using the current ones; a refresh that fails then is retried 10 s later while
+//! the current ones keep serving. Credentials with less than three minutes left are never used
+//! to sign: once there, a failed refresh is an error, and credentials that arrive expired (or
+//! that close to it) are refused with an error naming their expiration.
 //!
 //! [`Config`]: crate::Config
 

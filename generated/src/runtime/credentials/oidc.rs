@@ -23,7 +23,8 @@ pub(crate) const OIDC_TOKEN_FILE: &str = "ALIBABA_CLOUD_OIDC_TOKEN_FILE";
 /// `ALIBABA_CLOUD_OIDC_TOKEN_FILE`, `ALIBABA_CLOUD_ROLE_SESSION_NAME`, `ALIBABA_CLOUD_STS_REGION`
 /// and `ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED`, the variables RRSA sets in a pod.
 ///
-/// The credentials are cached and refreshed three minutes before they expire.
+/// The credentials are cached and refreshed from ten minutes before they expire; they are never
+/// used with less than three minutes left.
 #[derive(Clone)]
 pub struct OidcRoleArnProvider {
     inner: Arc<Inner>,

@@ -13,9 +13,10 @@ use super::{Credentials, CredentialsError, CredentialsFuture, ProvideCredentials
 /// Assumes a RAM role with STS `AssumeRole`, signed with the credentials of another provider
 /// (an AccessKey pair, or temporary credentials for role chaining).
 ///
-/// The temporary credentials are cached and refreshed three minutes before they expire, by one
-/// caller while the others keep using the still-valid ones. A refresh that fails while the
-/// cached credentials are still valid is retried 10 s later, and the call goes on with them.
+/// The temporary credentials are cached and refreshed from ten minutes before they expire, by one
+/// caller while the others keep using the current ones. A refresh that fails then is retried
+/// 10 s later, and the call goes on with the current credentials; with less than three minutes
+/// left they are no longer used, and a failed refresh is the call's error.
 ///
 /// ```
 /// use alibabacloud_onsmqtt::{Config, Credentials, RamRoleArnProvider};

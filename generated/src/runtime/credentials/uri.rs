@@ -18,7 +18,8 @@ pub(crate) const CREDENTIALS_URI: &str = "ALIBABA_CLOUD_CREDENTIALS_URI";
 /// `{"Code": "Success", "AccessKeyId": ..., "AccessKeySecret": ..., "SecurityToken": ...,
 /// "Expiration": "2026-11-25T16:33:53Z"}` (default URI: `ALIBABA_CLOUD_CREDENTIALS_URI`).
 ///
-/// The credentials are cached and refreshed three minutes before they expire. Errors name the
+/// The credentials are cached and refreshed from ten minutes before they expire; they are never
+/// used with less than three minutes left. Errors name the
 /// URI without its query, which may hold a secret.
 #[derive(Clone)]
 pub struct CredentialsUriProvider {
