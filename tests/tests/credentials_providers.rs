@@ -724,3 +724,21 @@ async fn external_commands_that_fail_never_show_their_output() {
         assert!(!shown.contains("Leaked"), "{shown}");
     }
 }
+
+// ---- the client refuses expired credentials from any provider ----
+
+#[tokio::test]
+async fn a_client_never_signs_with_expired_credentials_from_any_provider() {
+    use alibabacloud_onsmqtt::{Client, Config, Error};
+    let _env = TestEnv::new().await;
+    let service = FakeServer::always(Reply::ok(r#"{"OnlineStatus":true,"RequestId":"R"}"#)).await;
+    let expired = Credentials::new("STS.gone", "GoneSecret")
+        .with_security_token("GoneToken")
+        .with_expiration(SystemTime::now() - Duration::from_secs(1));
+    let client = Client::new(Config::builder().endpoint(&service.url).credentials(expired).build().unwrap());
+    let err = client.query_session_by_client_id().instance_id("i").client_id("c").send().await.unwrap_err();
+    let Error::Credentials(e) = &err else { panic!("{err:?}") };
+    assert!(e.message().starts_with("the credentials of access key id STS.gone expired at "), "{e}");
+    assert!(!format!("{e} {e:?}").contains("GoneSecret"));
+    assert_eq!(service.count(), 0);
+}
