@@ -640,22 +640,12 @@ async fn cli_profile_session_names_durations_and_credentials_uri() {
     assert_eq!(uri.requests()[0].path, "/c");
 }
 
-/// Writes an executable shell script under HOME and returns its path.
-#[cfg(unix)]
-fn script(env: &TestEnv, name: &str, body: &str) -> std::path::PathBuf {
-    use std::os::unix::fs::PermissionsExt as _;
-    let path = env.write(&format!("bin/{name}"), &format!("#!/bin/sh\n{body}\n"));
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    path
-}
-
 #[cfg(unix)]
 #[tokio::test]
 async fn cli_profile_external_mode_runs_the_command_without_a_shell() {
     let env = TestEnv::new().await;
     let runs = env.home().join("runs.log");
-    let cmd = script(
-        &env,
+    let cmd = env.script(
         "creds",
         &format!(
             "echo run >> '{}'\nprintf '{{\"mode\": \"StsToken\", \"access_key_id\": \"STS.%s.%s\", \

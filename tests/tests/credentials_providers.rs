@@ -665,13 +665,8 @@ async fn uri_and_metadata_refreshes_that_fail_keep_usable_credentials_and_drop_e
 #[cfg(unix)]
 #[tokio::test]
 async fn external_commands_that_fail_never_show_their_output() {
-    use std::os::unix::fs::PermissionsExt as _;
     let env = TestEnv::new().await;
-    let script = |name: &str, body: &str| {
-        let path = env.write(&format!("bin/{name}"), &format!("#!/bin/sh\n{body}\n"));
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-        path.display().to_string()
-    };
+    let script = |name: &str, body: &str| env.script(name, body).display().to_string();
     let cases = [
         (
             script(

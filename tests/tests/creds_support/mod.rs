@@ -93,6 +93,15 @@ impl TestEnv {
         std::fs::write(&path, contents).unwrap();
         path
     }
+
+    /// Writes an executable `/bin/sh` script `bin/<name>` under HOME and returns its path.
+    #[cfg(unix)]
+    pub fn script(&self, name: &str, body: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt as _;
+        let path = self.write(&format!("bin/{name}"), &format!("#!/bin/sh\n{body}\n"));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
 }
 
 impl Drop for TestEnv {
