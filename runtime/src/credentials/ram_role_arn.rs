@@ -19,11 +19,11 @@ use super::{Credentials, CredentialsError, CredentialsFuture, ProvideCredentials
 /// left they are no longer used, and a failed refresh is the call's error.
 ///
 /// ```
-/// use alibabacloud_onsmqtt::{Config, Credentials, RamRoleArnProvider};
+/// use alibabacloud_runtime::{Config, Credentials, RamRoleArnProvider};
 ///
 /// let provider = RamRoleArnProvider::builder()
 ///     .source_credentials(Credentials::new("LTAI...", "secret"))
-///     .role_arn("acs:ram::123456789012****:role/onsmqtt-operator")
+///     .role_arn("acs:ram::123456789012****:role/mqtt-operator")
 ///     .role_session_name("my-app")
 ///     .sts_region("cn-hangzhou")
 ///     .build()?;
