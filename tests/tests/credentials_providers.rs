@@ -688,6 +688,17 @@ async fn external_commands_that_fail_never_show_their_output() {
             script("nosecret", "echo '{\"mode\": \"AK\", \"access_key_id\": \"LTAIext\"}'"),
             "access_key_secret is missing or empty",
         ),
+        (
+            script(
+                "stale",
+                &format!(
+                    "echo '{{\"mode\": \"StsToken\", \"access_key_id\": \"STS.x\", \"access_key_secret\": \
+                     \"LeakedSecret\", \"sts_token\": \"LeakedToken\", \"expiration\": \"{}\"}}'",
+                    secs_ago(60)
+                ),
+            ),
+            "answered credentials that expired at ",
+        ),
         (env.home().join("bin/missing").display().to_string(), "could not run"),
     ];
     let profiles: Vec<String> = cases

@@ -48,7 +48,7 @@ impl ExternalProvider {
             program: program.clone(),
             args: args.to_vec(),
             timeout,
-            cache: CredentialsCache::new(format!("the process_command of profile {profile:?}")),
+            cache: CredentialsCache::new(format!("the process_command {program:?} of profile {profile:?}")),
         })
     }
 
