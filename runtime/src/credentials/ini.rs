@@ -439,7 +439,7 @@ mod tests {
 
     #[test]
     fn ram_role_arn_sections_take_external_id_and_sts_region() {
-        let dir = std::env::temp_dir().join(format!("onsmqtt-ini-role-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("acs-runtime-ini-role-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("credentials.ini");
         std::fs::write(
@@ -462,7 +462,7 @@ mod tests {
 
     #[test]
     fn the_file_without_ini_is_read_when_only_it_exists() {
-        let home = std::env::temp_dir().join(format!("onsmqtt-ini-home-{}", std::process::id()));
+        let home = std::env::temp_dir().join(format!("acs-runtime-ini-home-{}", std::process::id()));
         let dir = home.join(".alibabacloud");
         std::fs::create_dir_all(&dir).unwrap();
         let env = Env::from_pairs(&[("HOME", home.to_str().unwrap())]);
