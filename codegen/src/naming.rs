@@ -539,3 +539,47 @@ pub fn plan(spec: &Loaded) -> Names {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_names_are_renamed_off_taken_ones() {
+        assert_eq!(member_setter("New"), "new_");
+        assert_eq!(member_setter("Default"), "default_");
+        assert_eq!(member_setter("Key"), "key");
+        assert_eq!(member_setter("Type"), "r#type");
+        assert_eq!(enum_variant("Unknown"), "Unknown_");
+        assert_eq!(enum_variant("Self"), "Self_");
+        assert_eq!(error_variant("Unhandled"), "Unhandled_");
+        assert_eq!(error_variant("InvalidParameter."), "InvalidParameter");
+        assert_eq!(avoid("r#mod".to_owned(), RESERVED_MODULES), "mod_");
+        assert_eq!(avoid("send".to_owned(), BUILDER_METHODS), "send_");
+        // Built on the bare camel case, so no `_` lands inside the name.
+        assert_eq!(default_struct_name("Get", "Self", true), "GetSelfItem");
+    }
+
+    #[test]
+    fn resolves_paths_with_their_spec_paths() {
+        let field = |name: &str, fields: Option<Vec<spec::Field>>| spec::Field {
+            name: name.to_owned(),
+            ty: if fields.is_some() { TypeName::Object } else { TypeName::String },
+            required: false,
+            sensitive: false,
+            description: "x".to_owned(),
+            example: None,
+            enum_ref: None,
+            format: None,
+            wire: None,
+            items: None,
+            fields,
+            type_name: None,
+        };
+        let response =
+            vec![field("RequestId", None), field("Data", Some(vec![field("A", None), field("Next", None)]))];
+        let (path, f) = resolve_path(&response, "Data.Next").unwrap();
+        assert_eq!((path.as_str(), f.name.as_str()), ("response[1].fields[1]", "Next"));
+        assert!(resolve(&response, "Data.Missing").is_none());
+    }
+}

@@ -15,7 +15,10 @@
 //! `file:line:column` of the case. `InvalidUtf8.yaml` holds Latin-1 bytes on purpose (marked
 //! `binary` in .gitattributes; to recreate it:
 //! `printf '# Bad spec case: Latin-1 bytes in a UTF-8 file.\nname: InvalidUtf8\nsummary: Looks up one client \xe9t\xe9.\n' > tests/bad-specs/InvalidUtf8.yaml`);
-//! the oversized file is generated here rather than committed.
+//! the oversized file and the worst inputs the limits allow (deep nesting, alias bombs, too many
+//! values; `load::worst_inputs`) are generated here rather than committed. Cases holding control
+//! characters or other line endings (`NulCharacter`, `LoneCarriageReturn`, `CrlfLineEndings`, ...)
+//! are marked `binary` in .gitattributes so their bytes stay exact.
 //!
 //! `tests/good-specs/` holds specs that look risky but are valid (Rust keywords as names, tabs
 //! inside a block scalar): they must generate code that parses, and the lines with escaped names
