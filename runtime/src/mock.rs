@@ -62,7 +62,7 @@ pub trait MockOperation {
 /// the operation; it has no answer until one is added.
 pub fn rule<C, B: MockOperation>(operation: impl FnOnce(&C) -> B) -> Rule<B::Input, B::Output, B::Error> {
     // The method is only named for its types; it is never called.
-    drop(operation);
+    let _ = operation;
     Rule {
         inner: Arc::new(RuleInner {
             action: B::ACTION,

@@ -407,11 +407,8 @@ fn example_value(op: &ir::Operation, p: &ir::Param, lib: &syn::Ident) -> TokenSt
             quote!([#v])
         }
         ParamType::StructList { name, .. } => {
-            let module = if op.structs.iter().any(|s| &s.name == name) {
-                quote!(operations)
-            } else {
-                quote!(types)
-            };
+            let module =
+                if op.structs.iter().any(|s| &s.name == name) { quote!(operations) } else { quote!(types) };
             let n = ident(name);
             quote!([#lib::#module::#n::new()])
         }
