@@ -83,7 +83,7 @@ async fn answers_come_in_sequence_through_the_retry_policy() {
 async fn mutating_calls_are_not_retried_after_a_service_error() {
     let throttled = rule(Client::revoke_token)
         .then_error(RevokeTokenError::from(ServiceError::new(429, "Throttling.User", "slow down")))
-        .then_with(|_| unreachable!("a mutating call is not retried"));
+        .then_output_with(|_| unreachable!("a mutating call is not retried"));
     let client = Client::new(Mocks::new().with(&throttled).config());
     let err = client.revoke_token().instance_id("i").token("t").send().await.unwrap_err();
     assert_eq!(err.as_service().map(|e| e.service_error().code()), Some("Throttling.User"));
@@ -122,7 +122,8 @@ async fn paging_streams_run_over_mocks() {
 
 #[tokio::test]
 async fn constraints_are_checked_before_a_mock_answers() {
-    let any = rule(Client::batch_query_session_by_client_ids).then_with(|_| unreachable!()).repeat_last();
+    let any =
+        rule(Client::batch_query_session_by_client_ids).then_output_with(|_| unreachable!()).repeat_last();
     let client = Client::new(Mocks::new().with(&any).config());
     let ids: Vec<String> = (0..11).map(|i| format!("c{i}")).collect();
     let err = client
@@ -139,7 +140,7 @@ async fn constraints_are_checked_before_a_mock_answers() {
 #[tokio::test]
 async fn the_deadline_applies_to_mocked_calls() {
     let slow = rule(Client::query_token)
-        .then_with(|_| Err(Error::Service(QueryTokenError::from(ServiceError::new(503, "Busy", "x")))))
+        .then_error(QueryTokenError::from(ServiceError::new(503, "Busy", "x")))
         .repeat_last();
     let config = Config::builder()
         .mocks(Mocks::new().with(&slow))

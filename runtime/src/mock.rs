@@ -164,6 +164,12 @@ impl<I: 'static, O: Clone + 'static, E: Clone + 'static> Rule<I, O, E> {
         self.push(Answer::Timeout)
     }
 
+    /// Then answers with the output `output` computes from the input (for example the page a
+    /// paging call's page number asks for).
+    pub fn then_output_with(self, output: impl Fn(&I) -> O + Send + Sync + 'static) -> Self {
+        self.push(Answer::With(Arc::new(move |input| Ok(output(input)))))
+    }
+
     /// Then answers with what `answer` computes from the input: any output, or any [`Error`].
     pub fn then_with(self, answer: impl Fn(&I) -> Result<O, Error<E>> + Send + Sync + 'static) -> Self {
         self.push(Answer::With(Arc::new(answer)))

@@ -145,13 +145,13 @@ async fn the_status_check_is_made_once_whatever_the_client_retry_policy() {
 async fn rotating_a_credential_returns_the_new_secret() {
     let refresh = rule(Client::refresh_device_credential)
         .matching(|input| input.client_id() == Some("GID_a@@@dev1"))
-        .then_with(|input| {
+        .then_output_with(|input| {
             let mut credential = DeviceCredential::default();
             credential.client_id = input.client_id().map(str::to_owned);
             credential.device_access_key_secret = Some("new-secret".to_owned());
             let mut out = RefreshDeviceCredentialOutput::default();
             out.device_credential = Some(credential);
-            Ok(out)
+            out
         });
     let empty = rule(Client::refresh_device_credential).then_output(RefreshDeviceCredentialOutput::default());
     let fleet = Fleet::new(Client::new(Mocks::new().with(&refresh).with(&empty).config()), INSTANCE);
@@ -183,10 +183,10 @@ fn certificates(page: i32, serials: &[&str], total: i32) -> ListDeviceCertificat
 async fn every_certificate_is_listed_page_by_page() {
     let pages = rule(Client::list_device_certificate)
         .matching(|input| input.mqtt_instance_id() == Some(INSTANCE) && input.page_size() == Some(2))
-        .then_with(|input| match input.page_no() {
-            Some(1) => Ok(certificates(1, &["sn-1", "sn-2"], 5)),
-            Some(2) => Ok(certificates(2, &["sn-3", "sn-4"], 5)),
-            Some(3) => Ok(certificates(3, &["sn-5"], 5)),
+        .then_output_with(|input| match input.page_no() {
+            Some(1) => certificates(1, &["sn-1", "sn-2"], 5),
+            Some(2) => certificates(2, &["sn-3", "sn-4"], 5),
+            Some(3) => certificates(3, &["sn-5"], 5),
             other => panic!("page {other:?} was not expected"),
         })
         .repeat_last();
