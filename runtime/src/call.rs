@@ -15,7 +15,7 @@ use super::error::ConfigError;
 /// let options = CallOptions::new()
 ///     .deadline(Duration::from_secs(2)) // this call, retries and waits included
 ///     .retry(RetryConfig::disabled());
-/// // client.query_token().instance_id("...").token("...").with_options(options).send().await
+/// // client.get_widget().widget_id("w-1").with_options(options).send().await
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CallOptions {

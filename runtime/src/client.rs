@@ -1515,7 +1515,7 @@ mod tests {
         let with_auth = proxy.replace("http://", "http://puser:hunter22pw@");
         let c = core(
             Config::builder()
-                .endpoint("http://onsmqtt.unreachable.invalid:8080")
+                .endpoint("http://widgets.unreachable.invalid:8080")
                 .credentials(Credentials::new("testid", "testsecret"))
                 .proxy(crate::Proxy::url(&with_auth))
                 .retry(RetryConfig::disabled())
@@ -1529,11 +1529,11 @@ mod tests {
         assert_eq!(count.load(Ordering::SeqCst), 1);
         let seen = seen.lock().unwrap();
         assert!(
-            seen[0].request_line().starts_with("POST http://onsmqtt.unreachable.invalid:8080/"),
+            seen[0].request_line().starts_with("POST http://widgets.unreachable.invalid:8080/"),
             "{}",
             seen[0].head
         );
-        assert_eq!(seen[0].header("host"), Some("onsmqtt.unreachable.invalid:8080"));
+        assert_eq!(seen[0].header("host"), Some("widgets.unreachable.invalid:8080"));
         // puser:hunter22pw
         assert_eq!(seen[0].header("proxy-authorization"), Some("Basic cHVzZXI6aHVudGVyMjJwdw=="));
     }
@@ -1543,7 +1543,7 @@ mod tests {
         let (proxy, _, count) = server(vec![answer("200 OK", &[], "{}")]).await;
         let c = core(
             Config::builder()
-                .endpoint("http://onsmqtt.unreachable.invalid:8080")
+                .endpoint("http://widgets.unreachable.invalid:8080")
                 .credentials(Credentials::new("testid", "testsecret"))
                 .proxy(crate::Proxy::Disabled)
                 .retry(RetryConfig::disabled())
@@ -1593,7 +1593,7 @@ mod tests {
                 .env_remove("no_proxy")
                 .env(CHILD, mode)
                 .env("EXPECT_PROXIED", proxied.to_string())
-                .env("TEST_ENDPOINT", "http://onsmqtt.unreachable.invalid:8080")
+                .env("TEST_ENDPOINT", "http://widgets.unreachable.invalid:8080")
                 .envs(vars.iter().copied())
                 .output()
                 .unwrap();

@@ -3,27 +3,29 @@
 //!
 //! The code under test keeps its ordinary `Client` and builders; only the configuration the test
 //! builds the client from differs. A [`Rule`] is made for one operation, named by its `Client`
-//! method (`rule(Client::query_token)`), optionally matches on the typed input (each input has
+//! method (`rule(Client::get_widget)`), optionally matches on the typed input (each input has
 //! a getter per parameter), and gives its answers in order: a typed output, any typed service
 //! error (an `Unhandled` one included), a transport error, a timeout, or whatever a closure
 //! computes from the input. Mocked calls go through the client's retry policy and deadline like
 //! real ones (a retryable service error followed by an output is retried and succeeds), take the
 //! same constraint checks, and page the same way.
 //!
-//! ```ignore
-//! use alibabacloud_onsmqtt::mock::{rule, Mocks};
-//! use alibabacloud_onsmqtt::operations::{QueryTokenError, QueryTokenOutput};
-//! use alibabacloud_onsmqtt::{Client, ServiceError};
+//! In a product crate (here a made-up `widgets` crate with a `GetWidget` operation):
 //!
-//! let mut valid = QueryTokenOutput::default();
-//! valid.token_status = true;
-//! let token = rule(Client::query_token)
-//!     .matching(|input| input.token() == Some("tok-1"))
-//!     .then_error(QueryTokenError::from(ServiceError::new(503, "ServiceUnavailable", "busy")))
-//!     .then_output(valid);
-//! let client = Client::new(Mocks::new().with(&token).config());
+//! ```ignore
+//! use widgets::mock::{rule, Mocks};
+//! use widgets::operations::{GetWidgetError, GetWidgetOutput};
+//! use widgets::{Client, ServiceError};
+//!
+//! let mut found = GetWidgetOutput::default();
+//! found.name = Some("left".to_owned());
+//! let get = rule(Client::get_widget)
+//!     .matching(|input| input.widget_id() == Some("w-1"))
+//!     .then_error(GetWidgetError::from(ServiceError::new(503, "ServiceUnavailable", "busy")))
+//!     .then_output(found);
+//! let client = Client::new(Mocks::new().with(&get).config());
 //! // ... run the code under test with `client` ...
-//! assert_eq!(token.hits(), 2); // the 503 was retried
+//! assert_eq!(get.hits(), 2); // the 503 was retried
 //! ```
 //!
 //! A call no rule answers panics, naming the operation and showing the input, so a test never
@@ -53,12 +55,12 @@ pub trait MockOperation {
     type Output: Clone + Send + 'static;
     /// The operation's service error enum.
     type Error: Clone + Send + 'static;
-    /// The API action, e.g. `QueryToken`.
+    /// The API action, e.g. `GetWidget`.
     const ACTION: &'static str;
 }
 
 /// A rule for the operation whose `Client` method is `operation`, e.g.
-/// `rule(Client::query_token)`. Without [`matching`](Rule::matching) it matches every call of
+/// `rule(Client::get_widget)`. Without [`matching`](Rule::matching) it matches every call of
 /// the operation; it has no answer until one is added.
 pub fn rule<C, B: MockOperation>(operation: impl FnOnce(&C) -> B) -> Rule<B::Input, B::Output, B::Error> {
     // The method is only named for its types; it is never called.
@@ -144,7 +146,7 @@ impl<I: 'static, O: Clone + 'static, E: Clone + 'static> Rule<I, O, E> {
     }
 
     /// Then answers with this service error: any variant of the operation's error enum, such as
-    /// `QueryTokenError::from(ServiceError::new(400, "Throttling.User", "slow down"))` (which
+    /// `GetWidgetError::from(ServiceError::new(400, "Throttling.User", "slow down"))` (which
     /// picks the variant the code names, `Unhandled` for an unknown one). It is retried as the
     /// service's answer would be: for read-only operations with a retryable code or status.
     pub fn then_error(self, error: E) -> Self {

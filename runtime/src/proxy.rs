@@ -171,7 +171,7 @@ mod tests {
     #[test]
     fn scheme_picks_the_variable_as_the_official_sdks_do() {
         let vars = [("HTTPS_PROXY", "http://secure:3128"), ("HTTP_PROXY", "http://plain:3128")];
-        let host = "onsmqtt.cn-hangzhou.aliyuncs.com";
+        let host = "widgets.cn-hangzhou.aliyuncs.com";
         assert_eq!(resolved(&Proxy::FromEnv, "https", host, &vars).as_deref(), Some("http://secure:3128/"));
         assert_eq!(resolved(&Proxy::FromEnv, "http", host, &vars).as_deref(), Some("http://plain:3128/"));
         // Lower case is read when upper case is absent; ALL_PROXY never.
@@ -190,11 +190,11 @@ mod tests {
             resolve(&Proxy::FromEnv, "https", host, port, env(&pairs)).unwrap().is_none()
         };
         assert!(check("*", "anything.example", None));
-        assert!(check("localhost, aliyuncs.com", "onsmqtt.cn-hangzhou.aliyuncs.com", None));
-        assert!(check(".aliyuncs.com", "onsmqtt.cn-hangzhou.aliyuncs.com", None));
-        assert!(check("ONSMQTT.cn-hangzhou.aliyuncs.com", "onsmqtt.cn-hangzhou.aliyuncs.com", None));
-        assert!(!check("cs.com", "onsmqtt.cn-hangzhou.aliyuncs.com", None));
-        assert!(!check("other.example", "onsmqtt.cn-hangzhou.aliyuncs.com", None));
+        assert!(check("localhost, aliyuncs.com", "widgets.cn-hangzhou.aliyuncs.com", None));
+        assert!(check(".aliyuncs.com", "widgets.cn-hangzhou.aliyuncs.com", None));
+        assert!(check("WIDGETS.cn-hangzhou.aliyuncs.com", "widgets.cn-hangzhou.aliyuncs.com", None));
+        assert!(!check("cs.com", "widgets.cn-hangzhou.aliyuncs.com", None));
+        assert!(!check("other.example", "widgets.cn-hangzhou.aliyuncs.com", None));
         assert!(check("127.0.0.1:8080", "127.0.0.1", Some(8080)));
         assert!(!check("127.0.0.1:8080", "127.0.0.1", Some(9090)));
         assert!(check("::1", "[::1]", None));
