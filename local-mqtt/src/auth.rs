@@ -52,7 +52,9 @@ impl Refusal {
     /// A short reason, for the trace log (never contains a secret).
     pub fn reason(self) -> &'static str {
         match self {
-            Refusal::IdentifierRejected(r) | Refusal::BadUserNameOrPassword(r) | Refusal::NotAuthorized(r) => r,
+            Refusal::IdentifierRejected(r)
+            | Refusal::BadUserNameOrPassword(r)
+            | Refusal::NotAuthorized(r) => r,
         }
     }
 }
@@ -111,7 +113,8 @@ pub fn parse_client_id(client_id: &str) -> Option<ClientIdParts<'_>> {
     }
     let (group_id, device_id) = client_id.split_once("@@@")?;
     let allowed = |s: &str| {
-        !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+        !s.is_empty()
+            && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
     };
     (allowed(group_id) && allowed(device_id)).then_some(ClientIdParts { group_id, device_id })
 }
@@ -174,7 +177,8 @@ pub fn authenticate(
     now_ms: i64,
 ) -> Result<Grant, Refusal> {
     use Refusal::*;
-    let parts = parse_client_id(client_id).ok_or(IdentifierRejected("client ID is not GroupId@@@DeviceId"))?;
+    let parts =
+        parse_client_id(client_id).ok_or(IdentifierRejected("client ID is not GroupId@@@DeviceId"))?;
     let username = username.ok_or(BadUserNameOrPassword("no user name"))?;
     let password = password.ok_or(BadUserNameOrPassword("no password"))?;
     if !source.instance_exists(instance_id) {
@@ -186,7 +190,12 @@ pub fn authenticate(
     if source.is_blacklisted(instance_id, client_id) {
         return Err(NotAuthorized("client ID is on the connect blacklist"));
     }
-    let grant = |mode, scope| Grant { mode, instance_id: instance_id.to_owned(), client_id: client_id.to_owned(), scope };
+    let grant = |mode, scope| Grant {
+        mode,
+        instance_id: instance_id.to_owned(),
+        client_id: client_id.to_owned(),
+        scope,
+    };
 
     let mut fields = username.splitn(3, '|');
     let (mode, key_id, named_instance) = (fields.next(), fields.next(), fields.next());
@@ -205,7 +214,8 @@ pub fn authenticate(
         }
         match mode {
             AuthMode::Signature => {
-                let secret = source.access_key_secret(key_id).ok_or(BadUserNameOrPassword("unknown AccessKey ID"))?;
+                let secret =
+                    source.access_key_secret(key_id).ok_or(BadUserNameOrPassword("unknown AccessKey ID"))?;
                 if !verify_signature(secret.expose(), client_id, password) {
                     return Err(BadUserNameOrPassword("signature does not match"));
                 }
@@ -215,12 +225,14 @@ pub fn authenticate(
                 if source.access_key_secret(key_id).is_none() {
                     return Err(BadUserNameOrPassword("unknown AccessKey ID"));
                 }
-                let password = std::str::from_utf8(password).map_err(|_| BadUserNameOrPassword("password is not UTF-8"))?;
-                let pairs =
-                    parse_token_password(password).ok_or(BadUserNameOrPassword("password is not Type|Token pairs"))?;
+                let password = std::str::from_utf8(password)
+                    .map_err(|_| BadUserNameOrPassword("password is not UTF-8"))?;
+                let pairs = parse_token_password(password)
+                    .ok_or(BadUserNameOrPassword("password is not Type|Token pairs"))?;
                 let mut tokens = Vec::with_capacity(pairs.len());
                 for (kind, token) in pairs {
-                    let info = source.token(instance_id, token).ok_or(BadUserNameOrPassword("unknown token"))?;
+                    let info =
+                        source.token(instance_id, token).ok_or(BadUserNameOrPassword("unknown token"))?;
                     let fits = match kind {
                         "R" => info.read,
                         "W" => info.write,

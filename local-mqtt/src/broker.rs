@@ -214,12 +214,17 @@ impl Handler for Hooks {
                         // rmqtt itself).
                         let (code, result) = match refusal {
                             Refusal::BadUserNameOrPassword(_) => (4, AuthResult::BadUsernameOrPassword),
-                            Refusal::NotAuthorized(_) | Refusal::IdentifierRejected(_) => (5, AuthResult::NotAuthorized),
+                            Refusal::NotAuthorized(_) | Refusal::IdentifierRejected(_) => {
+                                (5, AuthResult::NotAuthorized)
+                            }
                         };
                         shared.trace(
                             &client_id,
                             channel_id(id),
-                            TraceKind::ConnectRefused { return_code: code, reason: refusal.reason().to_owned() },
+                            TraceKind::ConnectRefused {
+                                return_code: code,
+                                reason: refusal.reason().to_owned(),
+                            },
                         );
                         (false, Some(HookResult::AuthResult(result)))
                     }
@@ -301,7 +306,8 @@ impl Handler for Hooks {
                     (false, Some(HookResult::PublishAclResult(PublishAclResult::allow())))
                 } else {
                     // ApsaraMQ closes a connection that publishes outside its permissions.
-                    let refused = PublishAclResult::rejected(true, Some("not authorized for this topic".into()));
+                    let refused =
+                        PublishAclResult::rejected(true, Some("not authorized for this topic".into()));
                     (false, Some(HookResult::PublishAclResult(refused)))
                 }
             }
@@ -362,7 +368,8 @@ impl MqttBroker {
         }
         register.start().await;
 
-        let listen_error = |e: rmqtt::Error| BrokerError::Listen { addr: config.bind, message: e.to_string() };
+        let listen_error =
+            |e: rmqtt::Error| BrokerError::Listen { addr: config.bind, message: e.to_string() };
         let listener = Builder::new()
             .name("mqtt/tcp")
             .laddr(config.bind)
@@ -448,7 +455,8 @@ impl BrokerHandle {
 
     /// The connected clients, sorted by client ID.
     pub fn online_sessions(&self) -> Vec<SessionInfo> {
-        let mut sessions: Vec<SessionInfo> = lock(&self.shared.online).values().map(|c| c.info.clone()).collect();
+        let mut sessions: Vec<SessionInfo> =
+            lock(&self.shared.online).values().map(|c| c.info.clone()).collect();
         sessions.sort_by(|a, b| a.client_id.cmp(&b.client_id));
         sessions
     }
@@ -478,9 +486,16 @@ impl BrokerHandle {
 
     /// Publishes a message to `topic` as `SendMessage` does, returning its message ID once
     /// it has been handed to the subscribers' sessions.
-    pub async fn publish(&self, topic: &str, payload: impl Into<Bytes>, qos: u8) -> Result<String, BrokerError> {
+    pub async fn publish(
+        &self,
+        topic: &str,
+        payload: impl Into<Bytes>,
+        qos: u8,
+    ) -> Result<String, BrokerError> {
         if topic.is_empty() || topic.contains(['+', '#', '\0']) || topic.len() > 65_535 {
-            return Err(BrokerError::InvalidPublish("topic must be a non-empty topic name without wildcards"));
+            return Err(BrokerError::InvalidPublish(
+                "topic must be a non-empty topic name without wildcards",
+            ));
         }
         let qos = match qos {
             0 => QoS::AtMostOnce,
@@ -511,11 +526,11 @@ impl BrokerHandle {
             ClientId::from_static("api"),
             None,
         ));
-        self.shared.trace("", String::new(), TraceKind::Publish {
-            msg_id: msg_id.clone(),
-            topic: topic.to_owned(),
-            from_api: true,
-        });
+        self.shared.trace(
+            "",
+            String::new(),
+            TraceKind::Publish { msg_id: msg_id.clone(), topic: topic.to_owned(), from_api: true },
+        );
         SessionState::forwards(&self.scx, from, publish, false, Some(Duration::from_secs(300)))
             .await
             .map_err(|e| BrokerError::Routing(e.to_string()))?;

@@ -39,7 +39,7 @@ mod trace;
 
 pub use broker::{BrokerConfig, BrokerError, BrokerHandle, MSG_ID_PROPERTY, MqttBroker, SessionInfo};
 pub use source::{
-    Action, AuthSource, CustomIdentity, CustomPermission, DeviceCredentialInfo, IdentityType, InMemoryAuthSource,
-    PermitAction, Secret, SignMode, TokenInfo,
+    Action, AuthSource, CustomIdentity, CustomPermission, DeviceCredentialInfo, IdentityType,
+    InMemoryAuthSource, PermitAction, Secret, SignMode, TokenInfo,
 };
 pub use trace::{TraceEvent, TraceKind, TraceLog, now_ms};

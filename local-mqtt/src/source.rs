@@ -66,12 +66,8 @@ impl TokenInfo {
                 _ => return None,
             }
         }
-        let resources: Vec<String> = resources
-            .split(',')
-            .map(str::trim)
-            .filter(|r| !r.is_empty())
-            .map(str::to_owned)
-            .collect();
+        let resources: Vec<String> =
+            resources.split(',').map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned).collect();
         if resources.is_empty() {
             return None;
         }
@@ -137,7 +133,9 @@ impl PermitAction {
     pub fn covers(self, action: Action) -> bool {
         matches!(
             (self, action),
-            (PermitAction::PubSub, _) | (PermitAction::Pub, Action::Publish) | (PermitAction::Sub, Action::Subscribe)
+            (PermitAction::PubSub, _)
+                | (PermitAction::Pub, Action::Publish)
+                | (PermitAction::Sub, Action::Subscribe)
         )
     }
 }
@@ -178,7 +176,11 @@ pub trait AuthSource: Send + Sync + 'static {
     /// instance never issued it.
     fn token(&self, instance_id: &str, token: &str) -> Option<TokenInfo>;
     /// The device credential with this device AccessKey ID on the instance.
-    fn device_credential(&self, instance_id: &str, device_access_key_id: &str) -> Option<DeviceCredentialInfo>;
+    fn device_credential(
+        &self,
+        instance_id: &str,
+        device_access_key_id: &str,
+    ) -> Option<DeviceCredentialInfo>;
     /// The custom-auth identity of this user name: the `CLIENT` identity for
     /// (`username`, `client_id`) when there is one, else the `USER` identity.
     fn custom_identity(&self, instance_id: &str, username: &str, client_id: &str) -> Option<CustomIdentity>;
@@ -310,8 +312,12 @@ impl InMemoryAuthSource {
         username: &str,
         client_id: Option<&str>,
     ) {
-        let key =
-            (instance_id.to_owned(), identity_type, username.to_owned(), client_id.unwrap_or_default().to_owned());
+        let key = (
+            instance_id.to_owned(),
+            identity_type,
+            username.to_owned(),
+            client_id.unwrap_or_default().to_owned(),
+        );
         self.write().identities.remove(&key);
     }
 
@@ -324,14 +330,22 @@ impl InMemoryAuthSource {
         permission: CustomPermission,
     ) {
         let mut store = self.write();
-        let list =
-            store.permissions.entry((instance_id.to_owned(), identity_type, identity.to_owned())).or_default();
+        let list = store
+            .permissions
+            .entry((instance_id.to_owned(), identity_type, identity.to_owned()))
+            .or_default();
         list.retain(|p| p.topic != permission.topic);
         list.push(permission);
     }
 
     /// Removes a custom-auth permission.
-    pub fn remove_custom_permission(&self, instance_id: &str, identity_type: IdentityType, identity: &str, topic: &str) {
+    pub fn remove_custom_permission(
+        &self,
+        instance_id: &str,
+        identity_type: IdentityType,
+        identity: &str,
+        topic: &str,
+    ) {
         if let Some(list) =
             self.write().permissions.get_mut(&(instance_id.to_owned(), identity_type, identity.to_owned()))
         {
@@ -367,13 +381,21 @@ impl AuthSource for InMemoryAuthSource {
         self.read().tokens.get(&(instance_id.to_owned(), token.to_owned())).cloned()
     }
 
-    fn device_credential(&self, instance_id: &str, device_access_key_id: &str) -> Option<DeviceCredentialInfo> {
-        self.read().device_credentials.get(&(instance_id.to_owned(), device_access_key_id.to_owned())).cloned()
+    fn device_credential(
+        &self,
+        instance_id: &str,
+        device_access_key_id: &str,
+    ) -> Option<DeviceCredentialInfo> {
+        self.read()
+            .device_credentials
+            .get(&(instance_id.to_owned(), device_access_key_id.to_owned()))
+            .cloned()
     }
 
     fn custom_identity(&self, instance_id: &str, username: &str, client_id: &str) -> Option<CustomIdentity> {
         let store = self.read();
-        let client_key = (instance_id.to_owned(), IdentityType::Client, username.to_owned(), client_id.to_owned());
+        let client_key =
+            (instance_id.to_owned(), IdentityType::Client, username.to_owned(), client_id.to_owned());
         if let Some(identity) = store.identities.get(&client_key) {
             return Some(identity.clone());
         }
