@@ -45,6 +45,9 @@ pub struct BrokerConfig {
     pub max_handshaking: usize,
     /// How long a new connection may take to send CONNECT. Default 5 s.
     pub handshake_timeout: Duration,
+    /// Messages queued for one subscriber beyond its in-flight window; more are dropped (and
+    /// not traced as delivered). Default 1000.
+    pub max_queued_messages: usize,
     /// Events kept in the trace log. Default 100 000.
     pub trace_capacity: usize,
     /// Skip ApsaraMQ authentication and permissions entirely (anonymous clients accepted,
@@ -63,6 +66,7 @@ impl BrokerConfig {
             max_connections: 10_000,
             max_handshaking: 200,
             handshake_timeout: Duration::from_secs(5),
+            max_queued_messages: 1000,
             trace_capacity: 100_000,
             disable_auth: false,
         }
@@ -379,6 +383,7 @@ impl MqttBroker {
             .max_handshaking_limit(config.max_handshaking)
             .handshake_timeout(config.handshake_timeout)
             .max_clientid_len(auth::MAX_CLIENT_ID_LEN)
+            .max_mqueue_len(config.max_queued_messages)
             .allow_zero_keepalive(true)
             .nodelay(true)
             .bind()
