@@ -34,9 +34,16 @@ use crate::operations::RegisterDeviceCredentialOutput;
 use crate::types::DeviceCredential;
 
 /// Why CONNECT credentials could not be formed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("cannot form MQTT CONNECT credentials: {0}")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectCredentialsError(&'static str);
+
+impl fmt::Display for ConnectCredentialsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot form MQTT CONNECT credentials: {}", self.0)
+    }
+}
+
+impl std::error::Error for ConnectCredentialsError {}
 
 /// The kind of a token, as `ApplyToken`'s `Actions` granted it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -83,7 +83,7 @@ pub(crate) fn parse_ini(text: &str) -> Result<Ini, String> {
 /// type = ram_role_arn
 /// access_key_id = LTAI5t...
 /// access_key_secret = ...
-/// role_arn = acs:ram::123456789012****:role/onsmqtt-operator
+/// role_arn = acs:ram::123456789012****:role/mqtt-operator
 /// role_session_name = my-app
 ///
 /// [ecs]
@@ -369,7 +369,7 @@ mod tests {
 
     #[tokio::test]
     async fn sections_and_types() {
-        let dir = std::env::temp_dir().join(format!("onsmqtt-ini-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("acs-runtime-ini-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("credentials.ini");
         std::fs::write(

@@ -180,7 +180,7 @@ pub(crate) type CredentialsFuture<'a> =
 /// ```
 /// use std::future::Future;
 /// use std::pin::Pin;
-/// use alibabacloud_onsmqtt::{Client, Config, Credentials, CredentialsError, ProvideCredentials};
+/// use alibabacloud_runtime::{Config, Credentials, CredentialsError, ProvideCredentials};
 ///
 /// /// Reads credentials from a secrets manager of your own.
 /// #[derive(Debug)]
@@ -204,11 +204,11 @@ pub(crate) type CredentialsFuture<'a> =
 ///
 /// let config = Config::builder()
 ///     .region("cn-hangzhou")
-///     .credentials_provider(VaultProvider { path: "secret/onsmqtt".into() })
+///     .credentials_provider(VaultProvider { path: "secret/mqtt".into() })
 ///     .build()?;
-/// let client = Client::new(config);
-/// # drop(client);
-/// # Ok::<(), alibabacloud_onsmqtt::ConfigError>(())
+/// // Every product's `Client::new(config)` then asks the provider before each attempt.
+/// # drop(config);
+/// # Ok::<(), alibabacloud_runtime::ConfigError>(())
 /// ```
 pub trait ProvideCredentials: Send + Sync + fmt::Debug {
     /// Returns the credentials to sign the next request with.

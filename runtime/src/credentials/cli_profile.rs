@@ -340,7 +340,7 @@ mod tests {
     struct TempDir(PathBuf);
     impl TempDir {
         fn new(tag: &str) -> Self {
-            let dir = std::env::temp_dir().join(format!("onsmqtt-cli-{tag}-{}", std::process::id()));
+            let dir = std::env::temp_dir().join(format!("acs-runtime-cli-{tag}-{}", std::process::id()));
             std::fs::create_dir_all(&dir).unwrap();
             TempDir(dir)
         }

@@ -18,11 +18,11 @@ use super::{Credentials, CredentialsError, CredentialsFuture, ProvideCredentials
 /// cached credentials are still valid is retried 10 s later, and the call goes on with them.
 ///
 /// ```
-/// use alibabacloud_onsmqtt::{Config, Credentials, RamRoleArnProvider};
+/// use alibabacloud_runtime::{Config, Credentials, RamRoleArnProvider};
 ///
 /// let provider = RamRoleArnProvider::builder()
 ///     .source_credentials(Credentials::new("LTAI...", "secret"))
-///     .role_arn("acs:ram::123456789012****:role/onsmqtt-operator")
+///     .role_arn("acs:ram::123456789012****:role/mqtt-operator")
 ///     .role_session_name("my-app")
 ///     .sts_region("cn-hangzhou")
 ///     .build()?;
