@@ -283,7 +283,7 @@ impl Handler for Hooks {
                 (true, acc)
             }
             Parameter::ClientSubscribeCheckAcl(session, subscribe) => {
-                let result = if shared.allowed(session, Action::Subscribe, &*subscribe.topic_filter) {
+                let result = if shared.allowed(session, Action::Subscribe, &subscribe.topic_filter) {
                     SubscribeAclResult::new_success(subscribe.opts.qos(), None)
                 } else {
                     SubscribeAclResult::new_failure(SubscribeAckReason::NotAuthorized)
@@ -303,7 +303,7 @@ impl Handler for Hooks {
                 if shared.allowed(session, Action::Publish, topic) {
                     let msg_id = msg_id_of(publish).unwrap_or_default();
                     shared.trace(
-                        &*session.id.client_id,
+                        &session.id.client_id,
                         channel_id(&session.id),
                         TraceKind::Publish { msg_id, topic: topic.to_owned(), from_api: false },
                     );
@@ -318,7 +318,7 @@ impl Handler for Hooks {
             Parameter::MessageDelivered(session, _from, publish) => {
                 let msg_id = msg_id_of(publish).unwrap_or_default();
                 shared.trace(
-                    &*session.id.client_id,
+                    &session.id.client_id,
                     channel_id(&session.id),
                     TraceKind::Deliver { msg_id, topic: publish.inner.topic.to_string() },
                 );
