@@ -3,12 +3,15 @@
 //! Hand-written (not generated). This crate does not speak MQTT: it computes the two CONNECT
 //! fields from the credentials the API client already has, for whichever MQTT client you use.
 //!
-//! | mode | from | user name | password |
-//! |---|---|---|---|
-//! | signature | an AccessKey pair ([`Credentials`]) | `Signature|<AccessKeyId>|<InstanceId>` | Base64(HMAC-SHA1(AccessKey secret, client ID)) |
-//! | token | [`ApplyTokenOutput`]s | `Token|<AccessKeyId>|<InstanceId>` | `R|<token>`, `W|<token>`, `RW|<token>`, joined by `|` |
-//! | device credential | [`RegisterDeviceCredentialOutput`] | `DeviceCredential|<DeviceAccessKeyId>|<InstanceId>` | Base64(HMAC-SHA1(device secret, client ID)) |
-//! | custom | a custom-auth identity | the identity's user name | the secret, or Base64(HMAC-SHA1(secret, client ID)) |
+//! - signature mode, from an AccessKey pair ([`Credentials`]): user name
+//!   `Signature|AccessKeyId|InstanceId`, password Base64(HMAC-SHA1(AccessKey secret, client ID));
+//! - token mode, from [`ApplyTokenOutput`]s: user name `Token|AccessKeyId|InstanceId`, password
+//!   `R|token`, `W|token` or `RW|token`, several joined by `|`;
+//! - device-credential mode, from [`RegisterDeviceCredentialOutput`]: user name
+//!   `DeviceCredential|DeviceAccessKeyId|InstanceId`, password
+//!   Base64(HMAC-SHA1(device secret, client ID));
+//! - custom authentication: the identity's user name, password the secret or
+//!   Base64(HMAC-SHA1(secret, client ID)).
 //!
 //! ```
 //! use alibabacloud_onsmqtt::Credentials;

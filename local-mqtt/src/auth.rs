@@ -4,12 +4,14 @@
 //! The rules (from Alibaba Cloud's public "authentication overview", "signature
 //! authentication", "token-based authentication" and "custom authentication" pages):
 //!
-//! | mode | user name | password |
-//! |---|---|---|
-//! | signature | `Signature|<AccessKeyId>|<InstanceId>` | Base64(HMAC-SHA1(AccessKey secret, client ID)) |
-//! | token | `Token|<AccessKeyId>|<InstanceId>` | `<type>|<token>` pairs joined by `|`, type `R`, `W` or `RW` |
-//! | device credential | `DeviceCredential|<DeviceAccessKeyId>|<InstanceId>` | Base64(HMAC-SHA1(device secret, client ID)) |
-//! | custom | the identity's user name | the secret (`ORIGIN`) or Base64(HMAC-SHA1(secret, client ID)) (`SIGNED`) |
+//! - signature: user name `Signature|AccessKeyId|InstanceId`, password
+//!   Base64(HMAC-SHA1(AccessKey secret, client ID));
+//! - token: user name `Token|AccessKeyId|InstanceId`, password `Type|Token` pairs joined by `|`,
+//!   type `R`, `W` or `RW` (e.g. `R|123|W|abcd`);
+//! - device credential: user name `DeviceCredential|DeviceAccessKeyId|InstanceId`, password
+//!   Base64(HMAC-SHA1(device secret, client ID));
+//! - custom: the identity's user name, password the secret (`ORIGIN`) or
+//!   Base64(HMAC-SHA1(secret, client ID)) (`SIGNED`).
 //!
 //! Client IDs are `<GroupId>@@@<DeviceId>`, at most 64 characters, and the group must exist
 //! on the instance.

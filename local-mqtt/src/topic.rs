@@ -6,7 +6,7 @@ pub fn matches(pattern: &str, topic: &str) -> bool {
 }
 
 /// Whether every topic matched by `filter` is also matched by `pattern`: a permission on
-/// `pattern` allows subscribing to `filter`. For a plain topic name this is [`matches`].
+/// `pattern` allows subscribing to `filter`. For a plain topic name this is [`matches()`].
 pub fn covers(pattern: &str, filter: &str) -> bool {
     let mut pattern_levels = pattern.split('/');
     let mut filter_levels = filter.split('/');
