@@ -31,7 +31,9 @@ pub const MAX_CLIENT_ID_LEN: usize = 64;
 /// on (MQTT 5 clients get the matching reason code).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
-    /// Return code 2: the client ID is malformed or its group does not exist on the instance.
+    /// The client ID is malformed or its group does not exist on the instance. Ideally return
+    /// code 2; rmqtt 0.18 lets an authentication hook answer only 4 or 5, so the broker sends 5
+    /// (it sends 2 itself for client IDs longer than [`MAX_CLIENT_ID_LEN`] or empty ones).
     IdentifierRejected(&'static str),
     /// Return code 4: the user name or password is wrong (unknown AccessKey, token or
     /// identity, bad signature, malformed user name).
@@ -42,7 +44,8 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    /// The MQTT 3.1.1 CONNACK return code.
+    /// The MQTT 3.1.1 CONNACK return code the refusal stands for (see
+    /// [`Refusal::IdentifierRejected`] for what goes on the wire).
     pub fn return_code(self) -> u8 {
         match self {
             Refusal::IdentifierRejected(_) => 2,

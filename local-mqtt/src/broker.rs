@@ -113,6 +113,9 @@ struct Connection {
     info: SessionInfo,
 }
 
+/// A connection: client ID and remote address.
+type ConnectionKey = (String, Option<SocketAddr>);
+
 /// State the hooks share with the handle (never the rmqtt context, so no reference cycle).
 struct Shared {
     instance_id: String,
@@ -120,8 +123,9 @@ struct Shared {
     disable_auth: bool,
     trace: TraceLog,
     ids: MsgIdGenerator,
-    /// Accepted by the authenticate hook, not yet connected.
-    pending: Mutex<HashMap<(String, Option<SocketAddr>), Grant>>,
+    /// Accepted by the authenticate hook, not yet connected (with when, to forget handshakes
+    /// that failed after authentication).
+    pending: Mutex<HashMap<ConnectionKey, (Grant, std::time::Instant)>>,
     /// Connected clients by client ID.
     online: Mutex<HashMap<String, Connection>>,
     /// Client IDs being closed through the API, for the disconnect reason.
@@ -207,7 +211,11 @@ impl Handler for Hooks {
                 match decision {
                     Ok(grant) => {
                         if let Some(grant) = grant {
-                            lock(&shared.pending).insert((client_id, id.remote_addr), grant);
+                            let mut pending = lock(&shared.pending);
+                            if pending.len() >= 1024 {
+                                pending.retain(|_, (_, at)| at.elapsed() < Duration::from_secs(60));
+                            }
+                            pending.insert((client_id, id.remote_addr), (grant, std::time::Instant::now()));
                         }
                         (false, Some(HookResult::AuthResult(AuthResult::Allow(false, None))))
                     }
@@ -237,7 +245,7 @@ impl Handler for Hooks {
             Parameter::ClientConnected(session) => {
                 let client_id = session.id.client_id.to_string();
                 let key = (client_id.clone(), session.id.remote_addr);
-                let grant = lock(&shared.pending).remove(&key);
+                let grant = lock(&shared.pending).remove(&key).map(|(grant, _)| grant);
                 let grant = match grant {
                     Some(grant) => grant,
                     None if shared.disable_auth => Grant {
