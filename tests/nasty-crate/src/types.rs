@@ -50,6 +50,15 @@ impl Kind {
     }
 }
 
+/// With the `test-util` feature: an empty `Unknown` value, so that structures holding
+/// one can be made with `Default` in tests.
+#[cfg(feature = "test-util")]
+impl Default for Kind {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+
 impl From<&str> for Kind {
     fn from(value: &str) -> Self {
         match value {
@@ -110,6 +119,15 @@ impl Wrapper {
             Self::Ok => "Ok",
             Self::Unknown(value) => value,
         }
+    }
+}
+
+/// With the `test-util` feature: an empty `Unknown` value, so that structures holding
+/// one can be made with `Default` in tests.
+#[cfg(feature = "test-util")]
+impl Default for Wrapper {
+    fn default() -> Self {
+        Self::Unknown(String::new())
     }
 }
 

@@ -28,6 +28,18 @@ impl Client {
     /// [`vec`](CloneBuilder::vec).
     ///
     /// Action `Clone`, sent as HTTP POST. Read-only.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: nasty_fixture::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client.clone_().send().await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn clone_(&self) -> CloneBuilder {
         CloneBuilder {
             client: self.clone(),
@@ -45,13 +57,36 @@ pub struct CloneBuilder {
     state: PhantomData<fn()>,
 }
 
-/// The parameters of a `Clone` call, as given so far.
+/// The parameters of a `Clone` call, as given so far; a mock rule reads them with the
+/// getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct CloneInput {
+pub struct CloneInput {
     next_token: Option<String>,
     into_pages: Option<String>,
     into_items: Option<i32>,
     vec: Option<Vec<String>>,
+}
+
+impl CloneInput {
+    /// The `NextToken` parameter, as set on the builder.
+    pub fn next_token(&self) -> Option<&str> {
+        self.next_token.as_deref()
+    }
+
+    /// The `IntoPages` parameter, as set on the builder.
+    pub fn into_pages_(&self) -> Option<&str> {
+        self.into_pages.as_deref()
+    }
+
+    /// The `IntoItems` parameter, as set on the builder.
+    pub fn into_items_(&self) -> Option<i32> {
+        self.into_items
+    }
+
+    /// The `Vec` parameter, as set on the builder.
+    pub fn vec(&self) -> &[String] {
+        self.vec.as_deref().unwrap_or_default()
+    }
 }
 
 impl CloneBuilder {
@@ -106,6 +141,12 @@ impl CloneBuilder {
         self
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `Clone` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient
@@ -140,11 +181,27 @@ impl std::fmt::Debug for CloneBuilder {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl runtime::MockOperation for CloneBuilder {
+    type Input = CloneInput;
+    type Output = CloneOutput;
+    type Error = CloneError;
+    const ACTION: &'static str = "Clone";
+}
+
 async fn send(
     client: Client,
     input: CloneInput,
 ) -> Result<CloneOutput, Error<CloneError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(&client.core, &OPERATION, input, CloneError::service_error)
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -153,25 +210,27 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl CloneInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.next_token {
-            params.push(Location::Query, "NextToken", value);
-        }
-        if let Some(value) = self.into_pages {
-            params.push(Location::Query, "IntoPages", value);
-        }
-        if let Some(value) = self.into_items {
-            params.push(Location::Query, "IntoItems", value.to_string());
-        }
-        if let Some(values) = self.vec {
-            for (i, value) in values.into_iter().enumerate() {
-                params.push(Location::Query, format!("Vec.{}", i + 1), value);
-            }
-        }
-        Ok(params)
+fn encode(input: CloneInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.next_token {
+        params.push(Location::Query, "NextToken", value);
     }
+
+    if let Some(value) = input.into_pages {
+        params.push(Location::Query, "IntoPages", value);
+    }
+
+    if let Some(value) = input.into_items {
+        params.push(Location::Query, "IntoItems", value.to_string());
+    }
+
+    if let Some(values) = input.vec {
+        for (i, value) in values.into_iter().enumerate() {
+            params.push(Location::Query, format!("Vec.{}", i + 1), value);
+        }
+    }
+
+    Ok(params)
 }
 
 fn pages(client: Client, input: CloneInput) -> Pages<CloneOutput, CloneError> {
@@ -195,7 +254,11 @@ fn page_items(output: CloneOutput) -> Vec<CloneItemsItem> {
 }
 
 /// What a successful `Clone` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct CloneOutput {
     /// The request ID.
@@ -216,7 +279,11 @@ pub struct CloneOutput {
 }
 
 /// One element of `Items`.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct CloneItemsItem {
     /// A std name. `None` when the answer leaves it out.

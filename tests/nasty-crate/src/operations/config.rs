@@ -23,6 +23,18 @@ impl Client {
     /// No parameter is required.
     ///
     /// Action `Config`, sent as HTTP POST. Read-only.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: nasty_fixture::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client.config_().send().await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn config_(&self) -> ConfigBuilder_ {
         ConfigBuilder_ {
             client: self.clone(),
@@ -40,10 +52,18 @@ pub struct ConfigBuilder_ {
     state: PhantomData<fn()>,
 }
 
-/// The parameters of a `Config` call, as given so far.
+/// The parameters of a `Config` call, as given so far; a mock rule reads them with the
+/// getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct ConfigInput {}
+pub struct ConfigInput {}
+impl ConfigInput {}
 impl ConfigBuilder_ {
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `Config` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient
@@ -66,11 +86,27 @@ impl std::fmt::Debug for ConfigBuilder_ {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl runtime::MockOperation for ConfigBuilder_ {
+    type Input = ConfigInput;
+    type Output = ConfigOutput;
+    type Error = ConfigError_;
+    const ACTION: &'static str = "Config";
+}
+
 async fn send(
     client: Client,
     input: ConfigInput,
 ) -> Result<ConfigOutput, Error<ConfigError_>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(&client.core, &OPERATION, input, ConfigError_::service_error)
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -79,15 +115,17 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl ConfigInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let params = Params::new();
-        Ok(params)
-    }
+fn encode(_input: ConfigInput) -> Result<Params, runtime::InvalidInput> {
+    let params = Params::new();
+    Ok(params)
 }
 
 /// What a successful `Config` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct ConfigOutput {
     /// The request ID.

@@ -23,6 +23,18 @@ impl Client {
     /// No parameter is required.
     ///
     /// Action `Endpoint`, sent as HTTP POST. Read-only.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: nasty_fixture::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client.endpoint_().send().await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn endpoint_(&self) -> EndpointBuilder {
         EndpointBuilder {
             client: self.clone(),
@@ -40,10 +52,18 @@ pub struct EndpointBuilder {
     state: PhantomData<fn()>,
 }
 
-/// The parameters of a `Endpoint` call, as given so far.
+/// The parameters of a `Endpoint` call, as given so far; a mock rule reads them with the
+/// getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct EndpointInput {}
+pub struct EndpointInput {}
+impl EndpointInput {}
 impl EndpointBuilder {
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `Endpoint` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient
@@ -66,11 +86,27 @@ impl std::fmt::Debug for EndpointBuilder {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl runtime::MockOperation for EndpointBuilder {
+    type Input = EndpointInput;
+    type Output = EndpointOutput;
+    type Error = EndpointError;
+    const ACTION: &'static str = "Endpoint";
+}
+
 async fn send(
     client: Client,
     input: EndpointInput,
 ) -> Result<EndpointOutput, Error<EndpointError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(&client.core, &OPERATION, input, EndpointError::service_error)
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -79,15 +115,17 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl EndpointInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let params = Params::new();
-        Ok(params)
-    }
+fn encode(_input: EndpointInput) -> Result<Params, runtime::InvalidInput> {
+    let params = Params::new();
+    Ok(params)
 }
 
 /// What a successful `Endpoint` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct EndpointOutput {
     /// The request ID.

@@ -23,6 +23,18 @@ impl Client {
     /// No parameter is required.
     ///
     /// Action `Gen`, sent as HTTP POST. Read-only.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: nasty_fixture::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client.r#gen().send().await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn r#gen(&self) -> GenBuilder {
         GenBuilder {
             client: self.clone(),
@@ -40,10 +52,18 @@ pub struct GenBuilder {
     state: PhantomData<fn()>,
 }
 
-/// The parameters of a `Gen` call, as given so far.
+/// The parameters of a `Gen` call, as given so far; a mock rule reads them with the getters
+/// (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct GenInput {}
+pub struct GenInput {}
+impl GenInput {}
 impl GenBuilder {
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `Gen` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient
@@ -64,8 +84,24 @@ impl std::fmt::Debug for GenBuilder {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl runtime::MockOperation for GenBuilder {
+    type Input = GenInput;
+    type Output = GenOutput;
+    type Error = GenError;
+    const ACTION: &'static str = "Gen";
+}
+
 async fn send(client: Client, input: GenInput) -> Result<GenOutput, Error<GenError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(&client.core, &OPERATION, input, GenError::service_error)
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -74,15 +110,17 @@ async fn send(client: Client, input: GenInput) -> Result<GenOutput, Error<GenErr
     response.json().map_err(Error::Decode)
 }
 
-impl GenInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let params = Params::new();
-        Ok(params)
-    }
+fn encode(_input: GenInput) -> Result<Params, runtime::InvalidInput> {
+    let params = Params::new();
+    Ok(params)
 }
 
 /// What a successful `Gen` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct GenOutput {
     /// The request ID.

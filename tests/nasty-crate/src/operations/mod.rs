@@ -8,39 +8,41 @@
 
 mod clone;
 
-pub use clone::{CloneBuilder, CloneError, CloneItemsItem, CloneOutput};
+pub use clone::{CloneBuilder, CloneError, CloneInput, CloneItemsItem, CloneOutput};
 
 mod config;
 
-pub use config::{ConfigBuilder_, ConfigError_, ConfigOutput};
+pub use config::{ConfigBuilder_, ConfigError_, ConfigInput, ConfigOutput};
 
 mod endpoint;
 
-pub use endpoint::{EndpointBuilder, EndpointError, EndpointOutput};
+pub use endpoint::{EndpointBuilder, EndpointError, EndpointInput, EndpointOutput};
 
 mod r#gen;
 
-pub use r#gen::{GenBuilder, GenError, GenOutput};
+pub use r#gen::{GenBuilder, GenError, GenInput, GenOutput};
 
 mod mod_;
 
-pub use mod_::{ModBuilder, ModData, ModError, ModOutput};
+pub use mod_::{ModBuilder, ModData, ModError, ModInput, ModOutput};
 
 mod new;
 
-pub use new::{NewBuilder, NewError, NewOutput};
+pub use new::{NewBuilder, NewError, NewInput, NewOutput};
 
 mod self_;
 
-pub use self_::{SelfBuilder, SelfError, SelfOutput};
+pub use self_::{SelfBuilder, SelfError, SelfInput, SelfOutput};
 
 mod service;
 
-pub use service::{ServiceBuilder, ServiceError_, ServiceError__, ServiceOutput};
+pub use service::{
+    ServiceBuilder, ServiceError_, ServiceError__, ServiceInput, ServiceOutput,
+};
 
 mod r#type;
 
 pub use r#type::{
-    MatchRule, TypeBuilder, TypeError, TypeError_, TypeOutput, TypeOutput_,
+    MatchRule, TypeBuilder, TypeError, TypeError_, TypeInput, TypeOutput, TypeOutput_,
     TypeResultItem,
 };

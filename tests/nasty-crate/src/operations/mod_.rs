@@ -28,6 +28,18 @@ impl Client {
     ///
     /// Action `Mod`, sent as HTTP POST. Changes state: not retried once it may have reached the
     /// service.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: nasty_fixture::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client.r#mod().send().await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn r#mod(&self) -> ModBuilder {
         ModBuilder {
             client: self.clone(),
@@ -45,11 +57,24 @@ pub struct ModBuilder {
     state: PhantomData<fn()>,
 }
 
-/// The parameters of a `Mod` call, as given so far.
+/// The parameters of a `Mod` call, as given so far; a mock rule reads them with the getters
+/// (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct ModInput {
+pub struct ModInput {
     page_number: Option<i64>,
     option: Option<i32>,
+}
+
+impl ModInput {
+    /// The `PageNumber` parameter, as set on the builder.
+    pub fn page_number(&self) -> Option<i64> {
+        self.page_number
+    }
+
+    /// The `Option` parameter, as set on the builder.
+    pub fn option(&self) -> Option<i32> {
+        self.option
+    }
 }
 
 impl ModBuilder {
@@ -78,6 +103,12 @@ impl ModBuilder {
     /// Sets or clears [`option`](Self::option).
     pub fn maybe_option(mut self, value: Option<i32>) -> Self {
         self.input.option = value;
+        self
+    }
+
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
         self
     }
 
@@ -116,8 +147,24 @@ impl std::fmt::Debug for ModBuilder {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl runtime::MockOperation for ModBuilder {
+    type Input = ModInput;
+    type Output = ModOutput;
+    type Error = ModError;
+    const ACTION: &'static str = "Mod";
+}
+
 async fn send(client: Client, input: ModInput) -> Result<ModOutput, Error<ModError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(&client.core, &OPERATION, input, ModError::service_error)
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -126,17 +173,17 @@ async fn send(client: Client, input: ModInput) -> Result<ModOutput, Error<ModErr
     response.json().map_err(Error::Decode)
 }
 
-impl ModInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.page_number {
-            params.push(Location::Query, "PageNumber", value.to_string());
-        }
-        if let Some(value) = self.option {
-            params.push(Location::Query, "Option", value.to_string());
-        }
-        Ok(params)
+fn encode(input: ModInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.page_number {
+        params.push(Location::Query, "PageNumber", value.to_string());
     }
+
+    if let Some(value) = input.option {
+        params.push(Location::Query, "Option", value.to_string());
+    }
+
+    Ok(params)
 }
 
 fn pages(client: Client, input: ModInput) -> Pages<ModOutput, ModError> {
@@ -173,7 +220,11 @@ fn page_items(output: ModOutput) -> Vec<String> {
 }
 
 /// What a successful `Mod` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct ModOutput {
     /// The request ID.
@@ -189,7 +240,11 @@ pub struct ModOutput {
 }
 
 /// The page.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct ModData {
     /// All items.

@@ -28,6 +28,26 @@ impl Client {
     /// [`maybe_label`](NewBuilder::maybe_label), [`send_`](NewBuilder::send_).
     ///
     /// Action `New`, sent as HTTP GET. Read-only.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: nasty_fixture::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .new_()
+    ///     .into_("value")
+    ///     .result("value")
+    ///     .result_param("value")
+    ///     .client("value")
+    ///     .unset("value")
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new_(&self) -> NewBuilder<Unset, Unset, Unset, Unset, Unset> {
         NewBuilder {
             client: self.clone(),
@@ -57,9 +77,10 @@ pub struct NewBuilder<
     >,
 }
 
-/// The parameters of a `New` call, as given so far.
+/// The parameters of a `New` call, as given so far; a mock rule reads them with the getters
+/// (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct NewInput {
+pub struct NewInput {
     into: Option<String>,
     result: Option<String>,
     result_param: Option<String>,
@@ -68,6 +89,48 @@ struct NewInput {
     send: Option<String>,
     client: Option<String>,
     unset: Option<String>,
+}
+
+impl NewInput {
+    /// The `Into` parameter, as set on the builder.
+    pub fn into_(&self) -> Option<&str> {
+        self.into.as_deref()
+    }
+
+    /// The `Result` parameter, as set on the builder.
+    pub fn result(&self) -> Option<&str> {
+        self.result.as_deref()
+    }
+
+    /// The `ResultParam` parameter, as set on the builder.
+    pub fn result_param(&self) -> Option<&str> {
+        self.result_param.as_deref()
+    }
+
+    /// The `Label` parameter, as set on the builder.
+    pub fn label(&self) -> Option<&str> {
+        self.label.as_deref()
+    }
+
+    /// The `MaybeLabel` parameter, as set on the builder.
+    pub fn maybe_label(&self) -> Option<&str> {
+        self.maybe_label.as_deref()
+    }
+
+    /// The `Send` parameter, as set on the builder.
+    pub fn send_(&self) -> Option<&str> {
+        self.send.as_deref()
+    }
+
+    /// The `Client` parameter, as set on the builder.
+    pub fn client(&self) -> Option<&str> {
+        self.client.as_deref()
+    }
+
+    /// The `Unset` parameter, as set on the builder.
+    pub fn unset(&self) -> Option<&str> {
+        self.unset.as_deref()
+    }
 }
 
 impl<
@@ -194,6 +257,12 @@ impl<
         }
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `New` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient
@@ -222,8 +291,31 @@ for NewBuilder<IntoParam, ResultParam, ResultParamParam, ClientParam, UnsetParam
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<
+    IntoParam,
+    ResultParam,
+    ResultParamParam,
+    ClientParam,
+    UnsetParam,
+> runtime::MockOperation
+for NewBuilder<IntoParam, ResultParam, ResultParamParam, ClientParam, UnsetParam> {
+    type Input = NewInput;
+    type Output = NewOutput;
+    type Error = NewError;
+    const ACTION: &'static str = "New";
+}
+
 async fn send(client: Client, input: NewInput) -> Result<NewOutput, Error<NewError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(&client.core, &OPERATION, input, NewError::service_error)
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -232,39 +324,49 @@ async fn send(client: Client, input: NewInput) -> Result<NewOutput, Error<NewErr
     response.json().map_err(Error::Decode)
 }
 
-impl NewInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.into {
-            params.push(Location::Query, "Into", value);
-        }
-        if let Some(value) = self.result {
-            params.push(Location::Query, "Result", value);
-        }
-        if let Some(value) = self.result_param {
-            params.push(Location::Query, "ResultParam", value);
-        }
-        if let Some(value) = self.label {
-            params.push(Location::Query, "Label", value);
-        }
-        if let Some(value) = self.maybe_label {
-            params.push(Location::Query, "MaybeLabel", value);
-        }
-        if let Some(value) = self.send {
-            params.push(Location::Query, "Send", value);
-        }
-        if let Some(value) = self.client {
-            params.push(Location::Query, "Client", value);
-        }
-        if let Some(value) = self.unset {
-            params.push(Location::Query, "Unset", value);
-        }
-        Ok(params)
+fn encode(input: NewInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.into {
+        params.push(Location::Query, "Into", value);
     }
+
+    if let Some(value) = input.result {
+        params.push(Location::Query, "Result", value);
+    }
+
+    if let Some(value) = input.result_param {
+        params.push(Location::Query, "ResultParam", value);
+    }
+
+    if let Some(value) = input.label {
+        params.push(Location::Query, "Label", value);
+    }
+
+    if let Some(value) = input.maybe_label {
+        params.push(Location::Query, "MaybeLabel", value);
+    }
+
+    if let Some(value) = input.send {
+        params.push(Location::Query, "Send", value);
+    }
+
+    if let Some(value) = input.client {
+        params.push(Location::Query, "Client", value);
+    }
+
+    if let Some(value) = input.unset {
+        params.push(Location::Query, "Unset", value);
+    }
+
+    Ok(params)
 }
 
 /// What a successful `New` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct NewOutput {
     /// The request ID.

@@ -24,6 +24,18 @@ impl Client {
     /// No parameter is required.
     ///
     /// Action `Self`, sent as HTTP POST. Read-only.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: nasty_fixture::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client.self_().send().await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn self_(&self) -> SelfBuilder {
         SelfBuilder {
             client: self.clone(),
@@ -41,10 +53,18 @@ pub struct SelfBuilder {
     state: PhantomData<fn()>,
 }
 
-/// The parameters of a `Self` call, as given so far.
+/// The parameters of a `Self` call, as given so far; a mock rule reads them with the
+/// getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct SelfInput {}
+pub struct SelfInput {}
+impl SelfInput {}
 impl SelfBuilder {
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `Self` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient
@@ -65,8 +85,24 @@ impl std::fmt::Debug for SelfBuilder {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl runtime::MockOperation for SelfBuilder {
+    type Input = SelfInput;
+    type Output = SelfOutput;
+    type Error = SelfError;
+    const ACTION: &'static str = "Self";
+}
+
 async fn send(client: Client, input: SelfInput) -> Result<SelfOutput, Error<SelfError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(&client.core, &OPERATION, input, SelfError::service_error)
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -75,15 +111,17 @@ async fn send(client: Client, input: SelfInput) -> Result<SelfOutput, Error<Self
     response.json().map_err(Error::Decode)
 }
 
-impl SelfInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let params = Params::new();
-        Ok(params)
-    }
+fn encode(_input: SelfInput) -> Result<Params, runtime::InvalidInput> {
+    let params = Params::new();
+    Ok(params)
 }
 
 /// What a successful `Self` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct SelfOutput {
     /// The request ID.

@@ -23,6 +23,18 @@ impl Client {
     /// No parameter is required.
     ///
     /// Action `Service`, sent as HTTP POST. Read-only.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: nasty_fixture::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client.service().send().await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn service(&self) -> ServiceBuilder {
         ServiceBuilder {
             client: self.clone(),
@@ -40,10 +52,18 @@ pub struct ServiceBuilder {
     state: PhantomData<fn()>,
 }
 
-/// The parameters of a `Service` call, as given so far.
+/// The parameters of a `Service` call, as given so far; a mock rule reads them with the
+/// getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct ServiceInput {}
+pub struct ServiceInput {}
+impl ServiceInput {}
 impl ServiceBuilder {
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `Service` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient
@@ -66,11 +86,27 @@ impl std::fmt::Debug for ServiceBuilder {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl runtime::MockOperation for ServiceBuilder {
+    type Input = ServiceInput;
+    type Output = ServiceOutput;
+    type Error = ServiceError_;
+    const ACTION: &'static str = "Service";
+}
+
 async fn send(
     client: Client,
     input: ServiceInput,
 ) -> Result<ServiceOutput, Error<ServiceError_>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(&client.core, &OPERATION, input, ServiceError_::service_error)
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -79,15 +115,17 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl ServiceInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let params = Params::new();
-        Ok(params)
-    }
+fn encode(_input: ServiceInput) -> Result<Params, runtime::InvalidInput> {
+    let params = Params::new();
+    Ok(params)
 }
 
 /// What a successful `Service` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct ServiceOutput {
     /// The request ID.
@@ -103,7 +141,11 @@ pub struct ServiceOutput {
 }
 
 /// Its derived type name is taken twice.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct ServiceError__ {
     /// A keyword. `None` when the answer leaves it out.

@@ -36,6 +36,24 @@ impl Client {
     ///
     /// Action `Type`, sent as HTTP POST. Changes state: not retried once it may have reached
     /// the service.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: nasty_fixture::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .r#type()
+    ///     .r#type("value")
+    ///     .self_("value")
+    ///     .kind("value")
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn r#type(&self) -> TypeBuilder<Unset, Unset, Unset> {
         TypeBuilder {
             client: self.clone(),
@@ -57,9 +75,10 @@ pub struct TypeBuilder<Type = Unset, SelfParam = Unset, KindParam = Unset> {
     state: PhantomData<(Type, SelfParam, KindParam)>,
 }
 
-/// The parameters of a `Type` call, as given so far.
+/// The parameters of a `Type` call, as given so far; a mock rule reads them with the
+/// getters (one per parameter, `None` or empty when not set).
 #[derive(Default, Clone)]
-struct TypeInput {
+pub struct TypeInput {
     r#type: Option<String>,
     self_: Option<String>,
     r#gen: Option<i32>,
@@ -86,6 +105,58 @@ impl std::fmt::Debug for TypeInput {
             .field("kind", &self.kind)
             .field("match", &self.r#match)
             .finish()
+    }
+}
+
+impl TypeInput {
+    /// The `Type` parameter, as set on the builder.
+    pub fn r#type(&self) -> Option<&str> {
+        self.r#type.as_deref()
+    }
+
+    /// The `Self` parameter, as set on the builder.
+    pub fn self_(&self) -> Option<&str> {
+        self.self_.as_deref()
+    }
+
+    /// The `Gen` parameter, as set on the builder.
+    pub fn r#gen(&self) -> Option<i32> {
+        self.r#gen
+    }
+
+    /// The `Async` parameter, as set on the builder.
+    pub fn r#async(&self) -> Option<bool> {
+        self.r#async
+    }
+
+    /// The `Crate` parameter, as set on the builder.
+    pub fn crate_(&self) -> Option<&str> {
+        self.crate_.as_deref()
+    }
+
+    /// The `Super` parameter, as set on the builder.
+    pub fn super_(&self) -> Option<&str> {
+        self.super_.as_deref()
+    }
+
+    /// The `MacroRules` parameter, as set on the builder.
+    pub fn macro_rules(&self) -> Option<&str> {
+        self.macro_rules.as_deref()
+    }
+
+    /// The `Union` parameter, as set on the builder.
+    pub fn r#union(&self) -> Option<&str> {
+        self.r#union.as_deref()
+    }
+
+    /// The `Kind` parameter, as set on the builder.
+    pub fn kind(&self) -> Option<&Kind> {
+        self.kind.as_ref()
+    }
+
+    /// The `Match` parameter, as set on the builder.
+    pub fn r#match(&self) -> &[MatchRule] {
+        self.r#match.as_deref().unwrap_or_default()
     }
 }
 
@@ -225,6 +296,12 @@ impl<Type, SelfParam, KindParam> TypeBuilder<Type, SelfParam, KindParam> {
         self
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `Type` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -251,8 +328,25 @@ for TypeBuilder<Type, SelfParam, KindParam> {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<Type, SelfParam, KindParam> runtime::MockOperation
+for TypeBuilder<Type, SelfParam, KindParam> {
+    type Input = TypeInput;
+    type Output = TypeOutput;
+    type Error = TypeError;
+    const ACTION: &'static str = "Type";
+}
+
 async fn send(client: Client, input: TypeInput) -> Result<TypeOutput, Error<TypeError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(&client.core, &OPERATION, input, TypeError::service_error)
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -261,73 +355,80 @@ async fn send(client: Client, input: TypeInput) -> Result<TypeOutput, Error<Type
     response.json().map_err(Error::Decode)
 }
 
-impl TypeInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.r#type {
-            params.push(Location::Query, "Type", value);
-        }
-        if let Some(value) = self.self_ {
-            params.push(Location::Query, "Self", value);
-        }
-        if let Some(value) = self.r#gen {
-            params.push(Location::Query, "Gen", value.to_string());
-        }
-        if let Some(value) = self.r#async {
-            params.push(Location::Query, "Async", value.to_string());
-        }
-        if let Some(value) = self.crate_ {
-            params.push(Location::Form, "Crate", value);
-        }
-        if let Some(value) = self.super_ {
-            params.push(Location::Form, "Super", value);
-        }
-        if let Some(value) = self.macro_rules {
-            params.push(Location::Query, "MacroRules", value);
-        }
-        if let Some(value) = self.r#union {
-            params.push(Location::Query, "Union", value);
-        }
-        if let Some(value) = self.kind {
-            params.push(Location::Query, "Kind", value.as_str().to_owned());
-        }
-        if let Some(values) = self.r#match {
-            for (i, item) in values.into_iter().enumerate() {
-                if let Some(value) = item.new {
-                    params.push(Location::Query, format!("Match.{}.New", i + 1), value);
-                }
-                if let Some(value) = item.default {
-                    params
-                        .push(
-                            Location::Query,
-                            format!("Match.{}.Default", i + 1),
-                            value,
-                        );
-                }
-                if let Some(value) = item.clone {
-                    params
-                        .push(
-                            Location::Query,
-                            format!("Match.{}.Clone", i + 1),
-                            value.to_string(),
-                        );
-                }
-                if let Some(value) = item.r#type {
-                    params
-                        .push(
-                            Location::Query,
-                            format!("Match.{}.Type", i + 1),
-                            value.to_string(),
-                        );
-                }
+fn encode(input: TypeInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.r#type {
+        params.push(Location::Query, "Type", value);
+    }
+
+    if let Some(value) = input.self_ {
+        params.push(Location::Query, "Self", value);
+    }
+
+    if let Some(value) = input.r#gen {
+        params.push(Location::Query, "Gen", value.to_string());
+    }
+
+    if let Some(value) = input.r#async {
+        params.push(Location::Query, "Async", value.to_string());
+    }
+
+    if let Some(value) = input.crate_ {
+        params.push(Location::Form, "Crate", value);
+    }
+
+    if let Some(value) = input.super_ {
+        params.push(Location::Form, "Super", value);
+    }
+
+    if let Some(value) = input.macro_rules {
+        params.push(Location::Query, "MacroRules", value);
+    }
+
+    if let Some(value) = input.r#union {
+        params.push(Location::Query, "Union", value);
+    }
+
+    if let Some(value) = input.kind {
+        params.push(Location::Query, "Kind", value.as_str().to_owned());
+    }
+
+    if let Some(values) = input.r#match {
+        for (i, item) in values.into_iter().enumerate() {
+            if let Some(value) = item.new {
+                params.push(Location::Query, format!("Match.{}.New", i + 1), value);
+            }
+            if let Some(value) = item.default {
+                params.push(Location::Query, format!("Match.{}.Default", i + 1), value);
+            }
+            if let Some(value) = item.clone {
+                params
+                    .push(
+                        Location::Query,
+                        format!("Match.{}.Clone", i + 1),
+                        value.to_string(),
+                    );
+            }
+            if let Some(value) = item.r#type {
+                params
+                    .push(
+                        Location::Query,
+                        format!("Match.{}.Type", i + 1),
+                        value.to_string(),
+                    );
             }
         }
-        Ok(params)
     }
+
+    Ok(params)
 }
 
 /// What a successful `Type` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct TypeOutput {
     /// The request ID.
@@ -413,7 +514,11 @@ impl MatchRule {
 }
 
 /// A field whose derived type name `TypeError` is the operation's error enum.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct TypeError_ {
     /// A code. `None` when the answer leaves it out.
@@ -424,7 +529,11 @@ pub struct TypeError_ {
 }
 
 /// A field whose derived type name `TypeOutput` is the operation's output.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct TypeOutput_ {
     /// A prelude name. `None` when the answer leaves it out.
@@ -435,7 +544,11 @@ pub struct TypeOutput_ {
 }
 
 /// One element of `Result`.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct TypeResultItem {
     /// A prelude name. `None` when the answer leaves it out.
