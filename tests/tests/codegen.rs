@@ -173,10 +173,20 @@ fn nasty_fixture_names_follow_the_renaming_rules() {
 #[test]
 fn spec_text_never_opens_a_block_in_docs() {
     for f in nasty().iter().chain(fixture()).chain(generated()) {
+        // The generator's own `# Example` blocks open with exactly "```no_run"; spec text can
+        // only show a fence escaped.
+        let mut in_example = false;
         for line in f.contents.lines() {
             let t = line.trim_start();
             let Some(doc) = t.strip_prefix("///").or_else(|| t.strip_prefix("//!")) else { continue };
             let doc = doc.strip_prefix(' ').unwrap_or(doc);
+            if doc == "```no_run" || (in_example && doc == "```") {
+                in_example = !in_example;
+                continue;
+            }
+            if in_example {
+                continue;
+            }
             assert!(
                 !(doc.starts_with("```")
                     || doc.starts_with("~~~")
