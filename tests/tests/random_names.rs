@@ -256,6 +256,7 @@ fn random_valid_names_generate_code_that_compiles() {
             dir.join("Cargo.toml"),
             format!(
                 "[package]\nname = \"random-case-{i}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
+                 [features]\ntest-util = [\"alibabacloud-runtime/test-util\"]\n\n\
                  [dependencies]\nalibabacloud-runtime = {{ path = {:?} }}\nserde = {{ version = \"1\", features = [\"derive\"] }}\nhttp = \"1\"\n",
                 repo().join("runtime").display().to_string()
             ),
@@ -281,7 +282,7 @@ fn random_valid_names_generate_code_that_compiles() {
     std::fs::copy(repo().join("Cargo.lock"), tmp.path().join("Cargo.lock")).unwrap();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let out = std::process::Command::new(cargo)
-        .args(["check", "--workspace", "--offline", "--quiet", "--message-format=short"])
+        .args(["check", "--workspace", "--all-features", "--offline", "--quiet", "--message-format=short"])
         .env("CARGO_TARGET_DIR", repo().join("target/random-names"))
         .current_dir(tmp.path())
         .output()
