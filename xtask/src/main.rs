@@ -74,6 +74,17 @@ fn codegen(root: &Path, check: bool) -> ExitCode {
             }
         }
     }
+    for target in onsmqtt_codegen::SERVER_TARGETS {
+        let result = onsmqtt_codegen::generate_server(root, *target)
+            .and_then(|files| onsmqtt_codegen::sync(root, target.output_dir, &files, check));
+        match result {
+            Ok(s) => states.extend(s),
+            Err(e) => {
+                eprintln!("{:?}", miette::Report::new(e));
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     let mut changed = 0;
     for s in &states {
         match (s, check) {
