@@ -352,6 +352,13 @@ fn operation(s: &ir::Service, op: &ir::Operation) -> TokenStream {
             quote!(#err::#v(message) => rt::ApiError::new(#st, #code, message),)
         }
     });
+    // A success answer of a failure-in-body operation says so: a random `Success: false` would be
+    // a failure.
+    let force_success = op.output_fields.iter().find(|f| op.failure_in_body && f.wire == "Success").map(|f| {
+        let id = ident(&f.ident);
+        let v = if f.required { quote!(true) } else { quote!(Some(true)) };
+        quote!(let answer = answer.map(|mut o| { o.#id = #v; o });)
+    });
     let file_doc = format!(" `{action}`, server side: {}", md(&op.summary));
     let req_doc = docs(&format!("A parsed and checked `{action}` request."));
     let err_doc = docs(&format!(
@@ -446,6 +453,7 @@ fn operation(s: &ir::Service, op: &ir::Operation) -> TokenStream {
         ) -> arbitrary::Result<rt::roundtrip::Trip> {
             let request = #req::arbitrary(u)?;
             let answer: Result<#out, #err> = u.arbitrary()?;
+            #force_success
             let reply = match answer.clone() {
                 Ok(out) => rt::ok_reply(&out),
                 Err(e) => rt::error_reply(&rt::Context::for_tests(), e.into(), FAILURE_IN_BODY),
@@ -456,6 +464,7 @@ fn operation(s: &ir::Service, op: &ir::Operation) -> TokenStream {
             #(#optional_sets)*
             let got = b.send().await;
             Ok(rt::roundtrip::Trip::new(
+                FAILURE_IN_BODY,
                 format!("{request:?}"),
                 canned,
                 answer.map(|o| format!("{o:?}")).map_err(|e| rt::ApiError::from(e)),

@@ -81,9 +81,14 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// An error answer.
+    /// An error answer. The service never sends an empty message (a client takes one for none):
+    /// an empty `message` becomes a generic one.
     pub fn new(status: u16, code: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { status, code: code.into(), message: message.into() }
+        let mut message = message.into();
+        if message.is_empty() {
+            message.push_str("The request failed.");
+        }
+        Self { status, code: code.into(), message }
     }
 }
 

@@ -109,6 +109,8 @@ pub enum Got {
 /// One round trip: what went out and what came back, both ways.
 #[derive(Debug)]
 pub struct Trip {
+    /// Whether errors travel inside HTTP 200.
+    pub failure_in_body: bool,
     /// The random request, printed.
     pub sent_request: String,
     /// What the server parsed from the client's request, printed; `None` when nothing arrived.
@@ -122,16 +124,18 @@ pub struct Trip {
 impl Trip {
     /// Collects the round trip's results.
     pub fn new(
+        failure_in_body: bool,
         sent_request: String,
         canned: &Canned,
         sent: std::result::Result<String, ApiError>,
         got: std::result::Result<String, Got>,
     ) -> Self {
-        Self { sent_request, parsed_request: canned.take_parsed(), sent, got }
+        Self { failure_in_body, sent_request, parsed_request: canned.take_parsed(), sent, got }
     }
 
-    /// What changed on the way, if anything. `failure_in_body`: errors arrive inside HTTP 200.
-    pub fn mismatch(&self, failure_in_body: bool) -> Option<String> {
+    /// What changed on the way, if anything.
+    pub fn mismatch(&self) -> Option<String> {
+        let failure_in_body = self.failure_in_body;
         match &self.parsed_request {
             Some(Ok(parsed)) if *parsed == self.sent_request => {}
             other => return Some(format!("request sent {}\nparsed {other:?}", self.sent_request)),

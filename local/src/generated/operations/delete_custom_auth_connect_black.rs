@@ -155,6 +155,11 @@ pub(crate) async fn round_trip(
         DeleteCustomAuthConnectBlackOutput,
         DeleteCustomAuthConnectBlackError,
     > = u.arbitrary()?;
+    let answer = answer
+        .map(|mut o| {
+            o.success = Some(true);
+            o
+        });
     let reply = match answer.clone() {
         Ok(out) => rt::ok_reply(&out),
         Err(e) => rt::error_reply(&rt::Context::for_tests(), e.into(), FAILURE_IN_BODY),
@@ -169,6 +174,7 @@ pub(crate) async fn round_trip(
     let got = b.send().await;
     Ok(
         rt::roundtrip::Trip::new(
+            FAILURE_IN_BODY,
             format!("{request:?}"),
             canned,
             answer.map(|o| format!("{o:?}")).map_err(|e| rt::ApiError::from(e)),

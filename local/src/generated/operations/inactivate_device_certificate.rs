@@ -172,6 +172,7 @@ pub(crate) async fn round_trip(
     let got = b.send().await;
     Ok(
         rt::roundtrip::Trip::new(
+            FAILURE_IN_BODY,
             format!("{request:?}"),
             canned,
             answer.map(|o| format!("{o:?}")).map_err(|e| rt::ApiError::from(e)),

@@ -182,6 +182,11 @@ pub(crate) async fn round_trip(
 ) -> arbitrary::Result<rt::roundtrip::Trip> {
     let request = SetSniConfigRequest::arbitrary(u)?;
     let answer: Result<SetSniConfigOutput, SetSniConfigError> = u.arbitrary()?;
+    let answer = answer
+        .map(|mut o| {
+            o.success = Some(true);
+            o
+        });
     let reply = match answer.clone() {
         Ok(out) => rt::ok_reply(&out),
         Err(e) => rt::error_reply(&rt::Context::for_tests(), e.into(), FAILURE_IN_BODY),
@@ -201,6 +206,7 @@ pub(crate) async fn round_trip(
     let got = b.send().await;
     Ok(
         rt::roundtrip::Trip::new(
+            FAILURE_IN_BODY,
             format!("{request:?}"),
             canned,
             answer.map(|o| format!("{o:?}")).map_err(|e| rt::ApiError::from(e)),
