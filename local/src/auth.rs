@@ -125,6 +125,14 @@ fn parse_utc(s: &str) -> Option<i64> {
     Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
 }
 
+/// Unix seconds as `YYYY-MM-DDTHH:MM:SSZ`, the form signed requests carry.
+pub fn format_utc(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = crate::service::civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
 fn now_secs() -> i64 {
     crate::state::now_ms() / 1000
 }
@@ -326,6 +334,7 @@ mod tests {
         assert_eq!(parse_utc("2021-05-21T07:08:19Z"), Some(1_621_580_899));
         assert_eq!(parse_utc("2021-13-21T07:08:19Z"), None);
         assert_eq!(parse_utc("2021-05-21 07:08:19"), None);
+        assert_eq!(format_utc(1_621_580_899), "2021-05-21T07:08:19Z");
     }
 
     #[test]
