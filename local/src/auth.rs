@@ -200,6 +200,12 @@ impl Verifier {
             return Err(incomplete("the signature nonce is missing"));
         }
         let mut seen = self.nonces.lock().unwrap_or_else(|p| p.into_inner());
+        // Nonces older than the timestamp window cannot come back (their timestamp is refused):
+        // forget them now and then, and whenever the table is full.
+        if seen.len() % 4096 == 4095 {
+            let horizon = now_secs() - MAX_SKEW_SECS;
+            seen.retain(|_, t| *t >= horizon);
+        }
         if seen.len() >= MAX_NONCES {
             let horizon = now_secs() - MAX_SKEW_SECS;
             seen.retain(|_, t| *t >= horizon);

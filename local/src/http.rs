@@ -16,6 +16,9 @@ pub const MAX_BODY: usize = 1 << 20;
 /// HTTP 431 by hyper.
 pub const MAX_HEAD: usize = 64 << 10;
 
+/// How long a client may take to send a request's head; slower ones are disconnected.
+pub const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// A request as it arrived.
 #[derive(Debug, Clone)]
 pub struct RawRequest {
@@ -130,12 +133,17 @@ pub async fn serve<R: Respond>(
             });
             let conn = hyper::server::conn::http1::Builder::new()
                 .max_buf_size(MAX_HEAD)
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT)
                 .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
             tokio::pin!(conn);
             tokio::select! {
-                _ = conn.as_mut() => {}
-                _ = stop.changed() => conn.as_mut().graceful_shutdown(),
+                _ = conn.as_mut() => return,
+                _ = stop.changed() => {}
             }
+            // Stopping: finish the request in flight, then close.
+            conn.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(HEADER_TIMEOUT, conn).await;
         });
     }
 }

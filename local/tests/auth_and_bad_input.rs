@@ -21,7 +21,8 @@ fn now_secs() -> i64 {
 /// A V1 query for `params` plus the common ones, signed with `secret`.
 fn v1_query(params: &[(&str, &str)], timestamp: i64, nonce: &str, secret: &str) -> String {
     let ts = onsmqtt_local::auth::format_utc(timestamp);
-    let mut all: Vec<(String, String)> = params.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    let mut all: Vec<(String, String)> =
+        params.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
     for (k, v) in [
         ("AccessKeyId", DEMO_ACCESS_KEY_ID),
         ("Format", "JSON"),
@@ -68,7 +69,12 @@ fn code(v: &serde_json::Value) -> &str {
 }
 
 fn list_groups(ts: i64, nonce: &str, secret: &str) -> String {
-    v1_query(&[("Action", "ListGroupId"), ("Version", "2020-04-20"), ("InstanceId", DEMO_INSTANCE_ID)], ts, nonce, secret)
+    v1_query(
+        &[("Action", "ListGroupId"), ("Version", "2020-04-20"), ("InstanceId", DEMO_INSTANCE_ID)],
+        ts,
+        nonce,
+        secret,
+    )
 }
 
 #[tokio::test]
@@ -79,20 +85,28 @@ async fn signatures_timestamps_nonces_actions_versions() {
     assert_eq!((status, body["Data"].is_array()), (200, true), "{body}");
     let (status, body) = raw(&local, post(&list_groups(now, "n-1", DEMO_ACCESS_KEY_SECRET), "", b"")).await;
     assert_eq!((status, code(&body)), (400, "SignatureNonceUsed"));
-    let (status, body) = raw(&local, post(&list_groups(now - 3600, "n-2", DEMO_ACCESS_KEY_SECRET), "", b"")).await;
+    let (status, body) =
+        raw(&local, post(&list_groups(now - 3600, "n-2", DEMO_ACCESS_KEY_SECRET), "", b"")).await;
     assert_eq!((status, code(&body)), (400, "InvalidTimeStamp.Expired"));
     let (status, body) = raw(&local, post(&list_groups(now, "n-3", "wrong"), "", b"")).await;
     assert_eq!((status, code(&body)), (400, "SignatureDoesNotMatch"));
-    let q = v1_query(&[("Action", "NoSuchAction"), ("Version", "2020-04-20")], now, "n-4", DEMO_ACCESS_KEY_SECRET);
+    let q = v1_query(
+        &[("Action", "NoSuchAction"), ("Version", "2020-04-20")],
+        now,
+        "n-4",
+        DEMO_ACCESS_KEY_SECRET,
+    );
     assert_eq!(code(&raw(&local, post(&q, "", b"")).await.1), "InvalidAction.NotFound");
     let q = v1_query(&[("Version", "2020-04-20")], now, "n-5", DEMO_ACCESS_KEY_SECRET);
     assert_eq!(code(&raw(&local, post(&q, "", b"")).await.1), "InvalidAction.NotFound", "no action at all");
-    let q = v1_query(&[("Action", "ListGroupId"), ("Version", "2019-01-01")], now, "n-6", DEMO_ACCESS_KEY_SECRET);
+    let q =
+        v1_query(&[("Action", "ListGroupId"), ("Version", "2019-01-01")], now, "n-6", DEMO_ACCESS_KEY_SECRET);
     assert_eq!(code(&raw(&local, post(&q, "", b"")).await.1), "InvalidVersion");
     let (status, body) = raw(&local, post("Action=ListGroupId&Version=2020-04-20", "", b"")).await;
     assert_eq!((status, code(&body)), (400, "IncompleteSignature"));
     // A missing required parameter, signed correctly: the operation's own code.
-    let q = v1_query(&[("Action", "ListGroupId"), ("Version", "2020-04-20")], now, "n-7", DEMO_ACCESS_KEY_SECRET);
+    let q =
+        v1_query(&[("Action", "ListGroupId"), ("Version", "2020-04-20")], now, "n-7", DEMO_ACCESS_KEY_SECRET);
     assert_eq!(code(&raw(&local, post(&q, "", b"")).await.1), "ParameterFieldCheckFailed");
     local.stop().await;
 }
@@ -128,9 +142,18 @@ async fn the_client_meets_the_gateway_codes_with_v3_and_v1_and_sts() {
     });
     let local = onsmqtt_local::start(config).await.unwrap();
     for v in [SignatureVersion::V3, SignatureVersion::V1] {
-        assert_eq!(call_code(&client(&local, Credentials::new(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET), v)).await, "ok");
-        assert_eq!(call_code(&client(&local, Credentials::new(DEMO_ACCESS_KEY_ID, "wrong"), v)).await, "SignatureDoesNotMatch");
-        assert_eq!(call_code(&client(&local, Credentials::new("LTAIunknown", "x"), v)).await, "InvalidAccessKeyId.NotFound");
+        assert_eq!(
+            call_code(&client(&local, Credentials::new(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET), v)).await,
+            "ok"
+        );
+        assert_eq!(
+            call_code(&client(&local, Credentials::new(DEMO_ACCESS_KEY_ID, "wrong"), v)).await,
+            "SignatureDoesNotMatch"
+        );
+        assert_eq!(
+            call_code(&client(&local, Credentials::new("LTAIunknown", "x"), v)).await,
+            "InvalidAccessKeyId.NotFound"
+        );
         let sts = Credentials::new("STS.local", "sts-secret").with_security_token("the-token");
         assert_eq!(call_code(&client(&local, sts, v)).await, "ok");
         let bad = Credentials::new("STS.local", "sts-secret").with_security_token("another");
@@ -159,7 +182,8 @@ async fn bad_input_gets_answers_and_leaves_state_alone() {
     assert_eq!(status, 400);
     // A body over the limit.
     let big = vec![b'a'; onsmqtt_local::http::MAX_BODY + 10];
-    let (status, body) = raw(&local, post("", "Content-Type: application/x-www-form-urlencoded\r\n", &big)).await;
+    let (status, body) =
+        raw(&local, post("", "Content-Type: application/x-www-form-urlencoded\r\n", &big)).await;
     assert_eq!((status, code(&body)), (413, "RequestEntityTooLarge"));
     // Headers over the limit: hyper refuses the request itself and closes the connection.
     let huge = format!("X-Big: {}\r\n", "h".repeat(onsmqtt_local::http::MAX_HEAD + 10));
@@ -167,12 +191,18 @@ async fn bad_input_gets_answers_and_leaves_state_alone() {
     assert!(matches!(status, 400 | 431), "{status}");
     // Thousands of parameters.
     let many: String = (0..5000).map(|i| format!("P{i}=v&")).collect();
-    let (status, body) = raw(&local, post("", "Content-Type: application/x-www-form-urlencoded\r\n", many.as_bytes())).await;
+    let (status, body) =
+        raw(&local, post("", "Content-Type: application/x-www-form-urlencoded\r\n", many.as_bytes())).await;
     assert_eq!((status, code(&body)), (400, "InvalidParameter"));
     // A duplicate parameter: the first counts (here an unknown instance, then the real one; the
     // signing helper sorts by name and value, so the unknown one comes first).
     let signed = v1_query(
-        &[("Action", "CreateGroupId"), ("Version", "2020-04-20"), ("InstanceId", "mqtt-none"), ("GroupId", "GID_dup01")],
+        &[
+            ("Action", "CreateGroupId"),
+            ("Version", "2020-04-20"),
+            ("InstanceId", "mqtt-none"),
+            ("GroupId", "GID_dup01"),
+        ],
         now,
         &next(),
         DEMO_ACCESS_KEY_SECRET,
@@ -194,26 +224,53 @@ async fn bad_input_gets_answers_and_leaves_state_alone() {
     );
     assert_eq!(code(&raw(&local, post(&dup, "", b"")).await.1), "InstanceNotFound");
     // A JSON body carries no parameters: the required ones are missing.
-    let q = v1_query(&[("Action", "CreateGroupId"), ("Version", "2020-04-20")], now, &next(), DEMO_ACCESS_KEY_SECRET);
-    let (_, body) = raw(&local, post(&q, "Content-Type: application/json\r\n", br#"{"InstanceId":"x","GroupId":"GID_json1"}"#)).await;
+    let q = v1_query(
+        &[("Action", "CreateGroupId"), ("Version", "2020-04-20")],
+        now,
+        &next(),
+        DEMO_ACCESS_KEY_SECRET,
+    );
+    let (_, body) = raw(
+        &local,
+        post(&q, "Content-Type: application/json\r\n", br#"{"InstanceId":"x","GroupId":"GID_json1"}"#),
+    )
+    .await;
     assert_eq!(code(&body), "ParameterFieldCheckFailed");
     // Values of the wrong type and out of their bounds.
     let q = v1_query(
-        &[("Action", "QueryCustomAuthIdentity"), ("Version", "2020-04-20"), ("InstanceId", DEMO_INSTANCE_ID), ("Size", "many")],
+        &[
+            ("Action", "QueryCustomAuthIdentity"),
+            ("Version", "2020-04-20"),
+            ("InstanceId", DEMO_INSTANCE_ID),
+            ("Size", "many"),
+        ],
         now,
         &next(),
         DEMO_ACCESS_KEY_SECRET,
     );
     assert_eq!(code(&raw(&local, post(&q, "", b"")).await.1), "InvalidParameter.Size");
     let q = v1_query(
-        &[("Action", "QueryCustomAuthIdentity"), ("Version", "2020-04-20"), ("InstanceId", DEMO_INSTANCE_ID), ("Size", "1000")],
+        &[
+            ("Action", "QueryCustomAuthIdentity"),
+            ("Version", "2020-04-20"),
+            ("InstanceId", DEMO_INSTANCE_ID),
+            ("Size", "1000"),
+        ],
         now,
         &next(),
         DEMO_ACCESS_KEY_SECRET,
     );
     let (status, body) = raw(&local, post(&q, "", b"")).await;
-    assert_eq!((status, code(&body)), (400, "InvalidParameter.Size"), "a gateway-level rejection is a plain HTTP error");
-    let mut list = vec![("Action", "BatchQuerySessionByClientIds"), ("Version", "2020-04-20"), ("InstanceId", DEMO_INSTANCE_ID)];
+    assert_eq!(
+        (status, code(&body)),
+        (400, "InvalidParameter.Size"),
+        "a gateway-level rejection is a plain HTTP error"
+    );
+    let mut list = vec![
+        ("Action", "BatchQuerySessionByClientIds"),
+        ("Version", "2020-04-20"),
+        ("InstanceId", DEMO_INSTANCE_ID),
+    ];
     let names: Vec<String> = (1..=11).map(|i| format!("ClientIdList.{i}")).collect();
     for n in &names {
         list.push((n.as_str(), "c"));

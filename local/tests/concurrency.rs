@@ -44,15 +44,28 @@ async fn concurrent_creates_and_deletes_leave_consistent_state() {
                     },
                     1 => match c.delete_group_id().instance_id(DEMO_INSTANCE_ID).group_id(&g).send().await {
                         Ok(_) => *tally.deleted.entry(g).or_default() += 1,
-                        Err(Error::Service(e)) if e.service_error().code() == "ParameterFieldCheckFailed" => {}
+                        Err(Error::Service(e)) if e.service_error().code() == "ParameterFieldCheckFailed" => {
+                        }
                         Err(e) => tally.unexpected.push(service_code(&e)),
                     },
-                    2 => match c.register_device_credential().instance_id(DEMO_INSTANCE_ID).client_id(&client_id).send().await {
+                    2 => match c
+                        .register_device_credential()
+                        .instance_id(DEMO_INSTANCE_ID)
+                        .client_id(&client_id)
+                        .send()
+                        .await
+                    {
                         Ok(_) => *tally.registered.entry(client_id).or_default() += 1,
                         Err(Error::Service(e)) if e.service_error().code() == "DeviceCredentialExsit" => {}
                         Err(e) => tally.unexpected.push(service_code(&e)),
                     },
-                    _ => match c.un_register_device_credential().instance_id(DEMO_INSTANCE_ID).client_id(&client_id).send().await {
+                    _ => match c
+                        .un_register_device_credential()
+                        .instance_id(DEMO_INSTANCE_ID)
+                        .client_id(&client_id)
+                        .send()
+                        .await
+                    {
                         Ok(_) => *tally.unregistered.entry(client_id).or_default() += 1,
                         Err(Error::Service(e)) if e.service_error().code() == "DeviceCredentialNotFound" => {}
                         Err(e) => tally.unexpected.push(service_code(&e)),
@@ -83,9 +96,14 @@ async fn concurrent_creates_and_deletes_leave_consistent_state() {
     for i in 0..GROUPS {
         let g = format!("GID_shared{i}");
         let net = total.created.get(&g).copied().unwrap_or(0) - total.deleted.get(&g).copied().unwrap_or(0);
-        assert_eq!(net, i64::from(inst.groups.contains_key(&g)), "{g}: creates minus deletes against the final state");
+        assert_eq!(
+            net,
+            i64::from(inst.groups.contains_key(&g)),
+            "{g}: creates minus deletes against the final state"
+        );
         let c = format!("{g}@@@dev");
-        let net = total.registered.get(&c).copied().unwrap_or(0) - total.unregistered.get(&c).copied().unwrap_or(0);
+        let net =
+            total.registered.get(&c).copied().unwrap_or(0) - total.unregistered.get(&c).copied().unwrap_or(0);
         assert_eq!(net, i64::from(inst.credentials.contains_key(&c)), "{c}: registrations minus removals");
     }
     let successes: i64 = total.created.values().chain(total.deleted.values()).sum();

@@ -111,11 +111,15 @@ fn plan(local: &Running) -> (Vec<(&'static str, Value)>, Vec<(&'static str, Valu
         ("DeleteCustomAuthIdentity", id(json!({"Username": "u1", "IdentityType": "USER"}))),
         (
             "AddCustomAuthPermission",
-            id(json!({"IdentityType": "USER", "Identity": "u1", "PermitAction": "PUB", "Effect": "ALLOW", "Topic": "t/a"})),
+            id(
+                json!({"IdentityType": "USER", "Identity": "u1", "PermitAction": "PUB", "Effect": "ALLOW", "Topic": "t/a"}),
+            ),
         ),
         (
             "UpdateCustomAuthPermission",
-            id(json!({"IdentityType": "USER", "Identity": "u1", "PermitAction": "SUB", "Effect": "DENY", "Topic": "t/a"})),
+            id(
+                json!({"IdentityType": "USER", "Identity": "u1", "PermitAction": "SUB", "Effect": "DENY", "Topic": "t/a"}),
+            ),
         ),
         ("QueryCustomAuthPermission", id(json!({"Size": 10}))),
         ("DeleteCustomAuthPermission", id(json!({"IdentityType": "USER", "Identity": "u1", "Topic": "t/a"}))),
@@ -123,7 +127,10 @@ fn plan(local: &Running) -> (Vec<(&'static str, Value)>, Vec<(&'static str, Valu
         ("QueryCustomAuthConnectBlack", id(json!({"Size": 10}))),
         ("DeleteCustomAuthConnectBlack", id(json!({"ClientId": "GID_sdk@@@bad"}))),
         ("GetRegisterCode", mq(json!({}))),
-        ("RegisterCaCertificate", mq(json!({"CaName": "ca", "CaContent": ca, "VerificationContent": verification}))),
+        (
+            "RegisterCaCertificate",
+            mq(json!({"CaName": "ca", "CaContent": ca, "VerificationContent": verification})),
+        ),
     ];
     let second = vec![
         ("GetCaCertificate", mq(json!({"Sn": ca_sn}))),
@@ -138,7 +145,10 @@ fn plan(local: &Running) -> (Vec<(&'static str, Value)>, Vec<(&'static str, Valu
         ("DeleteDeviceCertificate", mq(json!({"CaSn": ca_sn, "DeviceSn": dev_sn}))),
         ("DeleteCaCertificate", mq(json!({"Sn": ca_sn}))),
         ("SetSniConfig", mq(json!({"DefaultCertificate": "cert-1"}))),
-        ("TagResources", json!({"ResourceType": "instance", "ResourceId": [inst], "Tag": [{"Key": "team", "Value": "a"}]})),
+        (
+            "TagResources",
+            json!({"ResourceType": "instance", "ResourceId": [inst], "Tag": [{"Key": "team", "Value": "a"}]}),
+        ),
         ("ListTagResources", json!({"ResourceType": "instance"})),
         ("UntagResources", json!({"ResourceType": "instance", "ResourceId": [inst], "TagKey": ["team"]})),
         ("DisasterRecovery", id(json!({"RecoveryInstanceId": "mqtt-cn-local0002"}))),
@@ -150,15 +160,21 @@ fn plan(local: &Running) -> (Vec<(&'static str, Value)>, Vec<(&'static str, Valu
         ),
         (
             "QueryMqttTraceMessageSubscribe",
-            id(json!({"MqttRegionId": "cn-hangzhou", "MsgId": "$msg", "BeginTime": begin, "EndTime": end, "CurrentPage": 1, "PageSize": 10})),
+            id(
+                json!({"MqttRegionId": "cn-hangzhou", "MsgId": "$msg", "BeginTime": begin, "EndTime": end, "CurrentPage": 1, "PageSize": 10}),
+            ),
         ),
         (
             "QueryMqttTraceMessageOfClient",
-            id(json!({"MqttRegionId": "cn-hangzhou", "ClientId": "GID_sdk@@@d1", "BeginTime": begin, "EndTime": end, "CurrentPage": 1, "PageSize": 10})),
+            id(
+                json!({"MqttRegionId": "cn-hangzhou", "ClientId": "GID_sdk@@@d1", "BeginTime": begin, "EndTime": end, "CurrentPage": 1, "PageSize": 10}),
+            ),
         ),
         (
             "QueryMqttTraceDevice",
-            id(json!({"MqttRegionId": "cn-hangzhou", "ClientId": "GID_sdk@@@d1", "BeginTime": begin, "EndTime": end, "CurrentPage": 1, "PageSize": 10})),
+            id(
+                json!({"MqttRegionId": "cn-hangzhou", "ClientId": "GID_sdk@@@d1", "BeginTime": begin, "EndTime": end, "CurrentPage": 1, "PageSize": 10}),
+            ),
         ),
         ("QuerySessionByClientId", id(json!({"ClientId": "GID_sdk@@@d1"}))),
         ("BatchQuerySessionByClientIds", id(json!({"ClientIdList": ["GID_sdk@@@d1", "GID_sdk@@@d2"]}))),
@@ -182,13 +198,20 @@ async fn the_official_sdk_makes_every_call_with_v3_and_v1() {
     for signature in ["v3", "v1"] {
         let local = start().await;
         let (first, second, device) = plan(&local);
-        let mut results = tokio::task::block_in_place(|| drive(&local, signature, DEMO_ACCESS_KEY_SECRET, &first));
+        let mut results =
+            tokio::task::block_in_place(|| drive(&local, signature, DEMO_ACCESS_KEY_SECRET, &first));
         local.service().register_device_certificate(DEMO_INSTANCE_ID, &device).unwrap();
-        results.extend(tokio::task::block_in_place(|| drive(&local, signature, DEMO_ACCESS_KEY_SECRET, &second)));
+        results.extend(tokio::task::block_in_place(|| {
+            drive(&local, signature, DEMO_ACCESS_KEY_SECRET, &second)
+        }));
         let failed: Vec<&Value> = results.iter().filter(|r| r["ok"] != true).collect();
         assert!(failed.is_empty(), "{signature}: calls failed: {failed:#?}");
         let actions: BTreeSet<&str> = results.iter().filter_map(|r| r["action"].as_str()).collect();
-        assert_eq!(actions.len(), onsmqtt_local::generated::ACTIONS.len(), "{signature}: one call per operation");
+        assert_eq!(
+            actions.len(),
+            onsmqtt_local::generated::ACTIONS.len(),
+            "{signature}: one call per operation"
+        );
         local.stop().await;
     }
 }

@@ -96,6 +96,12 @@ async fn acknowledged_writes_survive_kill_9_and_restart() {
     for id in acknowledged.iter().chain(&raced) {
         assert!(groups.contains(id), "{id} was acknowledged but is gone after kill -9");
     }
-    let got = c.get_device_credential().instance_id(DEMO_INSTANCE_ID).client_id("GID_persist00@@@dev").send().await.unwrap();
+    let got = c
+        .get_device_credential()
+        .instance_id(DEMO_INSTANCE_ID)
+        .client_id("GID_persist00@@@dev")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(got.device_credential.device_access_key_secret, secret);
 }

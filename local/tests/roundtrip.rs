@@ -51,6 +51,46 @@ async fn every_operation_round_trips_both_ways() {
     }
     let _ = stop.send(true);
     let _ = server.await;
-    assert!(failures.is_empty(), "{} of {trips} round trips changed something:\n{}", failures.len(), failures.join("\n\n"));
-    assert!(trips as u64 >= ACTIONS.len() as u64 * CASES_PER_OPERATION * 9 / 10, "only {trips} round trips ran");
+    assert!(
+        failures.is_empty(),
+        "{} of {trips} round trips changed something:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+    assert!(
+        trips as u64 >= ACTIONS.len() as u64 * CASES_PER_OPERATION * 9 / 10,
+        "only {trips} round trips ran"
+    );
+}
+
+/// What the fuzz target `request_parser` does, briefly and on stable: random queries and bodies,
+/// decoded and parsed for every operation, are answered without a panic.
+#[test]
+fn random_input_never_panics_the_parser() {
+    use onsmqtt_local::http::RawRequest;
+    let mut rng = fastrand::Rng::with_seed(7);
+    let alphabet = b"=&.%+0123456789ABCDEFabcdef\xff\xfeInstanceIdTagClientIdList.Key.Value.Size";
+    for case in 0..3000 {
+        let len = rng.usize(0..256);
+        let bytes: Vec<u8> = (0..len)
+            .map(|_| if rng.bool() { alphabet[rng.usize(..alphabet.len())] } else { rng.u8(..) })
+            .collect();
+        let cut = rng.usize(0..=bytes.len());
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        let req = RawRequest {
+            method: http::Method::POST,
+            path: "/".into(),
+            query: String::from_utf8_lossy(&bytes[..cut]).into_owned(),
+            headers,
+            body: bytes::Bytes::copy_from_slice(&bytes[cut..]),
+        };
+        if let Ok(params) = req.params() {
+            let action = ACTIONS[case % ACTIONS.len()];
+            let _ = onsmqtt_local::generated::parse_debug(action, &params);
+        }
+    }
 }

@@ -178,20 +178,23 @@ fn scalar_type(s: &Scalar) -> TokenStream {
 }
 
 fn checks_const(c: &ir::Checks) -> TokenStream {
-    if *c == ir::Checks::default() {
-        return quote!(&rt::Checks::NONE);
+    let mut out = quote!(rt::Checks::NONE);
+    if let Some(v) = c.minimum {
+        out = quote!(#out.minimum(#v));
     }
-    let o = |v: Option<i64>| match v {
-        Some(v) => quote!(Some(#v)),
-        None => quote!(None),
-    };
-    let u = |v: Option<u64>| match v {
-        Some(v) => quote!(Some(#v)),
-        None => quote!(None),
-    };
-    let (min, max, min_len, max_len, max_items) =
-        (o(c.minimum), o(c.maximum), u(c.min_length), u(c.max_length), u(c.max_items));
-    quote!(&rt::Checks { minimum: #min, maximum: #max, min_length: #min_len, max_length: #max_len, max_items: #max_items })
+    if let Some(v) = c.maximum {
+        out = quote!(#out.maximum(#v));
+    }
+    if let Some(v) = c.min_length {
+        out = quote!(#out.min_length(#v));
+    }
+    if let Some(v) = c.max_length {
+        out = quote!(#out.max_length(#v));
+    }
+    if let Some(v) = c.max_items {
+        out = quote!(#out.max_items(#v));
+    }
+    quote!(&#out)
 }
 
 /// The codes a rejected parameter is answered with, chosen from the operation's table: see
@@ -354,11 +357,12 @@ fn operation(s: &ir::Service, op: &ir::Operation) -> TokenStream {
     });
     // A success answer of a failure-in-body operation says so: a random `Success: false` would be
     // a failure.
-    let force_success = op.output_fields.iter().find(|f| op.failure_in_body && f.wire == "Success").map(|f| {
-        let id = ident(&f.ident);
-        let v = if f.required { quote!(true) } else { quote!(Some(true)) };
-        quote!(let answer = answer.map(|mut o| { o.#id = #v; o });)
-    });
+    let force_success =
+        op.output_fields.iter().find(|f| op.failure_in_body && f.wire == "Success").map(|f| {
+            let id = ident(&f.ident);
+            let v = if f.required { quote!(true) } else { quote!(Some(true)) };
+            quote!(let answer = answer.map(|mut o| { o.#id = #v; o });)
+        });
     let file_doc = format!(" `{action}`, server side: {}", md(&op.summary));
     let req_doc = docs(&format!("A parsed and checked `{action}` request."));
     let err_doc = docs(&format!(

@@ -37,6 +37,31 @@ impl Checks {
     /// No constraint.
     pub const NONE: Checks =
         Checks { minimum: None, maximum: None, min_length: None, max_length: None, max_items: None };
+
+    /// With a smallest integer.
+    pub const fn minimum(self, v: i64) -> Self {
+        Self { minimum: Some(v), ..self }
+    }
+
+    /// With a largest integer.
+    pub const fn maximum(self, v: i64) -> Self {
+        Self { maximum: Some(v), ..self }
+    }
+
+    /// With a fewest characters.
+    pub const fn min_length(self, v: u64) -> Self {
+        Self { min_length: Some(v), ..self }
+    }
+
+    /// With a most characters.
+    pub const fn max_length(self, v: u64) -> Self {
+        Self { max_length: Some(v), ..self }
+    }
+
+    /// With a most list elements.
+    pub const fn max_items(self, v: u64) -> Self {
+        Self { max_items: Some(v), ..self }
+    }
 }
 
 /// The codes an operation answers a bad parameter with, from its error table.

@@ -39,17 +39,7 @@ impl BatchQuerySessionByClientIdsRequest {
         Ok(Self {
             instance_id: r.required("InstanceId", &rt::Checks::NONE)?,
             client_id_list: r
-                .list(
-                    "ClientIdList",
-                    true,
-                    &rt::Checks {
-                        minimum: None,
-                        maximum: None,
-                        min_length: None,
-                        max_length: None,
-                        max_items: Some(10u64),
-                    },
-                )?,
+                .list("ClientIdList", true, &rt::Checks::NONE.max_items(10u64))?,
         })
     }
 
@@ -61,13 +51,7 @@ impl BatchQuerySessionByClientIdsRequest {
             client_id_list: rt::roundtrip::list(
                 u,
                 true,
-                &rt::Checks {
-                    minimum: None,
-                    maximum: None,
-                    min_length: None,
-                    max_length: None,
-                    max_items: Some(10u64),
-                },
+                &rt::Checks::NONE.max_items(10u64),
                 |u| rt::roundtrip::value(u, &rt::Checks::NONE),
             )?,
         })

@@ -50,13 +50,7 @@ impl CreateGroupIdRequest {
                 .struct_list(
                     "Tag",
                     false,
-                    &rt::Checks {
-                        minimum: None,
-                        maximum: None,
-                        min_length: None,
-                        max_length: None,
-                        max_items: Some(100u64),
-                    },
+                    &rt::Checks::NONE.max_items(100u64),
                     |e| Ok(Tag {
                         key: e.optional("Key", &rt::Checks::NONE)?,
                         value: e.optional("Value", &rt::Checks::NONE)?,
@@ -74,13 +68,7 @@ impl CreateGroupIdRequest {
             tag: rt::roundtrip::list(
                 u,
                 false,
-                &rt::Checks {
-                    minimum: None,
-                    maximum: None,
-                    min_length: None,
-                    max_length: None,
-                    max_items: Some(100u64),
-                },
+                &rt::Checks::NONE.max_items(100u64),
                 |u| {
                     let mut e = Tag {
                         key: rt::roundtrip::optional(u, &rt::Checks::NONE)?,

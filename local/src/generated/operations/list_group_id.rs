@@ -46,13 +46,7 @@ impl ListGroupIdRequest {
                 .struct_list(
                     "Tag",
                     false,
-                    &rt::Checks {
-                        minimum: None,
-                        maximum: None,
-                        min_length: None,
-                        max_length: None,
-                        max_items: Some(100u64),
-                    },
+                    &rt::Checks::NONE.max_items(100u64),
                     |e| Ok(Tag {
                         key: e.optional("Key", &rt::Checks::NONE)?,
                         value: e.optional("Value", &rt::Checks::NONE)?,
@@ -69,13 +63,7 @@ impl ListGroupIdRequest {
             tag: rt::roundtrip::list(
                 u,
                 false,
-                &rt::Checks {
-                    minimum: None,
-                    maximum: None,
-                    min_length: None,
-                    max_length: None,
-                    max_items: Some(100u64),
-                },
+                &rt::Checks::NONE.max_items(100u64),
                 |u| {
                     let mut e = Tag {
                         key: rt::roundtrip::optional(u, &rt::Checks::NONE)?,

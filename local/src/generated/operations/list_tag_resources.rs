@@ -49,28 +49,12 @@ impl ListTagResourcesRequest {
         Ok(Self {
             resource_type: r.required("ResourceType", &rt::Checks::NONE)?,
             resource_id: r
-                .list(
-                    "ResourceId",
-                    false,
-                    &rt::Checks {
-                        minimum: None,
-                        maximum: None,
-                        min_length: None,
-                        max_length: None,
-                        max_items: Some(100u64),
-                    },
-                )?,
+                .list("ResourceId", false, &rt::Checks::NONE.max_items(100u64))?,
             tag: r
                 .struct_list(
                     "Tag",
                     false,
-                    &rt::Checks {
-                        minimum: None,
-                        maximum: None,
-                        min_length: None,
-                        max_length: None,
-                        max_items: Some(100u64),
-                    },
+                    &rt::Checks::NONE.max_items(100u64),
                     |e| Ok(Tag {
                         key: e.optional("Key", &rt::Checks::NONE)?,
                         value: e.optional("Value", &rt::Checks::NONE)?,
@@ -88,25 +72,13 @@ impl ListTagResourcesRequest {
             resource_id: rt::roundtrip::list(
                 u,
                 false,
-                &rt::Checks {
-                    minimum: None,
-                    maximum: None,
-                    min_length: None,
-                    max_length: None,
-                    max_items: Some(100u64),
-                },
+                &rt::Checks::NONE.max_items(100u64),
                 |u| rt::roundtrip::value(u, &rt::Checks::NONE),
             )?,
             tag: rt::roundtrip::list(
                 u,
                 false,
-                &rt::Checks {
-                    minimum: None,
-                    maximum: None,
-                    min_length: None,
-                    max_length: None,
-                    max_items: Some(100u64),
-                },
+                &rt::Checks::NONE.max_items(100u64),
                 |u| {
                     let mut e = Tag {
                         key: rt::roundtrip::optional(u, &rt::Checks::NONE)?,

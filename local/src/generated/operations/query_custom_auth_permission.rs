@@ -58,17 +58,7 @@ impl QueryCustomAuthPermissionRequest {
             identity: r.optional("Identity", &rt::Checks::NONE)?,
             topic: r.optional("Topic", &rt::Checks::NONE)?,
             next_token: r.optional("NextToken", &rt::Checks::NONE)?,
-            size: r
-                .required(
-                    "Size",
-                    &rt::Checks {
-                        minimum: Some(1i64),
-                        maximum: Some(100i64),
-                        min_length: None,
-                        max_length: None,
-                        max_items: None,
-                    },
-                )?,
+            size: r.required("Size", &rt::Checks::NONE.minimum(1i64).maximum(100i64))?,
         })
     }
 
@@ -83,13 +73,7 @@ impl QueryCustomAuthPermissionRequest {
             next_token: rt::roundtrip::optional(u, &rt::Checks::NONE)?,
             size: rt::roundtrip::value(
                 u,
-                &rt::Checks {
-                    minimum: Some(1i64),
-                    maximum: Some(100i64),
-                    min_length: None,
-                    max_length: None,
-                    max_items: None,
-                },
+                &rt::Checks::NONE.minimum(1i64).maximum(100i64),
             )?,
         })
     }

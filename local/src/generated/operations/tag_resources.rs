@@ -45,28 +45,12 @@ impl TagResourcesRequest {
         Ok(Self {
             resource_type: r.required("ResourceType", &rt::Checks::NONE)?,
             resource_id: r
-                .list(
-                    "ResourceId",
-                    true,
-                    &rt::Checks {
-                        minimum: None,
-                        maximum: None,
-                        min_length: None,
-                        max_length: None,
-                        max_items: Some(100u64),
-                    },
-                )?,
+                .list("ResourceId", true, &rt::Checks::NONE.max_items(100u64))?,
             tag: r
                 .struct_list(
                     "Tag",
                     true,
-                    &rt::Checks {
-                        minimum: None,
-                        maximum: None,
-                        min_length: None,
-                        max_length: None,
-                        max_items: Some(100u64),
-                    },
+                    &rt::Checks::NONE.max_items(100u64),
                     |e| Ok(Tag {
                         key: e.optional("Key", &rt::Checks::NONE)?,
                         value: e.optional("Value", &rt::Checks::NONE)?,
@@ -83,25 +67,13 @@ impl TagResourcesRequest {
             resource_id: rt::roundtrip::list(
                 u,
                 true,
-                &rt::Checks {
-                    minimum: None,
-                    maximum: None,
-                    min_length: None,
-                    max_length: None,
-                    max_items: Some(100u64),
-                },
+                &rt::Checks::NONE.max_items(100u64),
                 |u| rt::roundtrip::value(u, &rt::Checks::NONE),
             )?,
             tag: rt::roundtrip::list(
                 u,
                 true,
-                &rt::Checks {
-                    minimum: None,
-                    maximum: None,
-                    min_length: None,
-                    max_length: None,
-                    max_items: Some(100u64),
-                },
+                &rt::Checks::NONE.max_items(100u64),
                 |u| {
                     let mut e = Tag {
                         key: rt::roundtrip::optional(u, &rt::Checks::NONE)?,

@@ -43,30 +43,9 @@ impl UntagResourcesRequest {
     pub fn parse(params: &rt::Params) -> Result<Self, rt::ApiError> {
         let r = rt::Reader::new(params, &CODES);
         Ok(Self {
-            tag_key: r
-                .list(
-                    "TagKey",
-                    false,
-                    &rt::Checks {
-                        minimum: None,
-                        maximum: None,
-                        min_length: None,
-                        max_length: None,
-                        max_items: Some(100u64),
-                    },
-                )?,
+            tag_key: r.list("TagKey", false, &rt::Checks::NONE.max_items(100u64))?,
             resource_id: r
-                .list(
-                    "ResourceId",
-                    true,
-                    &rt::Checks {
-                        minimum: None,
-                        maximum: None,
-                        min_length: None,
-                        max_length: None,
-                        max_items: Some(100u64),
-                    },
-                )?,
+                .list("ResourceId", true, &rt::Checks::NONE.max_items(100u64))?,
             resource_type: r.required("ResourceType", &rt::Checks::NONE)?,
             all: r.optional("All", &rt::Checks::NONE)?,
         })
@@ -79,25 +58,13 @@ impl UntagResourcesRequest {
             tag_key: rt::roundtrip::list(
                 u,
                 false,
-                &rt::Checks {
-                    minimum: None,
-                    maximum: None,
-                    min_length: None,
-                    max_length: None,
-                    max_items: Some(100u64),
-                },
+                &rt::Checks::NONE.max_items(100u64),
                 |u| rt::roundtrip::value(u, &rt::Checks::NONE),
             )?,
             resource_id: rt::roundtrip::list(
                 u,
                 true,
-                &rt::Checks {
-                    minimum: None,
-                    maximum: None,
-                    min_length: None,
-                    max_length: None,
-                    max_items: Some(100u64),
-                },
+                &rt::Checks::NONE.max_items(100u64),
                 |u| rt::roundtrip::value(u, &rt::Checks::NONE),
             )?,
             resource_type: rt::roundtrip::value(u, &rt::Checks::NONE)?,
