@@ -6,11 +6,12 @@
 use std::hint::black_box;
 
 use alibabacloud_onsmqtt::__bench;
+use alibabacloud_onsmqtt::__private::ClientCore;
 use alibabacloud_onsmqtt::operations::{
     BatchQuerySessionByClientIdsOutput, ListCaCertificateOutput, QueryCustomAuthIdentityOutput,
     QuerySessionByClientIdOutput,
 };
-use alibabacloud_onsmqtt::{Client, Config, Credentials, SignatureVersion};
+use alibabacloud_onsmqtt::{Config, Credentials, SignatureVersion};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use onsmqtt_benches::{QUERY_SESSION_BODY_REAL, list_ca_certificate_body, query_custom_auth_identity_body};
 
@@ -59,14 +60,13 @@ fn signing(c: &mut Criterion) {
     // Everything an attempt does before the transport: date, nonce, signature, URL and headers.
     let mut g = c.benchmark_group("request");
     for (name, version) in [("prepare_v3", SignatureVersion::V3), ("prepare_v1", SignatureVersion::V1)] {
-        let client = Client::new(
-            Config::builder()
-                .endpoint(format!("https://{HOST}"))
-                .credentials(creds.clone())
-                .signature_version(version)
-                .build()
-                .expect("config"),
-        );
+        let config = Config::builder()
+            .endpoint(format!("https://{HOST}"))
+            .credentials(creds.clone())
+            .signature_version(version)
+            .build()
+            .expect("config");
+        let client = ClientCore::new(config, &alibabacloud_onsmqtt::service::SERVICE);
         g.bench_function(name, |b| b.iter(|| __bench::prepare(&client, black_box(&params), &creds)));
     }
     g.finish();

@@ -250,8 +250,8 @@ mod tests {
         let spec = synthetic_spec(3);
         assert_eq!(spec.operations.len(), 3);
         assert!(spec.operations[0].0.ends_with("0001.yaml"));
-        // service.rs, types.rs, operations/mod.rs and one file per operation.
-        assert_eq!(spec.generate().len(), 3 + 3);
+        // client.rs, service.rs, types.rs, operations/mod.rs and one file per operation.
+        assert_eq!(spec.generate().len(), 4 + 3);
     }
 
     #[test]

@@ -3,20 +3,13 @@
 
 //! Facts about the ApsaraMQ for MQTT API that the runtime needs.
 
+use crate::runtime::{ServiceInfo, SignatureVersion};
+
 /// The API version this crate speaks, sent with every request.
 pub const API_VERSION: &str = "2020-04-20";
 
 /// The product code, as it appears in endpoints.
 pub const PRODUCT_CODE: &str = "onsmqtt";
-
-/// The Internet endpoint host; `{region}` stands for the region ID.
-pub(crate) const ENDPOINT_PUBLIC: &str = "onsmqtt.{region}.aliyuncs.com";
-
-/// The VPC endpoint host; `{region}` stands for the region ID.
-pub(crate) const ENDPOINT_VPC: &str = "onsmqtt-vpc.{region}.aliyuncs.com";
-
-/// The signature a configuration uses unless told otherwise.
-pub(crate) const DEFAULT_SIGNATURE: crate::runtime::SignatureVersion = crate::runtime::SignatureVersion::V3;
 
 /// The regions the service is offered in, as known when this crate was generated.
 pub const REGIONS: &[&str] = &[
@@ -47,3 +40,16 @@ pub const REGIONS: &[&str] = &[
     "us-east-1",
     "us-west-1",
 ];
+
+/// What the runtime needs to know of this API: version, endpoint templates (`{region}`
+/// stands for the region ID), default signature, and this crate's name and version for
+/// the user agent.
+pub static SERVICE: ServiceInfo = ServiceInfo::new(
+    PRODUCT_CODE,
+    API_VERSION,
+    "onsmqtt.{region}.aliyuncs.com",
+    "onsmqtt-vpc.{region}.aliyuncs.com",
+    SignatureVersion::V3,
+    "alibabacloud-onsmqtt-rust",
+    env!("CARGO_PKG_VERSION"),
+);

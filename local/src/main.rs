@@ -29,6 +29,15 @@ struct Args {
     access_key_secret: String,
 }
 
+/// `println!` that ignores a closed stdout instead of panicking (a parent that stopped reading
+/// must not take the service down).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
@@ -54,20 +63,20 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("onsmqtt-local listening on {}", running.endpoint());
-    println!("  AccessKey ID:     {}", args.access_key_id);
+    say!("onsmqtt-local listening on {}", running.endpoint());
+    say!("  AccessKey ID:     {}", args.access_key_id);
     if demo_secret {
         // The demo secret is public; a secret given by flag or environment is never printed.
-        println!("  AccessKey secret: {}", onsmqtt_local::DEMO_ACCESS_KEY_SECRET);
+        say!("  AccessKey secret: {}", onsmqtt_local::DEMO_ACCESS_KEY_SECRET);
     } else {
-        println!("  AccessKey secret: (as given)");
+        say!("  AccessKey secret: (as given)");
     }
-    println!("  instances:        {}", args.instances.join(", "));
+    say!("  instances:        {}", args.instances.join(", "));
     match &args.data_dir {
-        Some(d) => println!("  data directory:   {}", d.display()),
-        None => println!("  data directory:   none (state in memory)"),
+        Some(d) => say!("  data directory:   {}", d.display()),
+        None => say!("  data directory:   none (state in memory)"),
     }
-    println!("Point a client at the endpoint, e.g. Config::builder().endpoint(\"{}\").", running.endpoint());
+    say!("Point a client at the endpoint, e.g. Config::builder().endpoint(\"{}\").", running.endpoint());
     let _ = tokio::signal::ctrl_c().await;
     running.stop().await;
     ExitCode::SUCCESS

@@ -25,6 +25,8 @@ async fn spawn(dir: &std::path::Path) -> (tokio::process::Child, String) {
         panic!("the service exited before listening");
     };
     let endpoint = tokio::time::timeout(std::time::Duration::from_secs(30), read).await.unwrap();
+    // Keep draining what it prints.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     (child, endpoint)
 }
 

@@ -545,21 +545,22 @@ fn app_name_cannot_inject_headers() {
 
 #[test]
 fn https_by_default_http_only_when_explicit() {
+    let client = |b: alibabacloud_onsmqtt::ConfigBuilder| Client::new(b.build().unwrap());
     for region in ["cn-hangzhou", "ap-southeast-1", "us-west-1"] {
-        let c = Config::builder().region(region).build().unwrap();
+        let c = client(Config::builder().region(region));
         assert_eq!(c.endpoint(), format!("https://onsmqtt.{region}.aliyuncs.com"));
-        let c = Config::builder().region(region).network(Network::Vpc).build().unwrap();
-        assert!(c.endpoint().starts_with("https://"), "{}", c.endpoint());
-        let client = Client::new(Config::builder().region(region).build().unwrap());
-        assert!(client.config().endpoint().starts_with("https://"));
+        assert_eq!(c.config().endpoint(), None);
+        let c = client(Config::builder().region(region).network(Network::Vpc));
+        assert_eq!(c.endpoint(), format!("https://onsmqtt-vpc.{region}.aliyuncs.com"));
     }
     // An endpoint without a scheme is HTTPS too.
-    let c = Config::builder().endpoint("onsmqtt.example.com").build().unwrap();
+    let c = client(Config::builder().endpoint("onsmqtt.example.com"));
     assert_eq!(c.endpoint(), "https://onsmqtt.example.com");
-    let c = Config::builder().region("cn-hangzhou").endpoint("onsmqtt.example.com:8443").build().unwrap();
+    assert_eq!(c.config().endpoint(), Some("https://onsmqtt.example.com"));
+    let c = client(Config::builder().region("cn-hangzhou").endpoint("onsmqtt.example.com:8443"));
     assert_eq!(c.endpoint(), "https://onsmqtt.example.com:8443");
     // Plain HTTP only when spelled out.
-    let c = Config::builder().endpoint("http://127.0.0.1:8080").build().unwrap();
+    let c = client(Config::builder().endpoint("http://127.0.0.1:8080"));
     assert_eq!(c.endpoint(), "http://127.0.0.1:8080");
     // Other schemes are refused.
     for bad in ["ftp://example.com", "file:///etc/passwd", "ws://example.com"] {

@@ -1,8 +1,8 @@
 //! Compile cost of the generated crate, per operation.
 //!
 //! For synthetic specs of 10, 100 and 500 operations and for the real spec, this writes a copy of
-//! the client crate (the real `generated/Cargo.toml`, `src/lib.rs` and `src/runtime/`, plus the
-//! files the generator makes from that spec) into `target/bench-compile/ws/`, in a scratch
+//! the client crate (the real `generated/Cargo.toml` and `src/lib.rs`, plus the files the
+//! generator makes from that spec; the runtime crate is the real one, a dependency) into `target/bench-compile/ws/`, in a scratch
 //! workspace that inherits the real one's dependency versions and `Cargo.lock`. Dependencies are
 //! built once in a shared target directory; then, for each copy, its `lib.rs` is touched and
 //! `cargo build -p <copy>` (debug, `CARGO_INCREMENTAL=0`, as a dependency is built) is timed, so
@@ -71,23 +71,13 @@ fn write(path: &Path, contents: impl AsRef<[u8]>) {
     std::fs::write(path, contents).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("reading {}: {e}", from.display())) {
-        let entry = entry.expect("directory entry");
-        let (src, dst) = (entry.path(), to.join(entry.file_name()));
-        if src.is_dir() {
-            copy_dir(&src, &dst);
-        } else {
-            write(&dst, std::fs::read(&src).expect("readable runtime file"));
-        }
-    }
-}
-
 /// The scratch workspace's manifest: the real one's `[workspace.package]`, dependencies and
 /// profiles, with these members.
 fn workspace_manifest(root: &Path, members: &[String]) -> String {
     let real = std::fs::read_to_string(root.join("Cargo.toml")).expect("the workspace Cargo.toml");
     let rest = &real[real.find("[workspace.package]").expect("a [workspace.package] table")..];
+    // The runtime crate stays where it is: the copies depend on the real one.
+    let rest = rest.replace("path = \"runtime\"", &format!("path = {:?}", root.join("runtime")));
     let members: Vec<String> = members.iter().map(|m| format!("{m:?}")).collect();
     format!(
         "# Written by benches/src/bin/compile_cost.rs; scratch space.\n[workspace]\nresolver = \"3\"\nmembers = [{}]\n\n{rest}",
@@ -101,7 +91,6 @@ fn write_copy(root: &Path, dir: &Path, package: &str, spec: &SpecFiles) -> usize
     let manifest = manifest.replacen("name = \"alibabacloud-onsmqtt\"", &format!("name = \"{package}\""), 1);
     write(&dir.join("Cargo.toml"), manifest);
     write(&dir.join("src/lib.rs"), std::fs::read(root.join("generated/src/lib.rs")).expect("lib.rs"));
-    copy_dir(&root.join("generated/src/runtime"), &dir.join("src/runtime"));
     // Operations of an earlier, larger run would otherwise linger (they are not compiled, as
     // `operations/mod.rs` names the modules, but keep the copy exact).
     let _ = std::fs::remove_dir_all(dir.join("src/operations"));

@@ -307,8 +307,9 @@ fn main() {
         "{endpoint}/?ClientId=GID_test%40%40%40test&InstanceId=post-cn-0pp12gl%2A%2A%2A%2A"
     ))
     .expect("url");
-    let signed_headers = signed_headers(&addr.to_string(), config.user_agent());
-    let clients = Arc::new(Clients { ours: Client::new(config), bare, bare_url, signed_headers });
+    let ours = Client::new(config);
+    let signed_headers = signed_headers(&addr.to_string(), ours.user_agent());
+    let clients = Arc::new(Clients { ours, bare, bare_url, signed_headers });
 
     // `--profile ours|bare [--concurrency N]`: one client only, for callgrind or perf.
     if let Some(i) = args.iter().position(|a| a == "--profile") {

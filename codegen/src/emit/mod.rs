@@ -31,7 +31,8 @@ pub struct EmitError {
 
 /// Emits every file of the generated crate, in a fixed order.
 pub fn emit(service: &ir::Service) -> Result<Vec<GeneratedFile>, EmitError> {
-    let mut files = Vec::with_capacity(service.operations.len() + 3);
+    let mut files = Vec::with_capacity(service.operations.len() + 4);
+    files.push(file("client.rs", &service.spec_file, types::client_module(service))?);
     files.push(file("service.rs", &service.spec_file, types::service_consts(service))?);
     files.push(file("types.rs", &service.spec_file, types::types_module(service))?);
     files.push(file("operations/mod.rs", &service.spec_file, operation::mod_file(service))?);

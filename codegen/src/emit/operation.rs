@@ -122,7 +122,7 @@ pub fn operation(op: &ir::Operation) -> TokenStream {
         let names = op.imports.iter().map(|n| ident(n));
         quote!(use crate::types::{#(#names),*};)
     };
-    let mut imports = vec!["Client", "Error", "Operation", "Params", "ServiceError"];
+    let mut imports = vec!["Error", "Operation", "Params", "ServiceError"];
     if !states.is_empty() {
         imports.extend(["IsSet", "Set", "Unset"]);
     }
@@ -137,6 +137,7 @@ pub fn operation(op: &ir::Operation) -> TokenStream {
     quote! {
         #file_docs
 
+        use crate::Client;
         use crate::runtime::{self, #(#imports),*};
         #shared_imports
         use std::future::Future;
@@ -198,6 +199,7 @@ pub fn operation(op: &ir::Operation) -> TokenStream {
         async fn send(client: Client, input: #input) -> Result<#output, Error<#error>> {
             let params = input.encode().map_err(Error::InvalidInput)?;
             let response = client
+                .core
                 .execute(&OPERATION, params)
                 .await
                 .map_err(|e| e.map_service(#error::from))?;

@@ -1,4 +1,5 @@
-//! `types.rs` (shared enumerations and structures) and `service.rs` (service constants).
+//! `types.rs` (shared enumerations and structures), `service.rs` (service constants) and
+//! `client.rs` (the `Client` type).
 
 use super::{docs, ident, inner_docs, md, operation::struct_def};
 use crate::ir;
@@ -14,9 +15,12 @@ pub fn service_consts(s: &ir::Service) -> TokenStream {
     let vpc = &s.endpoint_vpc;
     let regions = &s.regions;
     let signature = if s.default_signature_v1 { quote!(V1) } else { quote!(V3) };
+    let sdk_name = format!("{}-rust", s.crate_name);
     let file_docs = inner_docs(&format!("Facts about the {} API that the runtime needs.", md(title)));
     quote! {
         #file_docs
+
+        use crate::runtime::{ServiceInfo, SignatureVersion};
 
         /// The API version this crate speaks, sent with every request.
         pub const API_VERSION: &str = #version;
@@ -24,18 +28,83 @@ pub fn service_consts(s: &ir::Service) -> TokenStream {
         /// The product code, as it appears in endpoints.
         pub const PRODUCT_CODE: &str = #code;
 
-        /// The Internet endpoint host; `{region}` stands for the region ID.
-        pub(crate) const ENDPOINT_PUBLIC: &str = #public;
-
-        /// The VPC endpoint host; `{region}` stands for the region ID.
-        pub(crate) const ENDPOINT_VPC: &str = #vpc;
-
-        /// The signature a configuration uses unless told otherwise.
-        pub(crate) const DEFAULT_SIGNATURE: crate::runtime::SignatureVersion =
-            crate::runtime::SignatureVersion::#signature;
-
         /// The regions the service is offered in, as known when this crate was generated.
         pub const REGIONS: &[&str] = &[#(#regions),*];
+
+        /// What the runtime needs to know of this API: version, endpoint templates (`{region}`
+        /// stands for the region ID), default signature, and this crate's name and version for
+        /// the user agent.
+        pub static SERVICE: ServiceInfo = ServiceInfo::new(
+            PRODUCT_CODE,
+            API_VERSION,
+            #public,
+            #vpc,
+            SignatureVersion::#signature,
+            #sdk_name,
+            env!("CARGO_PKG_VERSION"),
+        );
+    }
+}
+
+/// `client.rs`: the `Client` type, a thin wrapper of the runtime's core client that the operation
+/// files add one method each to.
+pub fn client_module(s: &ir::Service) -> TokenStream {
+    let title = md(&s.title);
+    let file_docs = inner_docs(&format!("The client of the {title} API."));
+    let type_docs = docs(&format!(
+        "A client for the {title} API.\n\n\
+         Each operation is a method that returns a builder; `send()` on the builder makes the \
+         call. Cloning is cheap and clones share one connection pool: create one client and \
+         reuse it."
+    ));
+    quote! {
+        #file_docs
+
+        use crate::runtime::{ClientCore, Config, ConfigError, SignatureVersion};
+
+        #type_docs
+        #[derive(Clone, Debug)]
+        pub struct Client {
+            pub(crate) core: ClientCore,
+        }
+
+        impl Client {
+            /// A client with this configuration: its endpoint is the one the configuration
+            /// names, or this API's endpoint in the configured region.
+            ///
+            /// Neither building the HTTP transport nor choosing the endpoint fails in practice;
+            /// if one does, every call returns [`Error::Config`](crate::Error::Config) saying why.
+            pub fn new(config: Config) -> Client {
+                Client { core: ClientCore::new(config, &crate::service::SERVICE) }
+            }
+
+            /// A client configured from the environment; see
+            /// [`Config::from_env`](crate::Config::from_env).
+            pub fn from_env() -> Result<Client, ConfigError> {
+                Config::from_env().map(Client::new)
+            }
+
+            /// The configuration of this client.
+            pub fn config(&self) -> &Config {
+                self.core.config()
+            }
+
+            /// The endpoint requests go to, as `scheme://host[:port]`.
+            pub fn endpoint(&self) -> &str {
+                self.core.endpoint()
+            }
+
+            /// The signature scheme requests are signed with: the configured one, or this
+            /// API's default.
+            pub fn signature_version(&self) -> SignatureVersion {
+                self.core.signature_version()
+            }
+
+            /// The `User-Agent` every request carries.
+            pub fn user_agent(&self) -> &str {
+                self.core.user_agent()
+            }
+        }
     }
 }
 

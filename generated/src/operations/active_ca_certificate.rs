@@ -3,8 +3,9 @@
 
 //! `ActiveCaCertificate`: Activates a CA certificate registered on an instance.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use std::future::Future;
 use std::marker::PhantomData;
@@ -122,6 +123,7 @@ async fn send(
 ) -> Result<ActiveCaCertificateOutput, Error<ActiveCaCertificateError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(ActiveCaCertificateError::from))?;

@@ -4,8 +4,9 @@
 //! `AddCustomAuthConnectBlack`: Puts a client on the connection blacklist of an instance's
 //! custom authentication.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use std::future::Future;
 use std::marker::PhantomData;
@@ -128,6 +129,7 @@ async fn send(
 ) -> Result<AddCustomAuthConnectBlackOutput, Error<AddCustomAuthConnectBlackError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(AddCustomAuthConnectBlackError::from))?;

@@ -4,8 +4,9 @@
 //! `AddCustomAuthIdentity`: Adds a user name or client ID with its secret to an instance's
 //! custom authentication.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use crate::types::{IdentityType, SignMode};
 use std::future::Future;
@@ -258,6 +259,7 @@ async fn send(
 ) -> Result<AddCustomAuthIdentityOutput, Error<AddCustomAuthIdentityError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(AddCustomAuthIdentityError::from))?;

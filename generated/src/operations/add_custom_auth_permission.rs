@@ -4,8 +4,9 @@
 //! `AddCustomAuthPermission`: Adds a custom-authentication rule allowing or denying an
 //! identity access to a topic.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use crate::types::{Effect, IdentityType, PermitAction};
 use std::future::Future;
@@ -280,6 +281,7 @@ async fn send(
 ) -> Result<AddCustomAuthPermissionOutput, Error<AddCustomAuthPermissionError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(AddCustomAuthPermissionError::from))?;

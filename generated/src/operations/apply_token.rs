@@ -4,8 +4,9 @@
 //! `ApplyToken`: Issues an access token that lets clients use the given topics until it
 //! expires.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use std::future::Future;
 use std::marker::PhantomData;
@@ -170,6 +171,7 @@ async fn send(
 ) -> Result<ApplyTokenOutput, Error<ApplyTokenError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(ApplyTokenError::from))?;

@@ -4,8 +4,9 @@
 //! `BatchQuerySessionByClientIds`: Tells, for up to 10 MQTT clients at once, whether each
 //! is connected to an instance.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use std::future::Future;
 use std::marker::PhantomData;
@@ -138,6 +139,7 @@ async fn send(
 > {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(BatchQuerySessionByClientIdsError::from))?;

@@ -3,8 +3,9 @@
 
 //! `CreateGroupId`: Creates a group ID on an instance.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use crate::types::Tag;
 use std::future::Future;
@@ -134,6 +135,7 @@ async fn send(
 ) -> Result<CreateGroupIdOutput, Error<CreateGroupIdError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(CreateGroupIdError::from))?;

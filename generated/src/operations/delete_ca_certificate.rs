@@ -3,8 +3,9 @@
 
 //! `DeleteCaCertificate`: Removes a CA certificate from an instance.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use std::future::Future;
 use std::marker::PhantomData;
@@ -119,6 +120,7 @@ async fn send(
 ) -> Result<DeleteCaCertificateOutput, Error<DeleteCaCertificateError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(DeleteCaCertificateError::from))?;

@@ -4,8 +4,9 @@
 //! `DeleteCustomAuthConnectBlack`: Takes a client off the connection blacklist of an
 //! instance's custom authentication.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use std::future::Future;
 use std::marker::PhantomData;
@@ -130,6 +131,7 @@ async fn send(
 > {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(DeleteCustomAuthConnectBlackError::from))?;

@@ -4,8 +4,9 @@
 //! `DeleteCustomAuthIdentity`: Removes an identity from an instance's custom
 //! authentication.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use crate::types::IdentityType;
 use std::future::Future;
@@ -171,6 +172,7 @@ async fn send(
 ) -> Result<DeleteCustomAuthIdentityOutput, Error<DeleteCustomAuthIdentityError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(DeleteCustomAuthIdentityError::from))?;

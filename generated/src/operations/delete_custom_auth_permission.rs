@@ -4,8 +4,9 @@
 //! `DeleteCustomAuthPermission`: Removes the custom-authentication rule of an identity on a
 //! topic.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use crate::types::IdentityType;
 use std::future::Future;
@@ -178,6 +179,7 @@ async fn send(
 ) -> Result<DeleteCustomAuthPermissionOutput, Error<DeleteCustomAuthPermissionError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(DeleteCustomAuthPermissionError::from))?;

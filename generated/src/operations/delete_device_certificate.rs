@@ -3,8 +3,9 @@
 
 //! `DeleteDeviceCertificate`: Removes a device certificate from an instance.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use std::future::Future;
 use std::marker::PhantomData;
@@ -151,6 +152,7 @@ async fn send(
 ) -> Result<DeleteDeviceCertificateOutput, Error<DeleteDeviceCertificateError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(DeleteDeviceCertificateError::from))?;

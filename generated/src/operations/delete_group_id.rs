@@ -3,8 +3,9 @@
 
 //! `DeleteGroupId`: Deletes a group ID from an instance.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use std::future::Future;
 use std::marker::PhantomData;
@@ -118,6 +119,7 @@ async fn send(
 ) -> Result<DeleteGroupIdOutput, Error<DeleteGroupIdError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(DeleteGroupIdError::from))?;

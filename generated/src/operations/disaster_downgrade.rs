@@ -4,8 +4,9 @@
 //! `DisasterDowngrade`: Turns off the public VIP access of one instance in a multi-instance
 //! disaster-recovery setup.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use std::future::Future;
 use std::marker::PhantomData;
@@ -128,6 +129,7 @@ async fn send(
 ) -> Result<DisasterDowngradeOutput, Error<DisasterDowngradeError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(DisasterDowngradeError::from))?;

@@ -4,8 +4,9 @@
 //! `DisasterRecovery`: Turns the public VIP access of one instance in a multi-instance
 //! disaster-recovery setup back on.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use std::future::Future;
 use std::marker::PhantomData;
@@ -127,6 +128,7 @@ async fn send(
 ) -> Result<DisasterRecoveryOutput, Error<DisasterRecoveryError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(DisasterRecoveryError::from))?;

@@ -3,8 +3,9 @@
 
 //! `GetCaCertificate`: Gets the details of a CA certificate registered on an instance.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use crate::types::CaCertificate;
 use std::future::Future;
@@ -120,6 +121,7 @@ async fn send(
 ) -> Result<GetCaCertificateOutput, Error<GetCaCertificateError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(GetCaCertificateError::from))?;

@@ -4,8 +4,9 @@
 //! `GetDeviceCertificate`: Gets the details of a device certificate registered on an
 //! instance.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use crate::types::DeviceCertificate;
 use std::future::Future;
@@ -149,6 +150,7 @@ async fn send(
 ) -> Result<GetDeviceCertificateOutput, Error<GetDeviceCertificateError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(GetDeviceCertificateError::from))?;

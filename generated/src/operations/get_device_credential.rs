@@ -3,8 +3,9 @@
 
 //! `GetDeviceCredential`: Gets the device credential issued to a client of an instance.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use crate::types::DeviceCredential;
 use std::future::Future;
@@ -123,6 +124,7 @@ async fn send(
 ) -> Result<GetDeviceCredentialOutput, Error<GetDeviceCredentialError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(GetDeviceCredentialError::from))?;

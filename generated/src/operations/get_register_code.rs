@@ -4,8 +4,9 @@
 //! `GetRegisterCode`: Gets the registration code of an instance, used to prove ownership of
 //! a CA certificate.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use std::future::Future;
 use std::marker::PhantomData;
@@ -104,6 +105,7 @@ async fn send(
 ) -> Result<GetRegisterCodeOutput, Error<GetRegisterCodeError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(GetRegisterCodeError::from))?;

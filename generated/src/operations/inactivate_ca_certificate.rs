@@ -3,8 +3,9 @@
 
 //! `InactivateCaCertificate`: Deactivates a CA certificate registered on an instance.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use std::future::Future;
 use std::marker::PhantomData;
@@ -128,6 +129,7 @@ async fn send(
 ) -> Result<InactivateCaCertificateOutput, Error<InactivateCaCertificateError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(InactivateCaCertificateError::from))?;

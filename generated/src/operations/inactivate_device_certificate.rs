@@ -4,8 +4,9 @@
 //! `InactivateDeviceCertificate`: Deactivates a device certificate registered on an
 //! instance.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use std::future::Future;
 use std::marker::PhantomData;
@@ -155,6 +156,7 @@ async fn send(
 ) -> Result<InactivateDeviceCertificateOutput, Error<InactivateDeviceCertificateError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(InactivateDeviceCertificateError::from))?;

@@ -4,9 +4,10 @@
 //! `ListCaCertificate`: Lists the CA certificates registered on an instance, one page at a
 //! time.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Cursor, Error, IsSet, Items, Location, Operation, PageSpec, Pages,
-    Params, ServiceError, Set, Unset,
+    self, Cursor, Error, IsSet, Items, Location, Operation, PageSpec, Pages, Params,
+    ServiceError, Set, Unset,
 };
 use crate::types::CaCertificate;
 use std::future::Future;
@@ -173,6 +174,7 @@ async fn send(
 ) -> Result<ListCaCertificateOutput, Error<ListCaCertificateError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(ListCaCertificateError::from))?;

@@ -4,9 +4,10 @@
 //! `ListDeviceCertificate`: Lists the device certificates registered with an instance, one
 //! page at a time.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Cursor, Error, IsSet, Items, Location, Operation, PageSpec, Pages,
-    Params, ServiceError, Set, Unset,
+    self, Cursor, Error, IsSet, Items, Location, Operation, PageSpec, Pages, Params,
+    ServiceError, Set, Unset,
 };
 use crate::types::{DeviceCertificate, DeviceCertificatePage};
 use std::future::Future;
@@ -180,6 +181,7 @@ async fn send(
 ) -> Result<ListDeviceCertificateOutput, Error<ListDeviceCertificateError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(ListDeviceCertificateError::from))?;

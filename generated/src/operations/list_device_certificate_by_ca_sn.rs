@@ -4,9 +4,10 @@
 //! `ListDeviceCertificateByCaSn`: Lists the device certificates that one CA certificate
 //! signed, one page at a time.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Cursor, Error, IsSet, Items, Location, Operation, PageSpec, Pages,
-    Params, ServiceError, Set, Unset,
+    self, Cursor, Error, IsSet, Items, Location, Operation, PageSpec, Pages, Params,
+    ServiceError, Set, Unset,
 };
 use crate::types::{DeviceCertificate, DeviceCertificatePage};
 use std::future::Future;
@@ -205,6 +206,7 @@ async fn send(
 ) -> Result<ListDeviceCertificateByCaSnOutput, Error<ListDeviceCertificateByCaSnError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(ListDeviceCertificateByCaSnError::from))?;

@@ -4,9 +4,10 @@
 //! `ListDeviceCredentialClientId`: Lists the client IDs of a group that hold a device
 //! credential.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Cursor, Error, IsSet, Items, Location, Operation, PageSpec, Pages,
-    Params, ServiceError, Set, Unset,
+    self, Cursor, Error, IsSet, Items, Location, Operation, PageSpec, Pages, Params,
+    ServiceError, Set, Unset,
 };
 use std::future::Future;
 use std::marker::PhantomData;
@@ -215,6 +216,7 @@ async fn send(
 > {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(ListDeviceCredentialClientIdError::from))?;

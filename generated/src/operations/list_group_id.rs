@@ -3,8 +3,9 @@
 
 //! `ListGroupId`: Lists the group IDs created on an instance.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use crate::types::{MqttTag, Tag};
 use std::future::Future;
@@ -113,6 +114,7 @@ async fn send(
 ) -> Result<ListGroupIdOutput, Error<ListGroupIdError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(ListGroupIdError::from))?;

@@ -3,7 +3,8 @@
 
 //! `ListInstances`: Lists the ApsaraMQ for MQTT instances of the account in the region.
 
-use crate::runtime::{self, Client, Error, Location, Operation, Params, ServiceError};
+use crate::Client;
+use crate::runtime::{self, Error, Location, Operation, Params, ServiceError};
 use crate::types::MqttTag;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -95,6 +96,7 @@ async fn send(
 ) -> Result<ListInstancesOutput, Error<ListInstancesError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(ListInstancesError::from))?;

@@ -3,9 +3,10 @@
 
 //! `ListTagResources`: Lists the tags attached to resources of a given kind.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Cursor, Error, IsSet, Items, Location, Operation, PageSpec, Pages,
-    Params, ServiceError, Set, Unset,
+    self, Cursor, Error, IsSet, Items, Location, Operation, PageSpec, Pages, Params,
+    ServiceError, Set, Unset,
 };
 use crate::types::Tag;
 use std::future::Future;
@@ -168,6 +169,7 @@ async fn send(
 ) -> Result<ListTagResourcesOutput, Error<ListTagResourcesError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(ListTagResourcesError::from))?;

@@ -4,9 +4,10 @@
 //! `QueryCustomAuthConnectBlack`: Lists the entries of an instance's custom-authentication
 //! connection blacklist.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Cursor, Error, IsSet, Items, Location, Operation, PageSpec, Pages,
-    Params, ServiceError, Set, Unset,
+    self, Cursor, Error, IsSet, Items, Location, Operation, PageSpec, Pages, Params,
+    ServiceError, Set, Unset,
 };
 use crate::types::Effect;
 use std::future::Future;
@@ -188,6 +189,7 @@ async fn send(
 ) -> Result<QueryCustomAuthConnectBlackOutput, Error<QueryCustomAuthConnectBlackError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(QueryCustomAuthConnectBlackError::from))?;

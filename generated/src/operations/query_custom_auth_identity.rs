@@ -3,9 +3,10 @@
 
 //! `QueryCustomAuthIdentity`: Lists the custom-authentication identities of an instance.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Cursor, Error, IsSet, Items, Location, Operation, PageSpec, Pages,
-    Params, ServiceError, Set, Unset,
+    self, Cursor, Error, IsSet, Items, Location, Operation, PageSpec, Pages, Params,
+    ServiceError, Set, Unset,
 };
 use crate::types::{IdentityType, SignMode};
 use std::future::Future;
@@ -219,6 +220,7 @@ async fn send(
 ) -> Result<QueryCustomAuthIdentityOutput, Error<QueryCustomAuthIdentityError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(QueryCustomAuthIdentityError::from))?;

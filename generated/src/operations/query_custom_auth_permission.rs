@@ -3,9 +3,10 @@
 
 //! `QueryCustomAuthPermission`: Lists the custom-authentication topic rules of an instance.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Cursor, Error, IsSet, Items, Location, Operation, PageSpec, Pages,
-    Params, ServiceError, Set, Unset,
+    self, Cursor, Error, IsSet, Items, Location, Operation, PageSpec, Pages, Params,
+    ServiceError, Set, Unset,
 };
 use crate::types::{Effect, IdentityType, PermitAction};
 use std::future::Future;
@@ -221,6 +222,7 @@ async fn send(
 ) -> Result<QueryCustomAuthPermissionOutput, Error<QueryCustomAuthPermissionError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(QueryCustomAuthPermissionError::from))?;

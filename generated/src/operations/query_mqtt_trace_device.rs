@@ -3,9 +3,10 @@
 
 //! `QueryMqttTraceDevice`: Traces the connection events of one client within a time range.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Cursor, Error, IsSet, Items, Location, Operation, PageSpec, Pages,
-    Params, ServiceError, Set, Unset,
+    self, Cursor, Error, IsSet, Items, Location, Operation, PageSpec, Pages, Params,
+    ServiceError, Set, Unset,
 };
 use std::future::Future;
 use std::marker::PhantomData;
@@ -364,6 +365,7 @@ async fn send(
 ) -> Result<QueryMqttTraceDeviceOutput, Error<QueryMqttTraceDeviceError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(QueryMqttTraceDeviceError::from))?;

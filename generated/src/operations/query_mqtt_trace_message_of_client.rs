@@ -4,9 +4,10 @@
 //! `QueryMqttTraceMessageOfClient`: Lists the messages one client sent or received within a
 //! time range.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Cursor, Error, IsSet, Items, Location, Operation, PageSpec, Pages,
-    Params, ServiceError, Set, Unset,
+    self, Cursor, Error, IsSet, Items, Location, Operation, PageSpec, Pages, Params,
+    ServiceError, Set, Unset,
 };
 use crate::types::TraceMessageEvent;
 use std::future::Future;
@@ -382,6 +383,7 @@ async fn send(
 > {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(QueryMqttTraceMessageOfClientError::from))?;

@@ -4,8 +4,9 @@
 //! `QueryMqttTraceMessagePublish`: Traces how one message was published within a time
 //! range.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use crate::types::TraceMessageEvent;
 use std::future::Future;
@@ -240,6 +241,7 @@ async fn send(
 > {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(QueryMqttTraceMessagePublishError::from))?;

@@ -3,8 +3,9 @@
 
 //! `QueryToken`: Tells whether an access token is still valid.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use std::future::Future;
 use std::marker::PhantomData;
@@ -131,6 +132,7 @@ async fn send(
 ) -> Result<QueryTokenOutput, Error<QueryTokenError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(QueryTokenError::from))?;

@@ -3,8 +3,9 @@
 
 //! `RegisterCaCertificate`: Registers a CA certificate with an instance.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use std::future::Future;
 use std::marker::PhantomData;
@@ -185,6 +186,7 @@ async fn send(
 ) -> Result<RegisterCaCertificateOutput, Error<RegisterCaCertificateError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(RegisterCaCertificateError::from))?;

@@ -3,8 +3,9 @@
 
 //! `RegisterDeviceCredential`: Creates a device credential for one client of an instance.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use crate::types::DeviceCredential;
 use std::future::Future;
@@ -129,6 +130,7 @@ async fn send(
 ) -> Result<RegisterDeviceCredentialOutput, Error<RegisterDeviceCredentialError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(RegisterDeviceCredentialError::from))?;

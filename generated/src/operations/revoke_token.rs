@@ -3,8 +3,9 @@
 
 //! `RevokeToken`: Revokes an access token before it expires.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use std::future::Future;
 use std::marker::PhantomData;
@@ -131,6 +132,7 @@ async fn send(
 ) -> Result<RevokeTokenOutput, Error<RevokeTokenError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(RevokeTokenError::from))?;

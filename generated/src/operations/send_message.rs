@@ -3,8 +3,9 @@
 
 //! `SendMessage`: Publishes a message to a topic of an instance from the server side.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use std::future::Future;
 use std::marker::PhantomData;
@@ -140,6 +141,7 @@ async fn send(
 ) -> Result<SendMessageOutput, Error<SendMessageError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(SendMessageError::from))?;

@@ -4,8 +4,9 @@
 //! `SetSniConfig`: Chooses which TLS certificates an instance presents, by the host name a
 //! client asks for.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use std::future::Future;
 use std::marker::PhantomData;
@@ -145,6 +146,7 @@ async fn send(
 ) -> Result<SetSniConfigOutput, Error<SetSniConfigError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(SetSniConfigError::from))?;

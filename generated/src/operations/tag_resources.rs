@@ -3,8 +3,9 @@
 
 //! `TagResources`: Attaches tags to one or more resources.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use crate::types::Tag;
 use std::future::Future;
@@ -150,6 +151,7 @@ async fn send(
 ) -> Result<TagResourcesOutput, Error<TagResourcesError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(TagResourcesError::from))?;

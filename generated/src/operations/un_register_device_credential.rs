@@ -4,8 +4,9 @@
 //! `UnRegisterDeviceCredential`: Deletes the device credential of one client of an
 //! instance.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use std::future::Future;
 use std::marker::PhantomData;
@@ -129,6 +130,7 @@ async fn send(
 ) -> Result<UnRegisterDeviceCredentialOutput, Error<UnRegisterDeviceCredentialError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(UnRegisterDeviceCredentialError::from))?;

@@ -3,8 +3,9 @@
 
 //! `UntagResources`: Detaches tags from one or more resources.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use std::future::Future;
 use std::marker::PhantomData;
@@ -153,6 +154,7 @@ async fn send(
 ) -> Result<UntagResourcesOutput, Error<UntagResourcesError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(UntagResourcesError::from))?;

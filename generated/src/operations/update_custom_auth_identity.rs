@@ -4,8 +4,9 @@
 //! `UpdateCustomAuthIdentity`: Changes the secret or signing mode of a
 //! custom-authentication identity.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use crate::types::{IdentityType, SignMode};
 use std::future::Future;
@@ -268,6 +269,7 @@ async fn send(
 ) -> Result<UpdateCustomAuthIdentityOutput, Error<UpdateCustomAuthIdentityError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(UpdateCustomAuthIdentityError::from))?;

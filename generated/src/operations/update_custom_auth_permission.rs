@@ -4,8 +4,9 @@
 //! `UpdateCustomAuthPermission`: Changes a custom-authentication rule for one identity and
 //! topic.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use crate::types::{Effect, IdentityType, PermitAction};
 use std::future::Future;
@@ -281,6 +282,7 @@ async fn send(
 ) -> Result<UpdateCustomAuthPermissionOutput, Error<UpdateCustomAuthPermissionError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(UpdateCustomAuthPermissionError::from))?;

@@ -1,12 +1,14 @@
-//! The code generated from `tests/fixtures/features`, compiled against the client's real
-//! runtime. Building this crate (as `cargo clippy --workspace` and `cargo test` do) proves that
-//! every feature of the spec format yields code that compiles without warnings.
+//! The code generated from `tests/fixtures/features`, compiled against the real runtime crate
+//! like any generated crate. Building this crate (as `cargo clippy --workspace` and `cargo test`
+//! do) proves that every feature of the spec format yields code that compiles without warnings.
 #![deny(missing_docs)]
 #![allow(unreachable_pub)]
 
-#[path = "../../../generated/src/runtime/mod.rs"]
-mod runtime;
+/// The runtime items generated code uses (not API).
+use alibabacloud_runtime::__private as runtime;
 
+#[rustfmt::skip]
+mod client;
 #[rustfmt::skip]
 pub mod operations;
 #[rustfmt::skip]
@@ -14,4 +16,5 @@ pub mod service;
 #[rustfmt::skip]
 pub mod types;
 
-pub use runtime::*;
+pub use alibabacloud_runtime::*;
+pub use client::Client;

@@ -3,20 +3,26 @@
 
 //! Facts about the Widget Service API that the runtime needs.
 
+use crate::runtime::{ServiceInfo, SignatureVersion};
+
 /// The API version this crate speaks, sent with every request.
 pub const API_VERSION: &str = "2000-01-01";
 
 /// The product code, as it appears in endpoints.
 pub const PRODUCT_CODE: &str = "widgets";
 
-/// The Internet endpoint host; `{region}` stands for the region ID.
-pub(crate) const ENDPOINT_PUBLIC: &str = "widgets.{region}.example.com";
-
-/// The VPC endpoint host; `{region}` stands for the region ID.
-pub(crate) const ENDPOINT_VPC: &str = "widgets-vpc.{region}.example.com";
-
-/// The signature a configuration uses unless told otherwise.
-pub(crate) const DEFAULT_SIGNATURE: crate::runtime::SignatureVersion = crate::runtime::SignatureVersion::V3;
-
 /// The regions the service is offered in, as known when this crate was generated.
 pub const REGIONS: &[&str] = &["xx-test-1", "xx-test-2"];
+
+/// What the runtime needs to know of this API: version, endpoint templates (`{region}`
+/// stands for the region ID), default signature, and this crate's name and version for
+/// the user agent.
+pub static SERVICE: ServiceInfo = ServiceInfo::new(
+    PRODUCT_CODE,
+    API_VERSION,
+    "widgets.{region}.example.com",
+    "widgets-vpc.{region}.example.com",
+    SignatureVersion::V3,
+    "widgets-fixture-rust",
+    env!("CARGO_PKG_VERSION"),
+);

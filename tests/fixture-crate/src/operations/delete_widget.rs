@@ -3,8 +3,9 @@
 
 //! `DeleteWidget`: Deletes a widget; failures may come inside HTTP 200.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use std::future::Future;
 use std::marker::PhantomData;
@@ -122,6 +123,7 @@ async fn send(
 ) -> Result<DeleteWidgetOutput, Error<DeleteWidgetError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(DeleteWidgetError::from))?;

@@ -3,8 +3,9 @@
 
 //! `GetWidget`: Reads one widget, with nested structures and every scalar kind.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use crate::types::{Match, Widget};
 use std::future::Future;
@@ -133,6 +134,7 @@ async fn send(
 ) -> Result<GetWidgetOutput, Error<GetWidgetError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(GetWidgetError::from))?;

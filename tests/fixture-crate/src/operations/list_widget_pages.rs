@@ -3,9 +3,10 @@
 
 //! `ListWidgetPages`: Lists widget names with page-number paging and a nested total.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Cursor, Error, IsSet, Items, Location, Operation, PageSpec, Pages,
-    Params, ServiceError, Set, Unset,
+    self, Cursor, Error, IsSet, Items, Location, Operation, PageSpec, Pages, Params,
+    ServiceError, Set, Unset,
 };
 use std::future::Future;
 use std::marker::PhantomData;
@@ -134,6 +135,7 @@ async fn send(
 ) -> Result<ListWidgetPagesOutput, Error<ListWidgetPagesError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(ListWidgetPagesError::from))?;

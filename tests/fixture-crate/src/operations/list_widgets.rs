@@ -4,9 +4,10 @@
 //! `ListWidgets`: Lists widgets with next-token paging; shares the Widget type with
 //! GetWidget.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Cursor, Error, IsSet, Items, Location, Operation, PageSpec, Pages,
-    Params, ServiceError, Set, Unset,
+    self, Cursor, Error, IsSet, Items, Location, Operation, PageSpec, Pages, Params,
+    ServiceError, Set, Unset,
 };
 use crate::types::Widget;
 use std::future::Future;
@@ -135,6 +136,7 @@ async fn send(
 ) -> Result<ListWidgetsOutput, Error<ListWidgetsError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(ListWidgetsError::from))?;

@@ -3,7 +3,8 @@
 
 //! `Ping`: Takes no parameters at all and documents no errors.
 
-use crate::runtime::{self, Client, Error, Operation, Params, ServiceError};
+use crate::Client;
+use crate::runtime::{self, Error, Operation, Params, ServiceError};
 use std::future::Future;
 use std::marker::PhantomData;
 
@@ -66,6 +67,7 @@ impl std::fmt::Debug for PingBuilder {
 async fn send(client: Client, input: PingInput) -> Result<PingOutput, Error<PingError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(PingError::from))?;

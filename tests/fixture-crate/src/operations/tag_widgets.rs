@@ -3,8 +3,9 @@
 
 //! `TagWidgets`: Tags widgets; a mutating call with a form body, lists and constraints.
 
+use crate::Client;
 use crate::runtime::{
-    self, Client, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
+    self, Error, IsSet, Location, Operation, Params, ServiceError, Set, Unset,
 };
 use crate::types::Color;
 use std::future::Future;
@@ -190,6 +191,7 @@ async fn send(
 ) -> Result<TagWidgetsOutput, Error<TagWidgetsError>> {
     let params = input.encode().map_err(Error::InvalidInput)?;
     let response = client
+        .core
         .execute(&OPERATION, params)
         .await
         .map_err(|e| e.map_service(TagWidgetsError::from))?;

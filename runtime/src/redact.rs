@@ -3,10 +3,10 @@
 use std::fmt;
 
 /// Wraps a field for `Debug`: prints `Some(***)` / `None` for options, `***` otherwise.
-pub(crate) struct Redacted<'a, T: ?Sized>(pub &'a T);
+pub struct Redacted<'a, T: ?Sized>(pub &'a T);
 
 /// What a sensitive value shows as.
-pub(crate) trait Redact {
+pub trait Redact {
     /// Writes the redacted form.
     fn redact(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
 }

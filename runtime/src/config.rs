@@ -10,12 +10,13 @@ use super::credentials::{
     Credentials, DefaultCredentialsChain, ProvideCredentials, StaticProvider, is_header_safe,
 };
 use super::error::ConfigError;
+use super::service::ServiceInfo;
 
 /// The environment variable [`Config::from_env`] reads the region from.
 const REGION_VAR: &str = "ALIBABA_CLOUD_REGION_ID";
 
-/// Which request signature to use. A configuration uses the one the service's spec names
-/// (V3 for this API) unless [`ConfigBuilder::signature_version`] says otherwise.
+/// Which request signature to use. A client uses the one its product's spec names (V3 for most
+/// APIs) unless [`ConfigBuilder::signature_version`] says otherwise.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SignatureVersion {
@@ -30,10 +31,11 @@ pub enum SignatureVersion {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Network {
-    /// The public endpoint `onsmqtt.<region>.aliyuncs.com` (default).
+    /// The public endpoint, such as `<product>.<region>.aliyuncs.com` (default).
     #[default]
     Public,
-    /// The VPC endpoint `onsmqtt-vpc.<region>.aliyuncs.com`, reachable from inside Alibaba Cloud.
+    /// The VPC endpoint, such as `<product>-vpc.<region>.aliyuncs.com`, reachable from inside
+    /// Alibaba Cloud.
     Vpc,
 }
 
@@ -41,7 +43,7 @@ pub enum Network {
 ///
 /// ```
 /// use std::time::Duration;
-/// use alibabacloud_onsmqtt::RetryConfig;
+/// use alibabacloud_runtime::RetryConfig;
 ///
 /// let retry = RetryConfig { max_attempts: 5, ..RetryConfig::default() };
 /// assert_eq!(retry.initial_backoff, Duration::from_millis(100));
@@ -76,23 +78,41 @@ impl Default for RetryConfig {
 }
 
 /// A validated client configuration. Build one with [`Config::builder`] or [`Config::from_env`].
+///
+/// A configuration names no product: the same one can build the clients of several products,
+/// each of which derives its endpoint from the region (or takes the explicit one) and its default
+/// signature from its own spec.
 #[derive(Clone)]
 pub struct Config {
-    pub(crate) endpoint: reqwest::Url,
-    pub(crate) endpoint_str: String,
-    /// `host[:port]` as the `Host` header carries it.
-    pub(crate) host: String,
+    /// The explicit endpoint, parsed.
+    endpoint: Option<Endpoint>,
     region: Option<String>,
     network: Network,
     pub(crate) credentials: Arc<dyn ProvideCredentials>,
-    pub(crate) signature_version: SignatureVersion,
+    signature_version: Option<SignatureVersion>,
     pub(crate) connect_timeout: Duration,
     pub(crate) read_timeout: Duration,
     pub(crate) retry: RetryConfig,
     app_name: Option<String>,
-    pub(crate) user_agent: String,
     pub(crate) max_response_bytes: usize,
     pub(crate) rate_limit: RateLimit,
+}
+
+/// A usable endpoint: the URL (path `/`), its display form and the `Host` header value.
+#[derive(Clone, Debug)]
+pub(crate) struct Endpoint {
+    pub(crate) url: reqwest::Url,
+    pub(crate) display: String,
+    /// `host[:port]` as the `Host` header carries it.
+    pub(crate) host: String,
+}
+
+/// What a configuration becomes for one product: the endpoint, signature and user agent.
+#[derive(Clone, Debug)]
+pub(crate) struct Resolved {
+    pub(crate) endpoint: Endpoint,
+    pub(crate) signature_version: SignatureVersion,
+    pub(crate) user_agent: String,
 }
 
 impl Config {
@@ -100,7 +120,7 @@ impl Config {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use alibabacloud_onsmqtt::{Config, Credentials, Network};
+    /// use alibabacloud_runtime::{Config, Credentials, Network};
     ///
     /// let config = Config::builder()
     ///     .region("cn-hangzhou")
@@ -108,8 +128,9 @@ impl Config {
     ///     .credentials(Credentials::new("LTAI...", "secret"))
     ///     .read_timeout(Duration::from_secs(30))
     ///     .build()?;
-    /// assert_eq!(config.endpoint(), "https://onsmqtt-vpc.cn-hangzhou.aliyuncs.com");
-    /// # Ok::<(), alibabacloud_onsmqtt::ConfigError>(())
+    /// assert_eq!(config.region(), Some("cn-hangzhou"));
+    /// assert_eq!(config.endpoint(), None); // each product's client derives its own
+    /// # Ok::<(), alibabacloud_runtime::ConfigError>(())
     /// ```
     pub fn builder() -> ConfigBuilder {
         ConfigBuilder::default()
@@ -139,9 +160,10 @@ impl Config {
         Config::builder().region(region).build()
     }
 
-    /// The endpoint requests go to, e.g. `https://onsmqtt.cn-hangzhou.aliyuncs.com`.
-    pub fn endpoint(&self) -> &str {
-        &self.endpoint_str
+    /// The explicit endpoint, as `scheme://host[:port]`, when one was given. Without one, each
+    /// client derives its endpoint from the region (see the client's `endpoint()`).
+    pub fn endpoint(&self) -> Option<&str> {
+        self.endpoint.as_ref().map(|e| e.display.as_str())
     }
 
     /// The region, when one was given.
@@ -159,8 +181,8 @@ impl Config {
         &self.credentials
     }
 
-    /// The signature scheme.
-    pub fn signature_version(&self) -> SignatureVersion {
+    /// The signature scheme, when one was chosen; clients otherwise use their product's default.
+    pub fn signature_version(&self) -> Option<SignatureVersion> {
         self.signature_version
     }
 
@@ -184,11 +206,6 @@ impl Config {
         self.app_name.as_deref()
     }
 
-    /// The `User-Agent` every request carries.
-    pub fn user_agent(&self) -> &str {
-        &self.user_agent
-    }
-
     /// The largest response body accepted, in bytes.
     pub fn max_response_bytes(&self) -> usize {
         self.max_response_bytes
@@ -203,7 +220,7 @@ impl Config {
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
-            .field("endpoint", &self.endpoint_str)
+            .field("endpoint", &self.endpoint())
             .field("region", &self.region)
             .field("network", &self.network)
             .field("credentials", &self.credentials)
@@ -211,7 +228,7 @@ impl fmt::Debug for Config {
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
             .field("retry", &self.retry)
-            .field("user_agent", &self.user_agent)
+            .field("app_name", &self.app_name)
             .field("max_response_bytes", &self.max_response_bytes)
             .field("rate_limit", &self.rate_limit)
             .finish()
@@ -268,7 +285,7 @@ impl ConfigBuilder {
         self
     }
 
-    /// The signature scheme (default [`SignatureVersion::V3`]).
+    /// The signature scheme (default: the one the product's spec names, V3 for most APIs).
     pub fn signature_version(mut self, version: SignatureVersion) -> Self {
         self.signature_version = Some(version);
         self
@@ -318,15 +335,9 @@ impl ConfigBuilder {
         if let Some(region) = &self.region {
             validate_region(region)?;
         }
-        let endpoint_input = match (&self.endpoint, &self.region) {
-            (Some(endpoint), _) => endpoint.trim().to_owned(),
-            (None, Some(region)) => {
-                let pattern = match self.network {
-                    Network::Public => crate::service::ENDPOINT_PUBLIC,
-                    Network::Vpc => crate::service::ENDPOINT_VPC,
-                };
-                format!("https://{}", pattern.replace("{region}", region))
-            }
+        let endpoint = match (&self.endpoint, &self.region) {
+            (Some(endpoint), _) => Some(parse_endpoint(endpoint.trim())?),
+            (None, Some(_)) => None,
             (None, None) => {
                 return Err(ConfigError::new(
                     "neither a region nor an endpoint is set; call .region(\"cn-hangzhou\") or \
@@ -334,7 +345,6 @@ impl ConfigBuilder {
                 ));
             }
         };
-        let (endpoint, endpoint_str, host) = parse_endpoint(&endpoint_input)?;
 
         let connect_timeout = self.connect_timeout.unwrap_or(Duration::from_secs(5));
         let read_timeout = self.read_timeout.unwrap_or(Duration::from_secs(10));
@@ -367,21 +377,17 @@ impl ConfigBuilder {
             }
             None => None,
         };
-        let user_agent = user_agent(app_name.as_deref());
         let credentials = self.credentials.unwrap_or_else(|| Arc::new(DefaultCredentialsChain::new()));
         Ok(Config {
             endpoint,
-            endpoint_str,
-            host,
             region: self.region,
             network: self.network,
             credentials,
-            signature_version: self.signature_version.unwrap_or(crate::service::DEFAULT_SIGNATURE),
+            signature_version: self.signature_version,
             connect_timeout,
             read_timeout,
             retry,
             app_name,
-            user_agent,
             max_response_bytes,
             rate_limit: self.rate_limit,
         })
@@ -413,8 +419,32 @@ fn validate_region(region: &str) -> Result<(), ConfigError> {
     Ok(())
 }
 
+impl Config {
+    /// What this configuration means for one product: the explicit endpoint or the product's
+    /// template filled with the region, the signature, and the user agent.
+    pub(crate) fn resolve(&self, service: &ServiceInfo) -> Result<Resolved, ConfigError> {
+        let endpoint = match (&self.endpoint, &self.region) {
+            (Some(endpoint), _) => endpoint.clone(),
+            (None, Some(region)) => {
+                let pattern = match self.network {
+                    Network::Public => service.endpoint_public,
+                    Network::Vpc => service.endpoint_vpc,
+                };
+                parse_endpoint(&format!("https://{}", pattern.replace("{region}", region)))?
+            }
+            // `build` refuses a configuration with neither.
+            (None, None) => return Err(ConfigError::new("neither a region nor an endpoint is set")),
+        };
+        Ok(Resolved {
+            endpoint,
+            signature_version: self.signature_version.unwrap_or(service.default_signature),
+            user_agent: user_agent(service, self.app_name.as_deref()),
+        })
+    }
+}
+
 /// Parses an endpoint into its URL (path `/`), display form and `Host` header value.
-fn parse_endpoint(input: &str) -> Result<(reqwest::Url, String, String), ConfigError> {
+fn parse_endpoint(input: &str) -> Result<Endpoint, ConfigError> {
     if input.is_empty() {
         return Err(ConfigError::new("the endpoint is empty"));
     }
@@ -442,14 +472,15 @@ fn parse_endpoint(input: &str) -> Result<(reqwest::Url, String, String), ConfigE
         None => host.to_owned(),
     };
     let display = format!("{}://{}", url.scheme(), host_header);
-    Ok((url, display, host_header))
+    Ok(Endpoint { url, display, host: host_header })
 }
 
-/// `alibabacloud-onsmqtt-rust/<version> (<os>; <arch>)`, then the application name if any.
-fn user_agent(app_name: Option<&str>) -> String {
+/// `<sdk name>/<version> (<os>; <arch>)`, then the application name if any.
+fn user_agent(service: &ServiceInfo, app_name: Option<&str>) -> String {
     let mut ua = format!(
-        "alibabacloud-onsmqtt-rust/{} ({}; {})",
-        env!("CARGO_PKG_VERSION"),
+        "{}/{} ({}; {})",
+        service.sdk_name,
+        service.sdk_version,
         std::env::consts::OS,
         std::env::consts::ARCH
     );
@@ -464,13 +495,31 @@ fn user_agent(app_name: Option<&str>) -> String {
 mod tests {
     use super::*;
 
+    /// A made-up product: the runtime knows none.
+    static WIDGETS: ServiceInfo = ServiceInfo::new(
+        "widgets",
+        "2000-01-01",
+        "widgets.{region}.example.com",
+        "widgets-vpc.{region}.example.com",
+        SignatureVersion::V3,
+        "widgets-sdk",
+        "9.9.9",
+    );
+
+    fn resolved(c: &Config) -> Resolved {
+        c.resolve(&WIDGETS).unwrap()
+    }
+
     #[test]
     fn defaults() {
         let c = Config::builder().region("cn-hangzhou").build().unwrap();
-        assert_eq!(c.endpoint(), "https://onsmqtt.cn-hangzhou.aliyuncs.com");
-        assert_eq!(c.host, "onsmqtt.cn-hangzhou.aliyuncs.com");
+        let r = resolved(&c);
+        assert_eq!(c.endpoint(), None);
+        assert_eq!(r.endpoint.display, "https://widgets.cn-hangzhou.example.com");
+        assert_eq!(r.endpoint.host, "widgets.cn-hangzhou.example.com");
         assert_eq!(c.region(), Some("cn-hangzhou"));
-        assert_eq!(c.signature_version(), SignatureVersion::V3);
+        assert_eq!(c.signature_version(), None);
+        assert_eq!(r.signature_version, SignatureVersion::V3);
         assert_eq!(c.connect_timeout(), Duration::from_secs(5));
         assert_eq!(c.read_timeout(), Duration::from_secs(10));
         assert_eq!(
@@ -483,13 +532,8 @@ mod tests {
         );
         assert_eq!(c.max_response_bytes(), 10 * 1024 * 1024);
         assert_eq!(
-            c.user_agent(),
-            format!(
-                "alibabacloud-onsmqtt-rust/{} ({}; {})",
-                env!("CARGO_PKG_VERSION"),
-                std::env::consts::OS,
-                std::env::consts::ARCH
-            )
+            r.user_agent,
+            format!("widgets-sdk/9.9.9 ({}; {})", std::env::consts::OS, std::env::consts::ARCH)
         );
         assert!(format!("{:?}", c.credentials_provider()).contains("DefaultCredentialsChain"));
         assert_eq!(RetryConfig::disabled().max_attempts, 1);
@@ -508,40 +552,43 @@ mod tests {
             .max_response_bytes(1024)
             .build()
             .unwrap();
-        assert_eq!(c.endpoint(), "https://onsmqtt-vpc.cn-shanghai-finance-1.aliyuncs.com");
+        let r = resolved(&c);
+        assert_eq!(r.endpoint.display, "https://widgets-vpc.cn-shanghai-finance-1.example.com");
         assert_eq!(c.network(), Network::Vpc);
-        assert_eq!(c.signature_version(), SignatureVersion::V1);
+        assert_eq!(c.signature_version(), Some(SignatureVersion::V1));
+        assert_eq!(r.signature_version, SignatureVersion::V1);
         assert_eq!(c.retry().max_attempts, 5);
         assert_eq!(c.app_name(), Some("myapp/1.0"));
-        assert!(c.user_agent().ends_with(") myapp/1.0"), "{}", c.user_agent());
+        assert!(r.user_agent.ends_with(") myapp/1.0"), "{}", r.user_agent);
         assert_eq!(c.max_response_bytes(), 1024);
     }
 
     #[test]
     fn explicit_endpoints() {
+        let host = |c: &Config| resolved(c).endpoint.host;
         let c = Config::builder().endpoint("http://127.0.0.1:8080").build().unwrap();
-        assert_eq!(c.endpoint(), "http://127.0.0.1:8080");
-        assert_eq!(c.host, "127.0.0.1:8080");
+        assert_eq!(c.endpoint(), Some("http://127.0.0.1:8080"));
+        assert_eq!(host(&c), "127.0.0.1:8080");
         assert_eq!(c.region(), None);
 
-        let c = Config::builder().endpoint("onsmqtt.cn-beijing.aliyuncs.com").build().unwrap();
-        assert_eq!(c.endpoint(), "https://onsmqtt.cn-beijing.aliyuncs.com");
+        let c = Config::builder().endpoint("widgets.cn-beijing.example.com").build().unwrap();
+        assert_eq!(c.endpoint(), Some("https://widgets.cn-beijing.example.com"));
 
         let c = Config::builder().endpoint("localhost:8443").build().unwrap();
-        assert_eq!(c.endpoint(), "https://localhost:8443");
-        assert_eq!(c.host, "localhost:8443");
+        assert_eq!(c.endpoint(), Some("https://localhost:8443"));
+        assert_eq!(host(&c), "localhost:8443");
 
         // Default ports are not part of the Host header.
         let c = Config::builder().endpoint("https://example.com:443/").build().unwrap();
-        assert_eq!(c.host, "example.com");
+        assert_eq!(host(&c), "example.com");
         let c = Config::builder().endpoint("http://example.com:80").build().unwrap();
-        assert_eq!(c.host, "example.com");
+        assert_eq!(host(&c), "example.com");
         let c = Config::builder().endpoint("http://[::1]:9000").build().unwrap();
-        assert_eq!(c.host, "[::1]:9000");
+        assert_eq!(host(&c), "[::1]:9000");
 
         // The endpoint wins over the region.
         let c = Config::builder().region("cn-hangzhou").endpoint("http://127.0.0.1:1").build().unwrap();
-        assert_eq!(c.endpoint(), "http://127.0.0.1:1");
+        assert_eq!(resolved(&c).endpoint.display, "http://127.0.0.1:1");
         assert_eq!(c.region(), Some("cn-hangzhou"));
     }
 
@@ -594,7 +641,7 @@ mod tests {
             (name == "ALIBABA_CLOUD_REGION_ID").then(|| OsString::from("cn-qingdao"))
         })
         .unwrap();
-        assert_eq!(c.endpoint(), "https://onsmqtt.cn-qingdao.aliyuncs.com");
+        assert_eq!(resolved(&c).endpoint.display, "https://widgets.cn-qingdao.example.com");
         let e = Config::from_env_with(|_| None).unwrap_err();
         assert!(e.message().contains("ALIBABA_CLOUD_REGION_ID is not set"), "{e}");
         let e = Config::from_env_with(|_| Some(OsString::from("Bad Region"))).unwrap_err();

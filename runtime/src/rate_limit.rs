@@ -2,7 +2,7 @@
 //! QPS limit (or a limit of the caller's choosing), so that the service's throttling (and the
 //! per-IP block that follows heavy excess) is never reached.
 
-use super::Operation;
+use super::params::Operation;
 use governor::{DefaultDirectRateLimiter, Quota};
 use std::collections::HashMap;
 use std::num::NonZeroU32;

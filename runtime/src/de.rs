@@ -147,37 +147,37 @@ fn optional<'de, D: Deserializer<'de>, T: Lenient>(d: D) -> Result<Option<T>, D:
 }
 
 /// An `i32` given as a number or a string.
-pub(crate) fn i32<'de, D: Deserializer<'de>>(d: D) -> Result<i32, D::Error> {
+pub fn i32<'de, D: Deserializer<'de>>(d: D) -> Result<i32, D::Error> {
     required(d)
 }
 
 /// An `i64` given as a number or a string.
-pub(crate) fn i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+pub fn i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
     required(d)
 }
 
 /// A `bool` given as a boolean, `"true"`/`"false"` in any case, or `0`/`1`.
-pub(crate) fn bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+pub fn bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     required(d)
 }
 
 /// Like [`i32`], also accepting `null` and `""` as `None`.
-pub(crate) fn opt_i32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
+pub fn opt_i32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
     optional(d)
 }
 
 /// Like [`i64`], also accepting `null` and `""` as `None`.
-pub(crate) fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+pub fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     optional(d)
 }
 
 /// Like [`bool`], also accepting `null` and `""` as `None`.
-pub(crate) fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+pub fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
     optional(d)
 }
 
 /// A list that may be absent or `null`: both read as empty.
-pub(crate) fn list<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+pub fn list<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
 where
     D: Deserializer<'de>,
     T: serde::Deserialize<'de>,

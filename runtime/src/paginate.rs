@@ -1,10 +1,9 @@
 //! Paginators: a `Stream` of pages, or of the items on them, for the operations that page.
 //!
-//! Generic over the operation's input, output and error, but instantiated only inside this
-//! crate: the generated code calls these from non-generic functions, so users' builds compile
-//! none of it again.
+//! Generic over the client, the operation's input, output and error; instantiated by the
+//! generated crate from non-generic functions, so applications' builds compile none of it again.
 
-use super::{Client, Error};
+use super::Error;
 use futures_core::Stream;
 use std::collections::HashSet;
 use std::future::Future;
@@ -14,7 +13,7 @@ use std::task::{Context, Poll};
 type BoxStream<T> = Pin<Box<dyn Stream<Item = T> + Send>>;
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 /// Sends one request of a paging operation.
-pub(crate) type SendFn<I, O, E> = fn(Client, I) -> BoxFuture<Result<O, Error<E>>>;
+pub type SendFn<C, I, O, E> = fn(C, I) -> BoxFuture<Result<O, Error<E>>>;
 
 /// A stream of the answers of a paging operation, one per page, in order.
 ///
@@ -62,9 +61,9 @@ impl<T, E> std::fmt::Debug for Items<T, E> {
 }
 
 /// How one paging operation is driven; filled in by the generated code.
-pub(crate) struct PageSpec<I, O, E> {
+pub struct PageSpec<C, I, O, E> {
     /// Sends one request.
-    pub send: SendFn<I, O, E>,
+    pub send: SendFn<C, I, O, E>,
     /// Next-token style: puts the token into the input. Page-number style: puts the page number.
     pub set: fn(&mut I, Cursor),
     /// Next-token style: the token for the next page, if any.
@@ -76,7 +75,7 @@ pub(crate) struct PageSpec<I, O, E> {
 }
 
 /// Where the next page starts.
-pub(crate) enum Cursor {
+pub enum Cursor {
     /// A token from the previous answer.
     Token(String),
     /// A 1-based page number.
@@ -99,8 +98,9 @@ enum State<I> {
 
 impl<O: Send + 'static, E: Send + 'static> Pages<O, E> {
     /// Follows the `NextToken` of each answer until it is absent, empty, or one seen before.
-    pub(crate) fn by_token<I>(client: Client, input: I, spec: PageSpec<I, O, E>) -> Self
+    pub fn by_token<C, I>(client: C, input: I, spec: PageSpec<C, I, O, E>) -> Self
     where
+        C: Clone + Send + 'static,
         I: Clone + Send + 'static,
     {
         Self::drive(client, input, 1, spec, true)
@@ -108,15 +108,17 @@ impl<O: Send + 'static, E: Send + 'static> Pages<O, E> {
 
     /// Asks for page `first`, `first + 1`, ... until the reported total is reached or a page
     /// comes back empty.
-    pub(crate) fn by_number<I>(client: Client, input: I, first: i64, spec: PageSpec<I, O, E>) -> Self
+    pub fn by_number<C, I>(client: C, input: I, first: i64, spec: PageSpec<C, I, O, E>) -> Self
     where
+        C: Clone + Send + 'static,
         I: Clone + Send + 'static,
     {
         Self::drive(client, input, first, spec, false)
     }
 
-    fn drive<I>(client: Client, input: I, first: i64, spec: PageSpec<I, O, E>, by_token: bool) -> Self
+    fn drive<C, I>(client: C, input: I, first: i64, spec: PageSpec<C, I, O, E>, by_token: bool) -> Self
     where
+        C: Clone + Send + 'static,
         I: Clone + Send + 'static,
     {
         let start =
@@ -169,7 +171,7 @@ impl<O: Send + 'static, E: Send + 'static> Pages<O, E> {
     }
 
     /// The items of every page, taken out of each answer by `items`.
-    pub(crate) fn items<T: Send + 'static>(self, items: fn(O) -> Vec<T>) -> Items<T, E> {
+    pub fn items<T: Send + 'static>(self, items: fn(O) -> Vec<T>) -> Items<T, E> {
         use futures_util::StreamExt;
         let stream = self.flat_map(move |page| {
             let batch: Vec<Result<T, Error<E>>> = match page {

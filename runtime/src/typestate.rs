@@ -19,7 +19,7 @@ mod sealed {
 /// Implemented only by [`Set`]: a builder's `send()` requires it of every required parameter.
 ///
 /// ```compile_fail
-/// use alibabacloud_onsmqtt::{IsSet, Unset};
+/// use alibabacloud_runtime::{IsSet, Unset};
 ///
 /// fn send<T: IsSet>() {}
 /// send::<Unset>(); // error: a required parameter of this call is not set

@@ -7,8 +7,7 @@ use super::error::InvalidInput;
 
 /// A static description of one API operation, built by the generated code.
 #[derive(Debug)]
-#[allow(dead_code, reason = "built by generated code")]
-pub(crate) struct Operation {
+pub struct Operation {
     /// The action name, e.g. `QuerySessionByClientId`.
     pub action: &'static str,
     /// The HTTP method the request is sent with (`POST` or `GET`).
@@ -27,8 +26,7 @@ pub(crate) struct Operation {
 
 /// Where a parameter travels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(dead_code, reason = "used by generated code")]
-pub(crate) enum Location {
+pub enum Location {
     /// In the URL query string.
     Query,
     /// In an `application/x-www-form-urlencoded` body.
@@ -37,51 +35,44 @@ pub(crate) enum Location {
 
 /// The request parameters of one call, in the order the generated code pushed them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Params {
+pub struct Params {
     items: Vec<(Location, Cow<'static, str>, String)>,
 }
 
-#[allow(dead_code, reason = "used by generated code")]
 impl Params {
     /// An empty parameter list.
-    pub(crate) fn new() -> Self {
+    pub fn new() -> Self {
         Self { items: Vec::new() }
     }
 
     /// Adds one parameter. Lists are flattened by the caller (`ClientIdList.1`, `Tag.1.Key`).
-    pub(crate) fn push(
-        &mut self,
-        location: Location,
-        name: impl Into<Cow<'static, str>>,
-        value: impl Into<String>,
-    ) {
+    pub fn push(&mut self, location: Location, name: impl Into<Cow<'static, str>>, value: impl Into<String>) {
         self.items.push((location, name.into(), value.into()));
     }
 
     /// All parameters with their location.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (Location, &str, &str)> {
+    pub fn iter(&self) -> impl Iterator<Item = (Location, &str, &str)> {
         self.items.iter().map(|(loc, name, value)| (*loc, name.as_ref(), value.as_str()))
     }
 
     /// The parameters at one location, as `(name, value)`.
-    pub(crate) fn at(&self, location: Location) -> impl Iterator<Item = (&str, &str)> {
+    pub fn at(&self, location: Location) -> impl Iterator<Item = (&str, &str)> {
         self.iter().filter(move |(loc, _, _)| *loc == location).map(|(_, name, value)| (name, value))
     }
 
     /// Number of parameters.
-    pub(crate) fn len(&self) -> usize {
+    pub fn len(&self) -> usize {
         self.items.len()
     }
 
     /// Whether there is no parameter.
-    pub(crate) fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
 }
 
 /// Checks that a list parameter has at most `max` items.
-#[allow(dead_code, reason = "used by generated code")]
-pub(crate) fn check_max_items(param: &'static str, len: usize, max: usize) -> Result<(), InvalidInput> {
+pub fn check_max_items(param: &'static str, len: usize, max: usize) -> Result<(), InvalidInput> {
     if len > max {
         return Err(InvalidInput::new(
             param,
@@ -93,8 +84,7 @@ pub(crate) fn check_max_items(param: &'static str, len: usize, max: usize) -> Re
 }
 
 /// Checks that a number lies within the declared bounds (both inclusive).
-#[allow(dead_code, reason = "used by generated code")]
-pub(crate) fn check_range(
+pub fn check_range(
     param: &'static str,
     value: i64,
     min: Option<i64>,
@@ -115,8 +105,7 @@ pub(crate) fn check_range(
 }
 
 /// Checks the length of a string, counted in characters (Unicode scalar values).
-#[allow(dead_code, reason = "used by generated code")]
-pub(crate) fn check_length(
+pub fn check_length(
     param: &'static str,
     value: &str,
     min: Option<usize>,

@@ -548,13 +548,13 @@ mod tests {
         let t = TimeoutError {
             phase: TimeoutPhase::Read,
             timeout: Duration::from_secs(10),
-            endpoint: "https://onsmqtt.cn-hangzhou.aliyuncs.com".to_owned(),
+            endpoint: "https://example.cn-hangzhou.aliyuncs.com".to_owned(),
             attempts: 1,
             source: "operation timed out".into(),
         };
         assert_eq!(
             t.to_string(),
-            "timed out waiting for the response from https://onsmqtt.cn-hangzhou.aliyuncs.com (timeout 10s) after 1 attempt"
+            "timed out waiting for the response from https://example.cn-hangzhou.aliyuncs.com (timeout 10s) after 1 attempt"
         );
         let err = serde_json::from_str::<u32>("\"x\"").unwrap_err();
         let d = DecodeError::json("ListInstances", &err, Some("R1".into()));

@@ -1,10 +1,10 @@
-//! **Not API.** Hooks for the `onsmqtt-benches` crate (`benches/` in the repository) into the
-//! crate-private request path: parameter encoding, the canonical query and the two signers.
+//! **Not API.** Hooks for the benchmarks (`benches/` in the repository) into the crate-private
+//! request path: parameter encoding, the canonical query and the two signers.
 //! Hidden from the docs and exempt from semver: anything here may change or vanish in any release.
 
 use std::borrow::Cow;
 
-use super::client::Client;
+use super::client::ClientCore;
 use super::credentials::Credentials;
 use super::encode;
 use super::params::{Location, Operation, Params};
@@ -62,10 +62,10 @@ pub fn sign(
 ) -> BenchSigned {
     let ctx = RequestContext {
         action,
-        version: super::API_VERSION,
+        version: "2020-04-20",
         method: &http::Method::POST,
         host,
-        user_agent: "AlibabaCloud (bench) alibabacloud-onsmqtt/bench",
+        user_agent: "AlibabaCloud (bench) alibabacloud-runtime/bench",
         date,
         nonce,
         extra_headers: &[],
@@ -80,7 +80,7 @@ pub fn sign(
 /// The whole per-attempt preparation of a `QuerySessionByClientId` call as `client` makes it:
 /// date, nonce, signature (the client's signature version) and the transport's request. Returns
 /// the number of headers.
-pub fn prepare(client: &Client, params: &BenchParams, creds: &Credentials) -> usize {
+pub fn prepare(client: &ClientCore, params: &BenchParams, creds: &Credentials) -> usize {
     static OPERATION: Operation = Operation {
         action: "QuerySessionByClientId",
         method: http::Method::POST,

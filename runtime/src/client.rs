@@ -11,8 +11,7 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use tracing::Instrument as _;
 
-use super::API_VERSION;
-use super::config::{Config, SignatureVersion};
+use super::config::{Config, Resolved, SignatureVersion};
 use super::credentials::Credentials;
 use super::encode;
 use super::error::{
@@ -22,19 +21,26 @@ use super::error_body;
 use super::params::{Operation, Params};
 use super::rate_limit::Limiters;
 use super::retry::{self, Failure};
+use super::service::ServiceInfo;
 use super::sign::{self, RequestContext, Signed};
 use super::time;
 
-/// A client for the ApsaraMQ for MQTT API.
+/// The product-independent core of a generated client: one configuration resolved for one
+/// product, the connection pool, the rate limiters and the request loop. Each generated crate
+/// wraps it in its own `Client`, whose methods build the operations.
 ///
-/// Cloning is cheap and clones share one connection pool; create one client and reuse it.
+/// Cloning is cheap and clones share one connection pool.
 #[derive(Clone)]
-pub struct Client {
+pub struct ClientCore {
     inner: Arc<Inner>,
 }
 
 struct Inner {
     config: Config,
+    service: &'static ServiceInfo,
+    /// The endpoint, signature and user agent for this product, or why the configuration does
+    /// not give them (reported by every call).
+    resolved: Result<Resolved, ConfigError>,
     /// The transport, or why it could not be built (reported by every call).
     http: Result<reqwest::Client, ConfigError>,
     /// Client-side pacing per operation (see [`RateLimit`](super::RateLimit)).
@@ -44,22 +50,23 @@ struct Inner {
     user_agent_value: Option<HeaderValue>,
 }
 
-impl Client {
-    /// A client with this configuration.
+impl ClientCore {
+    /// The core of a client of `service` with this configuration.
     ///
-    /// Building the HTTP transport cannot fail in practice; if it does, every call returns
-    /// [`Error::Config`] saying why.
-    pub fn new(config: Config) -> Client {
+    /// Neither building the HTTP transport nor resolving the endpoint fails in practice; if one
+    /// does, every call returns [`Error::Config`] saying why.
+    pub fn new(config: Config, service: &'static ServiceInfo) -> ClientCore {
         let http = build_http(&config);
-        let host_value = HeaderValue::from_str(&config.host).ok();
-        let user_agent_value = HeaderValue::from_str(&config.user_agent).ok();
+        let resolved = config.resolve(service);
+        let (host_value, user_agent_value) = match &resolved {
+            Ok(r) => {
+                (HeaderValue::from_str(&r.endpoint.host).ok(), HeaderValue::from_str(&r.user_agent).ok())
+            }
+            Err(_) => (None, None),
+        };
         let limiters = Limiters::default();
-        Client { inner: Arc::new(Inner { config, http, limiters, host_value, user_agent_value }) }
-    }
-
-    /// A client configured from the environment; see [`Config::from_env`].
-    pub fn from_env() -> Result<Client, ConfigError> {
-        Config::from_env().map(Client::new)
+        let inner = Inner { config, service, resolved, http, limiters, host_value, user_agent_value };
+        ClientCore { inner: Arc::new(inner) }
     }
 
     /// The configuration of this client.
@@ -67,14 +74,39 @@ impl Client {
         &self.inner.config
     }
 
+    /// The product this client calls.
+    pub fn service(&self) -> &'static ServiceInfo {
+        self.inner.service
+    }
+
+    /// The endpoint requests go to, e.g. `https://<product>.cn-hangzhou.aliyuncs.com`; empty when
+    /// the configuration gives none this product can use (every call then says why).
+    pub fn endpoint(&self) -> &str {
+        self.inner.resolved.as_ref().map_or("", |r| r.endpoint.display.as_str())
+    }
+
+    /// The signature scheme requests are signed with.
+    pub fn signature_version(&self) -> SignatureVersion {
+        match &self.inner.resolved {
+            Ok(r) => r.signature_version,
+            Err(_) => self.inner.config.signature_version().unwrap_or(self.inner.service.default_signature),
+        }
+    }
+
+    /// The `User-Agent` every request carries.
+    pub fn user_agent(&self) -> &str {
+        self.inner.resolved.as_ref().map_or("", |r| r.user_agent.as_str())
+    }
+
     /// Sends one operation with retries, returning the successful answer or the last error.
-    pub(crate) async fn execute(
+    pub async fn execute(
         &self,
         op: &'static Operation,
         params: Params,
     ) -> Result<Response, Error<ServiceError>> {
         let span = tracing::info_span!(
-            "onsmqtt",
+            "call",
+            service = self.inner.service.code,
             action = op.action,
             attempt = tracing::field::Empty,
             request_id = tracing::field::Empty,
@@ -93,6 +125,9 @@ impl Client {
             Ok(http) => http,
             Err(e) => return Err(Error::Config(e.clone())),
         };
+        if let Err(e) = &self.inner.resolved {
+            return Err(Error::Config(e.clone()));
+        }
         let max_attempts = config.retry.max_attempts.max(1);
         let mut attempt: u32 = 0;
         loop {
@@ -151,7 +186,7 @@ impl Client {
         params: &Params,
         creds: &Credentials,
     ) -> Result<reqwest::Request, ConfigError> {
-        let config = &self.inner.config;
+        let resolved = self.inner.resolved.as_ref().map_err(Clone::clone)?;
         let date = request_date();
         let nonce = HeaderValue::from_maybe_shared(Bytes::from(sign::new_nonce()))
             .map_err(|_| ConfigError::new("the signature nonce is not a valid header value"))?;
@@ -160,15 +195,15 @@ impl Client {
         };
         let ctx = RequestContext {
             action: op.action,
-            version: API_VERSION,
+            version: self.inner.service.api_version,
             method: &op.method,
-            host: &config.host,
-            user_agent: &config.user_agent,
+            host: &resolved.endpoint.host,
+            user_agent: &resolved.user_agent,
             date: date_str,
             nonce: nonce_str,
             extra_headers: &[],
         };
-        let signed = match config.signature_version {
+        let signed = match resolved.signature_version {
             SignatureVersion::V3 => sign::sign_v3_borrowed(&ctx, params, creds),
             SignatureVersion::V1 => sign::sign_v1_borrowed(&ctx, params, creds),
         };
@@ -184,7 +219,7 @@ impl Client {
                 *name = "";
             }
         });
-        build_request(config, op, signed, &known)
+        build_request(resolved, self.inner.service, op, signed, &known)
     }
 
     /// One exchange: send, read the bounded body, classify. Whatever of `secrets` the server
@@ -257,7 +292,7 @@ impl Client {
     fn transport_failure(&self, op: &Operation, err: reqwest::Error) -> Failed {
         let config = &self.inner.config;
         let failure = classify_transport(&err);
-        let endpoint = config.endpoint_str.clone();
+        let endpoint = self.endpoint().to_owned();
         // The URL may carry the V1 signature and security token: never keep it.
         let source: Box<dyn std::error::Error + Send + Sync> = Box::new(err.without_url());
         let connect = is_connect(&*source);
@@ -276,9 +311,13 @@ impl Client {
     }
 }
 
-impl fmt::Debug for Client {
+impl fmt::Debug for ClientCore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client").field("config", &self.inner.config).finish_non_exhaustive()
+        f.debug_struct("ClientCore")
+            .field("service", &self.inner.service.code)
+            .field("endpoint", &self.endpoint())
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -379,33 +418,32 @@ fn elapsed_ms(since: Instant) -> u64 {
 
 /// A successful answer, handed to the generated code for decoding.
 #[derive(Debug)]
-pub(crate) struct Response {
+pub struct Response {
     action: &'static str,
     status: u16,
     headers: HeaderMap,
     body: Bytes,
 }
 
-#[allow(dead_code, reason = "used by generated code")]
 impl Response {
     /// Decodes the JSON body.
-    pub(crate) fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, DecodeError> {
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, DecodeError> {
         serde_json::from_slice(&self.body)
             .map_err(|e| DecodeError::json(self.action, &e, request_id(&self.headers, &self.body)))
     }
 
     /// The HTTP status (2xx).
-    pub(crate) fn status(&self) -> u16 {
+    pub fn status(&self) -> u16 {
         self.status
     }
 
     /// The response headers.
-    pub(crate) fn headers(&self) -> &HeaderMap {
+    pub fn headers(&self) -> &HeaderMap {
         &self.headers
     }
 
     /// The raw body.
-    pub(crate) fn body(&self) -> &Bytes {
+    pub fn body(&self) -> &Bytes {
         &self.body
     }
 }
@@ -454,12 +492,13 @@ fn build_http(config: &Config) -> Result<reqwest::Client, ConfigError> {
 /// `known` holds values already converted (host, user agent, date, nonce): a header whose name
 /// and value match one takes it without a copy. Constant values are static.
 fn build_request(
-    config: &Config,
+    resolved: &Resolved,
+    service: &'static ServiceInfo,
     op: &Operation,
     signed: Signed<'_>,
     known: &[(&str, Option<&HeaderValue>)],
 ) -> Result<reqwest::Request, ConfigError> {
-    let mut url = config.endpoint.clone();
+    let mut url = resolved.endpoint.url.clone();
     url.set_path("/");
     url.set_query((!signed.query.is_empty()).then_some(signed.query.as_str()));
     let mut request = reqwest::Request::new(op.method.clone(), url);
@@ -475,7 +514,7 @@ fn build_request(
             .iter()
             .find(|(n, v)| *n == name && v.is_some_and(|v| v.as_bytes() == value.as_bytes()))
             .and_then(|(_, v)| v.cloned());
-        let converted = match taken.or_else(|| static_value(&name, &value, op)) {
+        let converted = match taken.or_else(|| static_value(&name, &value, service, op)) {
             Some(v) => Ok(v),
             // A computed value moves into the header; a borrowed one is copied.
             None => match value {
@@ -502,10 +541,15 @@ fn build_request(
 }
 
 /// A constant value of a header the signers set, as a static header value (no copy).
-fn static_value(name: &str, value: &str, op: &Operation) -> Option<HeaderValue> {
+fn static_value(
+    name: &str,
+    value: &str,
+    service: &'static ServiceInfo,
+    op: &Operation,
+) -> Option<HeaderValue> {
     let constant: &'static str = match name {
         "accept" if value == "application/json" => "application/json",
-        "x-acs-version" if value == API_VERSION => API_VERSION,
+        "x-acs-version" if value == service.api_version => service.api_version,
         "x-acs-action" if value == op.action => op.action,
         "x-acs-content-sha256" if value == sign::EMPTY_SHA256 => sign::EMPTY_SHA256,
         "content-type" if value == sign::FORM_CONTENT_TYPE => sign::FORM_CONTENT_TYPE,
@@ -677,10 +721,26 @@ fn classify_transport(err: &reqwest::Error) -> Failure {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::{Credentials, Location, RetryConfig};
+    use crate::params::Location;
+    use crate::{Credentials, RetryConfig};
     use std::sync::atomic::{AtomicUsize, Ordering};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
+
+    /// A made-up product: the runtime knows none.
+    static TEST_SERVICE: ServiceInfo = ServiceInfo::new(
+        "widgets",
+        "2020-04-20",
+        "widgets.{region}.example.com",
+        "widgets-vpc.{region}.example.com",
+        SignatureVersion::V3,
+        "widgets-sdk",
+        "1.2.3",
+    );
+
+    fn core(config: Config) -> ClientCore {
+        ClientCore::new(config, &TEST_SERVICE)
+    }
 
     static QUERY_OP: Operation = Operation {
         action: "QuerySessionByClientId",
@@ -809,8 +869,8 @@ mod tests {
         s
     }
 
-    fn client(endpoint: &str, retry: RetryConfig) -> Client {
-        Client::new(
+    fn client(endpoint: &str, retry: RetryConfig) -> ClientCore {
+        core(
             Config::builder()
                 .endpoint(endpoint)
                 .credentials(Credentials::new("testid", "testsecret"))
@@ -864,7 +924,7 @@ mod tests {
         assert_eq!(req.header("x-acs-version"), Some("2020-04-20"));
         assert_eq!(req.header("x-acs-content-sha256"), Some(sign::EMPTY_SHA256));
         assert_eq!(req.header("content-length"), Some("0"));
-        assert!(req.header("user-agent").unwrap().starts_with("alibabacloud-onsmqtt-rust/"));
+        assert!(req.header("user-agent").unwrap().starts_with("widgets-sdk/1.2.3 ("));
         assert_eq!(req.header("x-acs-signature-nonce").map(str::len), Some(32));
 
         // Recompute the signature from what arrived: every header but the transport's own and
@@ -891,7 +951,7 @@ mod tests {
     async fn v1_and_form_body_on_the_wire() {
         let (endpoint, seen, _) =
             server(vec![answer("200 OK", &[], r#"{"Code":200,"Success":true,"RequestId":"R4"}"#)]).await;
-        let c = Client::new(
+        let c = core(
             Config::builder()
                 .endpoint(&endpoint)
                 .credentials(Credentials::new("testid", "testsecret").with_security_token("tok"))
@@ -1055,7 +1115,7 @@ mod tests {
     #[tokio::test]
     async fn read_timeout_is_retried_only_for_idempotent_calls() {
         let (endpoint, _, count) = server(vec!["HANG".to_owned()]).await;
-        let c = Client::new(
+        let c = core(
             Config::builder()
                 .endpoint(&endpoint)
                 .credentials(Credentials::new("testid", "testsecret"))
@@ -1070,7 +1130,7 @@ mod tests {
         assert_eq!(count.load(Ordering::SeqCst), 2);
 
         let (endpoint, _, count) = server(vec!["HANG".to_owned()]).await;
-        let c = Client::new(
+        let c = core(
             Config::builder()
                 .endpoint(&endpoint)
                 .credentials(Credentials::new("testid", "testsecret"))
@@ -1100,7 +1160,7 @@ mod tests {
     async fn oversized_bodies_are_refused() {
         let big = format!(r#"{{"RequestId":"{}"}}"#, "x".repeat(5000));
         let (endpoint, _, _) = server(vec![answer("200 OK", &[], &big)]).await;
-        let c = Client::new(
+        let c = core(
             Config::builder()
                 .endpoint(&endpoint)
                 .credentials(Credentials::new("testid", "testsecret"))
@@ -1118,7 +1178,7 @@ mod tests {
             big
         );
         let (endpoint, _, _) = server(vec![chunked]).await;
-        let c = Client::new(
+        let c = core(
             Config::builder()
                 .endpoint(&endpoint)
                 .credentials(Credentials::new("testid", "testsecret"))
@@ -1159,18 +1219,17 @@ mod tests {
     async fn missing_credentials_fail_before_sending() {
         #[derive(Debug)]
         struct NoCreds;
-        impl crate::runtime::ProvideCredentials for NoCreds {
-            fn provide_credentials(&self) -> crate::runtime::credentials::CredentialsFuture<'_> {
-                Box::pin(async { Err(crate::runtime::CredentialsError::new("none here")) })
+        impl crate::ProvideCredentials for NoCreds {
+            fn provide_credentials(&self) -> crate::credentials::CredentialsFuture<'_> {
+                Box::pin(async { Err(crate::CredentialsError::new("none here")) })
             }
         }
         let (endpoint, _, count) = server(vec![answer("200 OK", &[], "{}")]).await;
-        let c =
-            Client::new(Config::builder().endpoint(&endpoint).credentials_provider(NoCreds).build().unwrap());
+        let c = core(Config::builder().endpoint(&endpoint).credentials_provider(NoCreds).build().unwrap());
         let err = c.execute(&QUERY_OP, params()).await.unwrap_err();
         assert_eq!(err.to_string(), "could not obtain credentials: none here");
         let c = client(&endpoint, fast_retry(1));
-        let c2 = Client::new(
+        let c2 = core(
             Config::builder()
                 .endpoint(&endpoint)
                 .credentials(Credentials::new("bad\nid", "s"))
@@ -1185,8 +1244,8 @@ mod tests {
     #[test]
     fn client_is_cheap_send_sync_and_debug_hides_secrets() {
         fn check<T: Send + Sync + Clone + 'static>() {}
-        check::<Client>();
-        let c = Client::new(
+        check::<ClientCore>();
+        let c = core(
             Config::builder()
                 .region("cn-hangzhou")
                 .credentials(Credentials::new("AKID", "TopSecret").with_security_token("Tok"))

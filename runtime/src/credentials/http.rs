@@ -11,7 +11,7 @@ use super::CredentialsError;
 
 /// The `User-Agent` of credentials requests.
 pub(crate) const USER_AGENT: &str =
-    concat!("alibabacloud-onsmqtt-rust/", env!("CARGO_PKG_VERSION"), " credentials");
+    concat!("alibabacloud-runtime-rust/", env!("CARGO_PKG_VERSION"), " credentials");
 
 /// The largest body accepted from a credentials endpoint.
 const MAX_BODY: usize = 64 * 1024;

@@ -418,7 +418,7 @@ mod tests {
 
     #[tokio::test]
     async fn nothing_found_lists_every_source() {
-        let dir = std::env::temp_dir().join(format!("onsmqtt-chain-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("acs-runtime-chain-{}", std::process::id()));
         let home = dir.to_str().unwrap().to_owned();
         let c = chain(&[
             ("HOME", &home),

@@ -284,14 +284,14 @@ mod tests {
 
     #[test]
     fn json_error_body() {
-        let body = br#"{"Code": "InvalidParameter.ClientId", "Message": "The ClientId is invalid.", "RequestId": "E4581CCF-62AF-44D9-B5B4-D1DBBC0E0001", "HostId": "onsmqtt.cn-hangzhou.aliyuncs.com", "Recommend": "https://api.aliyun.com/troubleshoot?q=InvalidParameter.ClientId"}"#;
+        let body = br#"{"Code": "InvalidParameter.ClientId", "Message": "The ClientId is invalid.", "RequestId": "E4581CCF-62AF-44D9-B5B4-D1DBBC0E0001", "HostId": "example.cn-hangzhou.aliyuncs.com", "Recommend": "https://api.aliyun.com/troubleshoot?q=InvalidParameter.ClientId"}"#;
         let e = service_error(400, &no_headers(), body, false, 1024);
         assert_eq!(e.status(), 400);
         assert_eq!(e.code(), "InvalidParameter.ClientId");
         assert!(e.has_service_code());
         assert_eq!(e.message(), "The ClientId is invalid.");
         assert_eq!(e.request_id(), Some("E4581CCF-62AF-44D9-B5B4-D1DBBC0E0001"));
-        assert_eq!(e.host_id(), Some("onsmqtt.cn-hangzhou.aliyuncs.com"));
+        assert_eq!(e.host_id(), Some("example.cn-hangzhou.aliyuncs.com"));
         assert_eq!(e.recommend(), Some("https://api.aliyun.com/troubleshoot?q=InvalidParameter.ClientId"));
         assert_eq!(e.access_denied_detail(), None);
         assert_eq!(e.retry_after(), None);
@@ -337,12 +337,12 @@ mod tests {
 
     #[test]
     fn xml_error_body() {
-        let body = b"<?xml version='1.0' encoding='UTF-8'?>\n<Error>\n  <RequestId>R-X</RequestId>\n  <HostId>onsmqtt.cn-hangzhou.aliyuncs.com</HostId>\n  <Code>SignatureDoesNotMatch</Code>\n  <Message>Specified signature &amp; stuff &#x41;&lt;is&gt; not matched.</Message>\n  <Recommend><![CDATA[https://api.aliyun.com/troubleshoot?q=SignatureDoesNotMatch&x=1]]></Recommend>\n</Error>";
+        let body = b"<?xml version='1.0' encoding='UTF-8'?>\n<Error>\n  <RequestId>R-X</RequestId>\n  <HostId>example.cn-hangzhou.aliyuncs.com</HostId>\n  <Code>SignatureDoesNotMatch</Code>\n  <Message>Specified signature &amp; stuff &#x41;&lt;is&gt; not matched.</Message>\n  <Recommend><![CDATA[https://api.aliyun.com/troubleshoot?q=SignatureDoesNotMatch&x=1]]></Recommend>\n</Error>";
         let e = service_error(400, &no_headers(), body, false, 1024);
         assert_eq!(e.code(), "SignatureDoesNotMatch");
         assert_eq!(e.message(), "Specified signature & stuff A<is> not matched.");
         assert_eq!(e.request_id(), Some("R-X"));
-        assert_eq!(e.host_id(), Some("onsmqtt.cn-hangzhou.aliyuncs.com"));
+        assert_eq!(e.host_id(), Some("example.cn-hangzhou.aliyuncs.com"));
         assert_eq!(e.recommend(), Some("https://api.aliyun.com/troubleshoot?q=SignatureDoesNotMatch&x=1"));
     }
 
