@@ -1,23 +1,19 @@
-//! API authentication as the Alibaba Cloud gateway does it: V3 (`ACS3-HMAC-SHA256`, the
-//! `Authorization` header) and V1 (HMAC-SHA1, `Signature` in the query), recomputed from the
-//! request and compared in constant time; timestamps within 15 minutes; nonces used once; STS
-//! tokens matched to their AccessKey.
+//! API authentication as the Alibaba Cloud gateway does it. The signature itself (V3
+//! `ACS3-HMAC-SHA256` and V1 HMAC-SHA1: who claims to have signed, recomputed and compared) is the
+//! runtime's verification side, `alibabacloud_runtime::verify`; this module adds what a server
+//! decides for itself: the AccessKey exists, the timestamp is within 15 minutes, a nonce is used
+//! once, an STS token matches its AccessKey.
 //!
-//! Written here because the runtime crate's verification side (`alibabacloud_runtime::verify`) had
-//! not landed when this was built; it follows the same canonicalisation as the runtime's signers.
-//!
-//! The codes are the gateway's (not in the operations' tables): `IncompleteSignature` (400, a
-//! malformed or missing signature), `SignatureDoesNotMatch` (400), `InvalidAccessKeyId.NotFound`
-//! (404), `InvalidTimeStamp.Expired` / `InvalidTimeStamp.Format` (400), `SignatureNonceUsed` (400),
+//! Codes (the gateway's, not in the operations' tables): those of
+//! [`VerifyError::code`](alibabacloud_runtime::verify::VerifyError::code) (`SignatureDoesNotMatch`,
+//! `IncompleteSignature`, `MissingSignature`, ... all HTTP 400), `InvalidAccessKeyId.NotFound`
+//! (404), `InvalidTimeStamp.Expired` (400), `SignatureNonceUsed` (400),
 //! `InvalidSecurityToken.MismatchWithAccessKey` (400).
 
 use crate::http::RawRequest;
 use crate::server::ApiError;
-use base64::Engine;
-use hmac::{Hmac, Mac};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use sha1::Sha1;
-use sha2::{Digest, Sha256};
+use alibabacloud_runtime::SignatureVersion;
+use alibabacloud_runtime::verify::{self, VerifyError};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -66,34 +62,16 @@ pub struct Verifier {
     nonces: Mutex<HashMap<String, i64>>,
 }
 
-const RFC3986: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
-
-fn pct(s: &str) -> String {
-    utf8_percent_encode(s, RFC3986).to_string()
-}
-
-fn canonical_query(pairs: &[(String, String)]) -> String {
-    let mut sorted: Vec<&(String, String)> = pairs.iter().collect();
-    sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    sorted.iter().map(|(k, v)| format!("{}={}", pct(k), pct(v))).collect::<Vec<_>>().join("&")
-}
-
-fn incomplete(why: &str) -> ApiError {
-    ApiError::new(
-        400,
-        "IncompleteSignature",
-        format!("The request signature does not conform to Aliyun standards: {why}."),
-    )
-}
-
-fn mismatch(string_to_sign: &str) -> ApiError {
-    ApiError::new(
-        400,
-        "SignatureDoesNotMatch",
-        format!(
-            "Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}"
-        ),
-    )
+fn rejected(e: &VerifyError) -> ApiError {
+    let message = match e {
+        VerifyError::SignatureDoesNotMatch { string_to_sign } => {
+            format!(
+                "Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}"
+            )
+        }
+        other => format!("The request signature does not conform to Aliyun standards: {other}."),
+    };
+    ApiError::new(e.status(), e.code(), message)
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` to Unix seconds.
@@ -150,23 +128,19 @@ impl Verifier {
         }
     }
 
-    /// Checks `req`, whose decoded query and form pairs are `pairs`; the account that signed it.
-    pub fn verify(
-        &self,
-        req: &RawRequest,
-        pairs: &[(String, String)],
-    ) -> Result<(&Account, Scheme), ApiError> {
-        let (account, scheme, nonce, timestamp, token) = match req.header("authorization") {
-            Some(auth) => self.verify_v3(req, auth)?,
-            None => self.verify_v1(req, pairs)?,
+    /// Checks `req`: the account that signed it and how.
+    pub fn verify(&self, req: &RawRequest) -> Result<(&Account, Scheme), ApiError> {
+        let request = verify::Request {
+            method: req.method.as_str(),
+            path: &req.path,
+            query: &req.query,
+            headers: &req.headers,
+            body: &req.body,
         };
-        let ts = parse_utc(&timestamp).ok_or_else(|| {
-            ApiError::new(
-                400,
-                "InvalidTimeStamp.Format",
-                "Specified time stamp or date value is not well formatted.",
-            )
-        })?;
+        let claim = verify::claim(&request).map_err(|e| rejected(&e))?;
+        let account = self.account(claim.access_key_id())?;
+        verify::verify(&request, &claim, &account.access_key_secret).map_err(|e| rejected(&e))?;
+        let ts = claim.date().and_then(parse_utc).ok_or_else(|| rejected(&VerifyError::BadTimestamp))?;
         if (now_secs() - ts).abs() > MAX_SKEW_SECS {
             return Err(ApiError::new(
                 400,
@@ -174,7 +148,7 @@ impl Verifier {
                 "Specified time stamp or date value is expired.",
             ));
         }
-        match (&account.security_token, token) {
+        match (&account.security_token, claim.security_token()) {
             (None, _) => {}
             (Some(want), Some(got)) if ct_eq(want.as_bytes(), got.as_bytes()) => {}
             (Some(_), _) => {
@@ -185,7 +159,11 @@ impl Verifier {
                 ));
             }
         }
-        self.use_nonce(&nonce, ts)?;
+        self.use_nonce(claim.nonce().unwrap_or_default(), ts)?;
+        let scheme = match claim.signature_version() {
+            SignatureVersion::V1 => Scheme::V1,
+            _ => Scheme::V3,
+        };
         Ok((account, scheme))
     }
 
@@ -197,7 +175,11 @@ impl Verifier {
 
     fn use_nonce(&self, nonce: &str, ts: i64) -> Result<(), ApiError> {
         if nonce.is_empty() {
-            return Err(incomplete("the signature nonce is missing"));
+            return Err(ApiError::new(
+                400,
+                "MissingSignatureNonce",
+                "The input parameter \"SignatureNonce\" that is mandatory for processing this request is not supplied.",
+            ));
         }
         let mut seen = self.nonces.lock().unwrap_or_else(|p| p.into_inner());
         // Nonces older than the timestamp window cannot come back (their timestamp is refused):
@@ -225,108 +207,6 @@ impl Verifier {
             ));
         }
         Ok(())
-    }
-
-    #[allow(clippy::type_complexity)]
-    fn verify_v3<'s>(
-        &'s self,
-        req: &RawRequest,
-        auth: &str,
-    ) -> Result<(&'s Account, Scheme, String, String, Option<String>), ApiError> {
-        let rest = auth
-            .strip_prefix("ACS3-HMAC-SHA256 ")
-            .ok_or_else(|| incomplete("unknown signature algorithm"))?;
-        let mut credential = None;
-        let mut signed = None;
-        let mut signature = None;
-        for part in rest.split(',') {
-            match part.trim().split_once('=') {
-                Some(("Credential", v)) => credential = Some(v),
-                Some(("SignedHeaders", v)) => signed = Some(v),
-                Some(("Signature", v)) => signature = Some(v),
-                _ => {}
-            }
-        }
-        let (Some(credential), Some(signed), Some(signature)) = (credential, signed, signature) else {
-            return Err(incomplete("the Authorization header lacks Credential, SignedHeaders or Signature"));
-        };
-        let account = self.account(credential)?;
-        let names: Vec<&str> = signed.split(';').collect();
-        for must in [
-            "host",
-            "x-acs-action",
-            "x-acs-content-sha256",
-            "x-acs-date",
-            "x-acs-signature-nonce",
-            "x-acs-version",
-        ] {
-            if !names.contains(&must) {
-                return Err(incomplete(&format!("the header {must} is not signed")));
-            }
-        }
-        let mut canonical_headers = String::new();
-        for name in &names {
-            let value = req
-                .header(name)
-                .ok_or_else(|| incomplete(&format!("the signed header {name} is missing")))?;
-            canonical_headers.push_str(&format!("{name}:{}\n", value.trim()));
-        }
-        let hashed_payload = req.header("x-acs-content-sha256").unwrap_or_default();
-        let body_hash = hex::encode(Sha256::digest(&req.body));
-        if hashed_payload != body_hash {
-            return Err(incomplete("x-acs-content-sha256 is not the SHA-256 of the body"));
-        }
-        let query =
-            crate::server::params::decode_urlencoded(req.query.as_bytes()).map_err(|e| incomplete(&e))?;
-        let canonical_request = format!(
-            "{}\n{}\n{}\n{}\n{}\n{}",
-            req.method.as_str(),
-            req.path,
-            canonical_query(&query),
-            canonical_headers,
-            signed,
-            hashed_payload
-        );
-        let string_to_sign =
-            format!("ACS3-HMAC-SHA256\n{}", hex::encode(Sha256::digest(canonical_request.as_bytes())));
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(account.access_key_secret.as_bytes())
-            .map_err(|_| incomplete("bad key"))?;
-        mac.update(string_to_sign.as_bytes());
-        let expected = hex::encode(mac.finalize().into_bytes());
-        if !ct_eq(expected.as_bytes(), signature.as_bytes()) {
-            return Err(mismatch(&string_to_sign));
-        }
-        let nonce = req.header("x-acs-signature-nonce").unwrap_or_default().to_owned();
-        let date = req.header("x-acs-date").unwrap_or_default().to_owned();
-        Ok((account, Scheme::V3, nonce, date, req.header("x-acs-security-token").map(str::to_owned)))
-    }
-
-    #[allow(clippy::type_complexity)]
-    fn verify_v1<'s>(
-        &'s self,
-        req: &RawRequest,
-        pairs: &[(String, String)],
-    ) -> Result<(&'s Account, Scheme, String, String, Option<String>), ApiError> {
-        let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-        let signature = get("Signature").ok_or_else(|| incomplete("the request carries no signature"))?;
-        let id = get("AccessKeyId").ok_or_else(|| incomplete("AccessKeyId is missing"))?;
-        let account = self.account(id)?;
-        if get("SignatureMethod") != Some("HMAC-SHA1") || get("SignatureVersion") != Some("1.0") {
-            return Err(incomplete("SignatureMethod must be HMAC-SHA1 and SignatureVersion 1.0"));
-        }
-        let signed: Vec<(String, String)> = pairs.iter().filter(|(k, _)| k != "Signature").cloned().collect();
-        let string_to_sign = format!("{}&%2F&{}", req.method.as_str(), pct(&canonical_query(&signed)));
-        let key = format!("{}&", account.access_key_secret);
-        let mut mac =
-            <Hmac<Sha1> as Mac>::new_from_slice(key.as_bytes()).map_err(|_| incomplete("bad key"))?;
-        mac.update(string_to_sign.as_bytes());
-        let expected = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
-        if !ct_eq(expected.as_bytes(), signature.as_bytes()) {
-            return Err(mismatch(&string_to_sign));
-        }
-        let nonce = get("SignatureNonce").unwrap_or_default().to_owned();
-        let ts = get("Timestamp").unwrap_or_default().to_owned();
-        Ok((account, Scheme::V1, nonce, ts, get("SecurityToken").map(str::to_owned)))
     }
 }
 

@@ -191,7 +191,7 @@ pub struct App {
 impl App {
     async fn answer(&self, req: http::RawRequest) -> Result<Reply, ApiError> {
         let pairs = req.pairs()?;
-        let (account, scheme) = self.verifier.verify(&req, &pairs)?;
+        let (account, scheme) = self.verifier.verify(&req)?;
         let params = server::Params::from_pairs(pairs);
         let (action, version) = match scheme {
             auth::Scheme::V3 => (req.header("x-acs-action"), req.header("x-acs-version")),

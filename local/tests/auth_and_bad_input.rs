@@ -103,7 +103,7 @@ async fn signatures_timestamps_nonces_actions_versions() {
         v1_query(&[("Action", "ListGroupId"), ("Version", "2019-01-01")], now, "n-6", DEMO_ACCESS_KEY_SECRET);
     assert_eq!(code(&raw(&local, post(&q, "", b"")).await.1), "InvalidVersion");
     let (status, body) = raw(&local, post("Action=ListGroupId&Version=2020-04-20", "", b"")).await;
-    assert_eq!((status, code(&body)), (400, "IncompleteSignature"));
+    assert_eq!((status, code(&body)), (400, "MissingSignature"));
     // A missing required parameter, signed correctly: the operation's own code.
     let q =
         v1_query(&[("Action", "ListGroupId"), ("Version", "2020-04-20")], now, "n-7", DEMO_ACCESS_KEY_SECRET);
