@@ -69,7 +69,10 @@ fn certificates(code: &str) -> (String, String, String) {
 
 /// Two phases of calls, one per operation: the device certificate is registered in between (a
 /// device does that by connecting; the API has no call for it).
-fn plan(local: &Running) -> (Vec<(&'static str, Value)>, Vec<(&'static str, Value)>, String) {
+/// Calls: the action and its parameters by wire name.
+type Calls = Vec<(&'static str, Value)>;
+
+fn plan(local: &Running) -> (Calls, Calls, String) {
     let inst = DEMO_INSTANCE_ID;
     let code = local.service().snapshot().instances[inst].register_code.clone();
     let (ca, verification, device) = certificates(&code);
