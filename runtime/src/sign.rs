@@ -35,10 +35,19 @@ pub(crate) struct V3Signature {
 impl V3Signature {
     /// The `Authorization` header value.
     pub(crate) fn authorization(&self, access_key_id: &str) -> String {
-        format!(
-            "{V3_ALGORITHM} Credential={access_key_id},SignedHeaders={},Signature={}",
-            self.signed_headers, self.signature
-        )
+        // Pieces appended into one presized string: `format!` costs several times as much.
+        let parts = [
+            V3_ALGORITHM,
+            " Credential=",
+            access_key_id,
+            ",SignedHeaders=",
+            &self.signed_headers,
+            ",Signature=",
+            &self.signature,
+        ];
+        let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+        parts.iter().for_each(|p| out.push_str(p));
+        out
     }
 }
 
