@@ -37,6 +37,15 @@ impl IdentityType {
     }
 }
 
+/// With the `test-util` feature: an empty `Unknown` value, so that structures holding
+/// one can be made with `Default` in tests.
+#[cfg(feature = "test-util")]
+impl Default for IdentityType {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+
 impl From<&str> for IdentityType {
     fn from(value: &str) -> Self {
         match value {
@@ -94,6 +103,15 @@ impl SignMode {
             Self::Signed => "SIGNED",
             Self::Unknown(value) => value,
         }
+    }
+}
+
+/// With the `test-util` feature: an empty `Unknown` value, so that structures holding
+/// one can be made with `Default` in tests.
+#[cfg(feature = "test-util")]
+impl Default for SignMode {
+    fn default() -> Self {
+        Self::Unknown(String::new())
     }
 }
 
@@ -162,6 +180,15 @@ impl PermitAction {
     }
 }
 
+/// With the `test-util` feature: an empty `Unknown` value, so that structures holding
+/// one can be made with `Default` in tests.
+#[cfg(feature = "test-util")]
+impl Default for PermitAction {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+
 impl From<&str> for PermitAction {
     fn from(value: &str) -> Self {
         match value {
@@ -223,6 +250,15 @@ impl Effect {
     }
 }
 
+/// With the `test-util` feature: an empty `Unknown` value, so that structures holding
+/// one can be made with `Default` in tests.
+#[cfg(feature = "test-util")]
+impl Default for Effect {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+
 impl From<&str> for Effect {
     fn from(value: &str) -> Self {
         match value {
@@ -257,7 +293,11 @@ impl<'de> serde::Deserialize<'de> for Effect {
 }
 
 /// A CA certificate registered on an instance.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct CaCertificate {
     /// The registration code used to verify ownership of the CA. `None` when the answer leaves
@@ -307,7 +347,11 @@ pub struct CaCertificate {
 }
 
 /// A device certificate registered on an instance.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct DeviceCertificate {
     /// Start of the certificate's validity. In milliseconds since the Unix epoch. `None` when
@@ -352,7 +396,11 @@ pub struct DeviceCertificate {
 }
 
 /// One page of device certificates.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct DeviceCertificatePage {
     /// How many device certificates match in all. `None` when the answer leaves it out.
@@ -382,7 +430,11 @@ pub struct DeviceCertificatePage {
 }
 
 /// The device credential of the client.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct DeviceCredential {
     /// When the credential last changed. In milliseconds since the Unix epoch. `None` when the
@@ -437,7 +489,11 @@ impl std::fmt::Debug for DeviceCredential {
 }
 
 /// A tag attached to a resource.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct MqttTag {
     /// The tag key. `None` when the answer leaves it out.
@@ -486,7 +542,11 @@ impl Tag {
 }
 
 /// One step in the path of a message.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct TraceMessageEvent {
     /// When the step happened, as local date and time text with milliseconds. `None` when the

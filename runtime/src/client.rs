@@ -4,13 +4,15 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use tracing::Instrument as _;
 
+use super::call::{CallOptions, Effective};
 use super::config::{Config, Resolved, SignatureVersion};
 use super::credentials::Credentials;
 use super::error::{
@@ -32,6 +34,8 @@ use super::time;
 #[derive(Clone)]
 pub struct ClientCore {
     inner: Arc<Inner>,
+    /// Overrides for the calls made through this handle (see [`CallOptions`]).
+    options: CallOptions,
 }
 
 struct Inner {
@@ -42,6 +46,11 @@ struct Inner {
     resolved: Result<Resolved, ConfigError>,
     /// The transport, or why it could not be built (reported by every call).
     http: Result<reqwest::Client, ConfigError>,
+    /// The proxy the transport goes through, if any.
+    proxy: Option<reqwest::Url>,
+    /// Transports for calls that override the connect or read timeout, by (connect, read); a few
+    /// at most, each with its own pool.
+    overrides: Mutex<Vec<((Duration, Duration), reqwest::Client)>>,
     /// Client-side pacing per operation (see [`RateLimit`](super::RateLimit)).
     limiters: Limiters,
     /// The `host` and `user-agent` values, converted once (cloning them costs no copy).
@@ -55,8 +64,21 @@ impl ClientCore {
     /// Neither building the HTTP transport nor resolving the endpoint fails in practice; if one
     /// does, every call returns [`Error::Config`] saying why.
     pub fn new(config: Config, service: &'static ServiceInfo) -> ClientCore {
-        let http = build_http(&config);
         let resolved = config.resolve(service);
+        let proxy = match &resolved {
+            Ok(r) => super::proxy::resolve(
+                config.proxy(),
+                r.endpoint.url.scheme(),
+                r.endpoint.url.host_str().unwrap_or_default(),
+                r.endpoint.url.port_or_known_default(),
+                |name| std::env::var(name).ok(),
+            ),
+            Err(_) => Ok(None),
+        };
+        let (http, proxy) = match proxy {
+            Ok(proxy) => (build_http(config.connect_timeout, config.read_timeout, proxy.as_ref()), proxy),
+            Err(e) => (Err(e), None),
+        };
         let (host_value, user_agent_value) = match &resolved {
             Ok(r) => {
                 (HeaderValue::from_str(&r.endpoint.host).ok(), HeaderValue::from_str(&r.user_agent).ok())
@@ -64,8 +86,57 @@ impl ClientCore {
             Err(_) => (None, None),
         };
         let limiters = Limiters::default();
-        let inner = Inner { config, service, resolved, http, limiters, host_value, user_agent_value };
-        ClientCore { inner: Arc::new(inner) }
+        let overrides = Mutex::new(Vec::new());
+        let inner = Inner {
+            config,
+            service,
+            resolved,
+            http,
+            proxy,
+            overrides,
+            limiters,
+            host_value,
+            user_agent_value,
+        };
+        ClientCore { inner: Arc::new(inner), options: CallOptions::default() }
+    }
+
+    /// Makes the calls sent through this handle use `options` (replacing any given before); the
+    /// client it was cloned from is unaffected.
+    pub fn set_call_options(&mut self, options: CallOptions) {
+        self.options = options;
+    }
+
+    /// The mock rules that answer this client's calls, when it was configured with some.
+    #[cfg(feature = "test-util")]
+    pub fn mocks(&self) -> Option<&super::mock::Mocks> {
+        self.inner.config.mocks.as_ref()
+    }
+
+    /// The settings a call made now runs with.
+    pub(crate) fn settings(&self) -> Effective {
+        self.options.effective(&self.inner.config)
+    }
+
+    /// The transport for calls with these timeouts: the client's own, or one made (once) for
+    /// timeouts a call overrides.
+    fn transport(&self, settings: &Effective) -> Result<Cow<'_, reqwest::Client>, ConfigError> {
+        let main = self.inner.http.as_ref().map_err(Clone::clone)?;
+        let config = &self.inner.config;
+        let key = (settings.connect_timeout, settings.read_timeout);
+        if key == (config.connect_timeout, config.read_timeout) {
+            return Ok(Cow::Borrowed(main));
+        }
+        let mut cache = self.inner.overrides.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, http)) = cache.iter().find(|(k, _)| *k == key) {
+            return Ok(Cow::Owned(http.clone()));
+        }
+        let http = build_http(key.0, key.1, self.inner.proxy.as_ref())?;
+        if cache.len() >= MAX_OVERRIDE_TRANSPORTS {
+            cache.remove(0);
+        }
+        cache.push((key, http.clone()));
+        Ok(Cow::Owned(http))
     }
 
     /// The configuration of this client.
@@ -110,27 +181,43 @@ impl ClientCore {
             attempt = tracing::field::Empty,
             request_id = tracing::field::Empty,
         );
-        self.run(op, &params, span.clone()).instrument(span).await
+        let settings = self.settings();
+        let Some(deadline) = settings.deadline else {
+            return self.run(op, &params, &settings, None, span.clone()).instrument(span).await;
+        };
+        let attempts = AtomicU32::new(0);
+        let run = self.run(op, &params, &settings, Some(&attempts), span.clone());
+        match tokio::time::timeout(deadline, run).instrument(span).await {
+            Ok(result) => result,
+            Err(_) => {
+                let attempts = attempts.load(Ordering::Relaxed);
+                tracing::debug!(attempts, "the call passed its deadline");
+                Err(Error::Timeout(deadline_error(deadline, self.endpoint(), attempts)))
+            }
+        }
     }
 
     async fn run(
         &self,
         op: &'static Operation,
         params: &Params,
+        settings: &Effective,
+        attempts: Option<&AtomicU32>,
         span: tracing::Span,
     ) -> Result<Response, Error<ServiceError>> {
         let config = &self.inner.config;
-        let http = match &self.inner.http {
-            Ok(http) => http,
-            Err(e) => return Err(Error::Config(e.clone())),
-        };
+        let http = self.transport(settings).map_err(Error::Config)?;
         if let Err(e) = &self.inner.resolved {
             return Err(Error::Config(e.clone()));
         }
-        let max_attempts = config.retry.max_attempts.max(1);
+        let deadline_at = settings.deadline.map(|d| tokio::time::Instant::now() + d);
+        let max_attempts = settings.retry.max_attempts;
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
+            if let Some(attempts) = attempts {
+                attempts.store(attempt, Ordering::Relaxed);
+            }
             span.record("attempt", attempt);
             self.inner.limiters.acquire(config.rate_limit, op).await;
 
@@ -140,7 +227,7 @@ impl ClientCore {
             let secrets = Secrets::of(&creds);
 
             let started = Instant::now();
-            let failed = match self.attempt(http, op, request, &secrets, &span).await {
+            let failed = match self.attempt(&http, op, request, &secrets, settings, &span).await {
                 Ok(response) => {
                     tracing::debug!(
                         attempt,
@@ -156,7 +243,11 @@ impl ClientCore {
             let mut error = failed.error;
             set_attempts(&mut error, attempt);
             if failed.retry && attempt < max_attempts {
-                if let Some(delay) = retry::backoff(&config.retry, attempt, failed.retry_after) {
+                if let Some(delay) = retry::backoff(&settings.retry, attempt, failed.retry_after) {
+                    if deadline_at.is_some_and(|at| tokio::time::Instant::now() + delay >= at) {
+                        tracing::debug!(attempt, error = %error, "the next attempt would pass the deadline");
+                        return Err(error);
+                    }
                     tracing::debug!(
                         attempt,
                         elapsed_ms = elapsed_ms(started),
@@ -229,13 +320,14 @@ impl ClientCore {
         op: &'static Operation,
         request: reqwest::Request,
         secrets: &Secrets<'_>,
+        settings: &Effective,
         span: &tracing::Span,
     ) -> Result<Response, Failed> {
         let config = &self.inner.config;
         let started = Instant::now();
         let mut response = match http.execute(request).await {
             Ok(r) => r,
-            Err(e) => return Err(self.transport_failure(op, e)),
+            Err(e) => return Err(self.transport_failure(op, e, settings)),
         };
         let status = response.status();
         // Taken, not cloned: the body is read through the response, which no longer needs them.
@@ -248,7 +340,7 @@ impl ClientCore {
         let limit = config.max_response_bytes;
         let (body, truncated) = match read_body(response, limit, status.is_success()).await {
             Ok(b) => b,
-            Err(e) => return Err(self.transport_failure(op, e)),
+            Err(e) => return Err(self.transport_failure(op, e, settings)),
         };
         let body = secrets.mask_body(body);
 
@@ -288,8 +380,7 @@ impl ClientCore {
         }
     }
 
-    fn transport_failure(&self, op: &Operation, err: reqwest::Error) -> Failed {
-        let config = &self.inner.config;
+    fn transport_failure(&self, op: &Operation, err: reqwest::Error, settings: &Effective) -> Failed {
         let failure = classify_transport(&err);
         let endpoint = self.endpoint().to_owned();
         // The URL may carry the V1 signature and security token: never keep it.
@@ -298,9 +389,9 @@ impl ClientCore {
         let timeout = is_timeout(&*source);
         let error = if timeout {
             let (phase, timeout) = if connect {
-                (TimeoutPhase::Connect, config.connect_timeout)
+                (TimeoutPhase::Connect, settings.connect_timeout)
             } else {
-                (TimeoutPhase::Read, config.read_timeout)
+                (TimeoutPhase::Read, settings.read_timeout)
             };
             Error::Timeout(TimeoutError { phase, timeout, endpoint, attempts: 0, source })
         } else {
@@ -448,9 +539,28 @@ fn request_id(headers: &HeaderMap, body: &[u8]) -> Option<String> {
         .or_else(|| headers.get("x-acs-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned))
 }
 
+/// The most transports kept for calls that override timeouts.
+const MAX_OVERRIDE_TRANSPORTS: usize = 4;
+
+/// The error of a call that passed its deadline after `attempts` attempts.
+pub(crate) fn deadline_error(deadline: Duration, endpoint: &str, attempts: u32) -> TimeoutError {
+    TimeoutError {
+        phase: TimeoutPhase::Deadline,
+        timeout: deadline,
+        endpoint: endpoint.to_owned(),
+        attempts,
+        source: Box::new(std::io::Error::new(std::io::ErrorKind::TimedOut, "deadline elapsed")),
+    }
+}
+
 /// Builds the HTTP transport: rustls with the ring provider set on this client only (no
-/// process-wide default), the webpki roots, HTTP/1.1, no redirects.
-fn build_http(config: &Config) -> Result<reqwest::Client, ConfigError> {
+/// process-wide default), the webpki roots, HTTP/1.1, no redirects, and the proxy chosen for the
+/// endpoint (never one reqwest would pick from the environment itself).
+fn build_http(
+    connect_timeout: Duration,
+    read_timeout: Duration,
+    proxy: Option<&reqwest::Url>,
+) -> Result<reqwest::Client, ConfigError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
@@ -460,11 +570,23 @@ fn build_http(config: &Config) -> Result<reqwest::Client, ConfigError> {
         .with_root_certificates(roots)
         .with_no_client_auth();
     tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-    reqwest::Client::builder()
+    let builder = match proxy {
+        None => reqwest::Client::builder().no_proxy(),
+        Some(url) => {
+            let proxy = reqwest::Proxy::all(url.as_str()).map_err(|_| {
+                ConfigError::new(format!(
+                    "the proxy {} is not usable",
+                    super::proxy::without_userinfo(url.as_str())
+                ))
+            })?;
+            reqwest::Client::builder().proxy(proxy)
+        }
+    };
+    builder
         .tls_backend_preconfigured(tls)
         .http1_only()
-        .connect_timeout(config.connect_timeout)
-        .read_timeout(config.read_timeout)
+        .connect_timeout(connect_timeout)
+        .read_timeout(read_timeout)
         .redirect(reqwest::redirect::Policy::none())
         // Retries are ours (`run`); reqwest's own layer would only copy every request's headers
         // in case it retried an HTTP/2 refusal, which HTTP/1.1 never sees.
@@ -1272,5 +1394,224 @@ mod tests {
         let mut text = "token s".to_owned();
         toy.mask(&mut text);
         assert_eq!(text, "token s");
+    }
+
+    #[tokio::test]
+    async fn the_deadline_bounds_the_whole_call_retries_included() {
+        // Every attempt hangs past a 200 ms read timeout; 10 attempts would take 2 s and more.
+        let (endpoint, _, count) = server(vec!["HANG".to_owned()]).await;
+        let c = core(
+            Config::builder()
+                .endpoint(&endpoint)
+                .credentials(Credentials::new("testid", "testsecret"))
+                .retry(fast_retry(10))
+                .read_timeout(Duration::from_millis(200))
+                .deadline(Duration::from_millis(500))
+                .build()
+                .unwrap(),
+        );
+        let started = Instant::now();
+        let err = c.execute(&QUERY_OP, params()).await.unwrap_err();
+        let elapsed = started.elapsed();
+        let Error::Timeout(t) = &err else { panic!("{err:?}") };
+        assert_eq!((t.phase(), t.timeout()), (TimeoutPhase::Deadline, Duration::from_millis(500)));
+        // About 3 attempts fit (at 0, 200 and 400 ms); a loaded machine may fit fewer, never 10.
+        let attempts = t.attempts();
+        assert!((2..=4).contains(&attempts), "{attempts}");
+        assert!(elapsed >= Duration::from_millis(500) && elapsed < Duration::from_secs(3), "{elapsed:?}");
+        assert_eq!(count.load(Ordering::SeqCst), attempts as usize);
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "the call to {endpoint} did not finish within its deadline of 500ms ({attempts} attempts made)"
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn a_wait_past_the_deadline_returns_the_last_error_at_once() {
+        let (endpoint, _, count) = server(vec![answer(
+            "429 Too Many Requests",
+            &[("x-acs-retry-after", "5000")],
+            r#"{"Code":"Throttling.User","Message":"slow down","RequestId":"R"}"#,
+        )])
+        .await;
+        let c = core(
+            Config::builder()
+                .endpoint(&endpoint)
+                .credentials(Credentials::new("testid", "testsecret"))
+                .deadline(Duration::from_secs(2))
+                .build()
+                .unwrap(),
+        );
+        let started = Instant::now();
+        let err = c.execute(&QUERY_OP, params()).await.unwrap_err();
+        assert_eq!(err.as_service().map(ServiceError::code), Some("Throttling.User"));
+        assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+        assert_eq!(count.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn call_options_override_retries_timeouts_and_deadline_for_one_call() {
+        let (endpoint, _, count) = server(vec![answer("503 Service Unavailable", &[], "")]).await;
+        let c = client(&endpoint, fast_retry(3));
+        let mut once = c.clone();
+        once.set_call_options(CallOptions::new().retry(RetryConfig::disabled()));
+        let err = once.execute(&QUERY_OP, params()).await.unwrap_err();
+        assert_eq!(err.as_service().map(ServiceError::attempts), Some(1));
+        assert_eq!(count.load(Ordering::SeqCst), 1);
+        // The client it was cloned from keeps its own policy.
+        let err = c.execute(&QUERY_OP, params()).await.unwrap_err();
+        assert_eq!(err.as_service().map(ServiceError::attempts), Some(3));
+        assert_eq!(count.load(Ordering::SeqCst), 4);
+
+        // A shorter read timeout for one call, on a transport made for it (and reused).
+        let (endpoint, _, _) = server(vec!["HANG".to_owned()]).await;
+        let c = client(&endpoint, RetryConfig::disabled());
+        let mut quick = c.clone();
+        quick.set_call_options(CallOptions::new().read_timeout(Duration::from_millis(100)));
+        for _ in 0..2 {
+            let started = Instant::now();
+            let err = quick.execute(&QUERY_OP, params()).await.unwrap_err();
+            let Error::Timeout(t) = &err else { panic!("{err:?}") };
+            assert_eq!((t.phase(), t.timeout()), (TimeoutPhase::Read, Duration::from_millis(100)));
+            assert!(started.elapsed() < Duration::from_secs(3));
+        }
+        assert_eq!(c.inner.overrides.lock().unwrap().len(), 1);
+
+        // A deadline for one call only.
+        let mut bounded = c.clone();
+        bounded.set_call_options(CallOptions::new().deadline(Duration::from_millis(150)));
+        let err = bounded.execute(&QUERY_OP, params()).await.unwrap_err();
+        assert!(matches!(err, Error::Timeout(ref t) if t.phase() == TimeoutPhase::Deadline), "{err:?}");
+    }
+
+    #[test]
+    fn a_zero_deadline_is_refused_in_the_config() {
+        let err = Config::builder().region("cn-hangzhou").deadline(Duration::ZERO).build().unwrap_err();
+        assert_eq!(err.message(), "the deadline must be greater than zero");
+    }
+
+    /// The test server doubles as an HTTP proxy: a proxied request arrives in absolute form.
+    #[tokio::test]
+    async fn an_explicit_proxy_carries_the_request_with_its_credentials() {
+        let (proxy, seen, count) =
+            server(vec![answer("200 OK", &[], r#"{"OnlineStatus": true, "RequestId": "via-proxy"}"#)]).await;
+        let with_auth = proxy.replace("http://", "http://puser:hunter22pw@");
+        let c = core(
+            Config::builder()
+                .endpoint("http://widgets.unreachable.invalid:8080")
+                .credentials(Credentials::new("testid", "testsecret"))
+                .proxy(crate::Proxy::url(&with_auth))
+                .retry(RetryConfig::disabled())
+                .build()
+                .unwrap(),
+        );
+        let dbg = format!("{c:?}");
+        assert!(!dbg.contains("hunter22pw"), "{dbg}");
+        let response = c.execute(&QUERY_OP, params()).await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(count.load(Ordering::SeqCst), 1);
+        let seen = seen.lock().unwrap();
+        assert!(
+            seen[0].request_line().starts_with("POST http://widgets.unreachable.invalid:8080/"),
+            "{}",
+            seen[0].head
+        );
+        assert_eq!(seen[0].header("host"), Some("widgets.unreachable.invalid:8080"));
+        // puser:hunter22pw
+        assert_eq!(seen[0].header("proxy-authorization"), Some("Basic cHVzZXI6aHVudGVyMjJwdw=="));
+    }
+
+    #[tokio::test]
+    async fn an_https_endpoint_is_tunnelled_through_the_proxy() {
+        let (proxy, seen, count) = server(vec![answer("403 Forbidden", &[], "")]).await;
+        let c = core(
+            Config::builder()
+                .endpoint("https://widgets.unreachable.invalid")
+                .credentials(Credentials::new("testid", "testsecret"))
+                .proxy(crate::Proxy::url(&proxy))
+                .retry(RetryConfig::disabled())
+                .build()
+                .unwrap(),
+        );
+        // The proxy refuses the tunnel: a transport error, after the proxy saw CONNECT.
+        let err = c.execute(&QUERY_OP, params()).await.unwrap_err();
+        assert!(matches!(err, Error::Transport(_)), "{err:?}");
+        assert_eq!(count.load(Ordering::SeqCst), 1);
+        let seen = seen.lock().unwrap();
+        assert!(
+            seen[0].request_line().starts_with("CONNECT widgets.unreachable.invalid:443 "),
+            "{}",
+            seen[0].head
+        );
+    }
+
+    #[tokio::test]
+    async fn with_proxies_disabled_the_request_goes_direct() {
+        let (proxy, _, count) = server(vec![answer("200 OK", &[], "{}")]).await;
+        let c = core(
+            Config::builder()
+                .endpoint("http://widgets.unreachable.invalid:8080")
+                .credentials(Credentials::new("testid", "testsecret"))
+                .proxy(crate::Proxy::Disabled)
+                .retry(RetryConfig::disabled())
+                .build()
+                .unwrap(),
+        );
+        let err = c.execute(&QUERY_OP, params()).await.unwrap_err();
+        assert!(matches!(err, Error::Transport(ref t) if t.is_connect()), "{err:?}");
+        assert_eq!(count.load(Ordering::SeqCst), 0);
+        drop(proxy);
+    }
+
+    /// `HTTP_PROXY` and `NO_PROXY` are read from the process environment, which a test must not
+    /// change in its own process: the test runs itself again as a child with the variables set.
+    #[test]
+    fn environment_proxies_are_honoured() {
+        const CHILD: &str = "ALIBABACLOUD_RUNTIME_TEST_PROXY_CHILD";
+        if let Ok(mode) = std::env::var(CHILD) {
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                let proxy_count: usize = std::env::var("EXPECT_PROXIED").unwrap().parse().unwrap();
+                let c = core(
+                    Config::builder()
+                        .endpoint(std::env::var("TEST_ENDPOINT").unwrap())
+                        .credentials(Credentials::new("testid", "testsecret"))
+                        .retry(RetryConfig::disabled())
+                        .build()
+                        .unwrap(),
+                );
+                let result = c.execute(&QUERY_OP, params()).await;
+                assert_eq!(result.is_ok(), proxy_count == 1, "{mode}: {result:?}");
+            });
+            return;
+        }
+        let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+        let (proxy, _, count) = rt.block_on(server(vec![answer("200 OK", &[], r#"{"RequestId":"p"}"#)]));
+        let exe = std::env::current_exe().unwrap();
+        let run = |mode: &str, vars: &[(&str, &str)], proxied: usize| {
+            let before = count.load(Ordering::SeqCst);
+            let out = std::process::Command::new(&exe)
+                .args(["--exact", "client::tests::environment_proxies_are_honoured", "--test-threads=1"])
+                .env_remove("HTTP_PROXY")
+                .env_remove("http_proxy")
+                .env_remove("HTTPS_PROXY")
+                .env_remove("https_proxy")
+                .env_remove("NO_PROXY")
+                .env_remove("no_proxy")
+                .env(CHILD, mode)
+                .env("EXPECT_PROXIED", proxied.to_string())
+                .env("TEST_ENDPOINT", "http://widgets.unreachable.invalid:8080")
+                .envs(vars.iter().copied())
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{mode}: {}", String::from_utf8_lossy(&out.stdout));
+            assert_eq!(count.load(Ordering::SeqCst) - before, proxied, "{mode}");
+        };
+        run("HTTP_PROXY", &[("HTTP_PROXY", &proxy)], 1);
+        run("http_proxy", &[("http_proxy", &proxy)], 1);
+        run("HTTPS_PROXY only", &[("HTTPS_PROXY", &proxy)], 0);
+        run("NO_PROXY", &[("HTTP_PROXY", &proxy), ("NO_PROXY", "localhost,.unreachable.invalid")], 0);
     }
 }

@@ -10,6 +10,7 @@ use super::credentials::{
     Credentials, DefaultCredentialsChain, ProvideCredentials, StaticProvider, is_header_safe,
 };
 use super::error::ConfigError;
+use super::proxy::Proxy;
 use super::service::ServiceInfo;
 
 /// The environment variable [`Config::from_env`] reads the region from.
@@ -96,6 +97,10 @@ pub struct Config {
     app_name: Option<String>,
     pub(crate) max_response_bytes: usize,
     pub(crate) rate_limit: RateLimit,
+    pub(crate) deadline: Option<Duration>,
+    pub(crate) proxy: Proxy,
+    #[cfg(feature = "test-util")]
+    pub(crate) mocks: Option<super::mock::Mocks>,
 }
 
 /// A usable endpoint: the URL (path `/`), its display form and the `Host` header value.
@@ -215,6 +220,16 @@ impl Config {
     pub fn rate_limit(&self) -> RateLimit {
         self.rate_limit
     }
+
+    /// The longest a call may take, retries included, when a deadline is set.
+    pub fn deadline(&self) -> Option<Duration> {
+        self.deadline
+    }
+
+    /// Whether and which HTTP proxy requests go through.
+    pub fn proxy(&self) -> &Proxy {
+        &self.proxy
+    }
 }
 
 impl fmt::Debug for Config {
@@ -231,6 +246,8 @@ impl fmt::Debug for Config {
             .field("app_name", &self.app_name)
             .field("max_response_bytes", &self.max_response_bytes)
             .field("rate_limit", &self.rate_limit)
+            .field("deadline", &self.deadline)
+            .field("proxy", &self.proxy)
             .finish()
     }
 }
@@ -249,6 +266,10 @@ pub struct ConfigBuilder {
     app_name: Option<String>,
     max_response_bytes: Option<usize>,
     rate_limit: RateLimit,
+    deadline: Option<Duration>,
+    proxy: Proxy,
+    #[cfg(feature = "test-util")]
+    mocks: Option<super::mock::Mocks>,
 }
 
 impl ConfigBuilder {
@@ -330,14 +351,47 @@ impl ConfigBuilder {
         self
     }
 
+    /// The longest a call may take in all: every attempt, and the waits between them (default:
+    /// none, so a call with retries may take up to about `attempts × (connect + read timeouts)`
+    /// plus the backoff). When it passes during an attempt, the call fails with
+    /// [`Error::Timeout`](crate::Error::Timeout) of phase
+    /// [`Deadline`](crate::TimeoutPhase::Deadline); when the next wait would pass it, the call
+    /// returns the last attempt's error without waiting. One call can set its own with
+    /// [`CallOptions::deadline`](crate::CallOptions::deadline).
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// Whether requests go through an HTTP proxy (default [`Proxy::FromEnv`]: `HTTPS_PROXY`,
+    /// `HTTP_PROXY` and `NO_PROXY`, as the official SDKs read them). [`Proxy::Disabled`] turns
+    /// proxies off.
+    pub fn proxy(mut self, proxy: Proxy) -> Self {
+        self.proxy = proxy;
+        self
+    }
+
+    /// Answers every call from these mock rules instead of the network (see
+    /// [`mock`](crate::mock)); neither a region nor an endpoint nor credentials are needed then.
+    #[cfg(feature = "test-util")]
+    pub fn mocks(mut self, mocks: super::mock::Mocks) -> Self {
+        self.mocks = Some(mocks);
+        self
+    }
+
     /// Checks the settings and builds the configuration.
     pub fn build(self) -> Result<Config, ConfigError> {
         if let Some(region) = &self.region {
             validate_region(region)?;
         }
+        #[cfg(feature = "test-util")]
+        let mocked = self.mocks.is_some();
+        #[cfg(not(feature = "test-util"))]
+        let mocked = false;
         let endpoint = match (&self.endpoint, &self.region) {
             (Some(endpoint), _) => Some(parse_endpoint(endpoint.trim())?),
             (None, Some(_)) => None,
+            (None, None) if mocked => Some(parse_endpoint("http://mock.invalid")?),
             (None, None) => {
                 return Err(ConfigError::new(
                     "neither a region nor an endpoint is set; call .region(\"cn-hangzhou\") or \
@@ -377,7 +431,18 @@ impl ConfigBuilder {
             }
             None => None,
         };
-        let credentials = self.credentials.unwrap_or_else(|| Arc::new(DefaultCredentialsChain::new()));
+        super::call::check_deadline(self.deadline)?;
+        if let Proxy::Url(url) = &self.proxy {
+            super::proxy::parse_proxy_url(url, "Config")?;
+        }
+        let credentials = match self.credentials {
+            Some(credentials) => credentials,
+            // Mocked calls never ask for credentials; the default chain is not consulted.
+            None if mocked => {
+                Arc::new(StaticProvider::new(Credentials::new("mock-access-key-id", "mock-secret")))
+            }
+            None => Arc::new(DefaultCredentialsChain::new()),
+        };
         Ok(Config {
             endpoint,
             region: self.region,
@@ -390,6 +455,10 @@ impl ConfigBuilder {
             app_name,
             max_response_bytes,
             rate_limit: self.rate_limit,
+            deadline: self.deadline,
+            proxy: self.proxy,
+            #[cfg(feature = "test-util")]
+            mocks: self.mocks,
         })
     }
 }

@@ -32,9 +32,10 @@ impl std::fmt::Debug for Derived {
 }
 
 impl Derived {
-    /// [`Credentials::validate`], once.
+    /// [`Credentials::validate`]: the expiration checked every time, the values once.
     pub(crate) fn valid(&self, creds: &Credentials) -> Result<(), CredentialsError> {
-        self.valid.get_or_init(|| creds.validate()).clone()
+        creds.check_expiry()?;
+        self.valid.get_or_init(|| creds.validate_values()).clone()
     }
 
     /// The ACS3-HMAC-SHA256 key: HMAC-SHA256 keyed with the AccessKey secret, nothing hashed yet.
@@ -111,6 +112,21 @@ mod tests {
         let mut fresh = <Hmac<Sha1> as Mac>::new_from_slice(b"testsecret&").unwrap();
         fresh.update(b"abc");
         assert_eq!(v1.finalize().into_bytes(), fresh.finalize().into_bytes());
+    }
+
+    #[test]
+    fn validity_caches_the_values_but_checks_expiry_every_time() {
+        use std::time::{Duration, SystemTime};
+        let bad = Credentials::new("", "secret");
+        assert!(bad.derived().valid(&bad).is_err());
+        assert!(bad.derived().valid(&bad).is_err());
+        // Valid at first use, expired a moment later: the cached outcome does not hide it.
+        let soon =
+            Credentials::new("id", "secret").with_expiration(SystemTime::now() + Duration::from_millis(50));
+        assert!(soon.derived().valid(&soon).is_ok());
+        std::thread::sleep(Duration::from_millis(80));
+        let err = soon.derived().valid(&soon).unwrap_err();
+        assert!(err.message().contains("expired"), "{err}");
     }
 
     #[test]

@@ -136,6 +136,13 @@ impl ServiceError {
         self
     }
 
+    /// Sets how long the service asks to wait before trying again, as its `x-acs-retry-after`
+    /// header does (see [`new`](Self::new)).
+    pub fn with_retry_after(mut self, retry_after: Duration) -> Self {
+        self.retry_after = Some(retry_after);
+        self
+    }
+
     /// The HTTP status of the answer (200 for a `Success: false` body).
     pub fn status(&self) -> u16 {
         self.status
@@ -369,9 +376,13 @@ pub enum TimeoutPhase {
     Connect,
     /// Waiting for the response headers or body went longer than the read timeout without data.
     Read,
+    /// The whole call, retries included, took longer than its deadline
+    /// ([`ConfigBuilder::deadline`](crate::ConfigBuilder::deadline),
+    /// [`CallOptions::deadline`](crate::CallOptions::deadline)).
+    Deadline,
 }
 
-/// A connect or read timeout expired.
+/// A connect or read timeout, or the call's deadline, expired.
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct TimeoutError {
@@ -388,7 +399,7 @@ impl TimeoutError {
         self.phase
     }
 
-    /// The configured timeout that expired.
+    /// The configured timeout (or deadline) that expired.
     pub fn timeout(&self) -> Duration {
         self.timeout
     }
@@ -404,6 +415,16 @@ impl fmt::Display for TimeoutError {
         let what = match self.phase {
             TimeoutPhase::Connect => "connecting to",
             TimeoutPhase::Read => "waiting for the response from",
+            TimeoutPhase::Deadline => {
+                return write!(
+                    f,
+                    "the call to {} did not finish within its deadline of {:?} ({} attempt{} made)",
+                    self.endpoint,
+                    self.timeout,
+                    self.attempts,
+                    if self.attempts == 1 { "" } else { "s" }
+                );
+            }
         };
         write!(
             f,

@@ -25,6 +25,7 @@
 
 #[doc(hidden)]
 pub mod __bench; // Not API: hooks for the benchmarks in benches/, exempt from semver.
+mod call;
 mod client;
 mod config;
 mod credentials;
@@ -34,8 +35,11 @@ mod derived;
 mod encode;
 mod error;
 mod error_body;
+#[cfg(feature = "test-util")]
+pub mod mock;
 mod paginate;
 mod params;
+mod proxy;
 mod rate_limit;
 mod redact;
 mod retry;
@@ -45,6 +49,7 @@ mod time;
 mod typestate;
 pub mod verify;
 
+pub use call::CallOptions;
 pub use config::{Config, ConfigBuilder, Network, RetryConfig, SignatureVersion};
 pub use credentials::{
     CliProfileProvider, CliProfileProviderBuilder, Credentials, CredentialsError, CredentialsUriProvider,
@@ -57,6 +62,7 @@ pub use error::{
     ConfigError, DecodeError, Error, InvalidInput, ServiceError, TimeoutError, TimeoutPhase, TransportError,
 };
 pub use paginate::{Items, Pages};
+pub use proxy::Proxy;
 pub use rate_limit::RateLimit;
 pub use service::ServiceInfo;
 pub use typestate::{IsSet, Set, Unset};
@@ -74,11 +80,13 @@ pub use typestate::{IsSet, Set, Unset};
 pub mod __private {
     pub use crate::client::{ClientCore, Response};
     pub use crate::de;
+    #[cfg(feature = "test-util")]
+    pub use crate::mock::{MockOperation, Mocks};
     pub use crate::paginate::{Cursor, PageSpec};
     pub use crate::params::{Location, Operation, Params, check_length, check_max_items, check_range};
     pub use crate::redact::{Redact, Redacted};
     pub use crate::{
-        Config, ConfigError, Error, InvalidInput, IsSet, Items, Pages, ServiceError, ServiceInfo, Set,
-        SignatureVersion, Unset,
+        CallOptions, Config, ConfigError, Error, InvalidInput, IsSet, Items, Pages, ServiceError,
+        ServiceInfo, Set, SignatureVersion, Unset,
     };
 }

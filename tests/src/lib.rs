@@ -873,8 +873,5 @@ pub fn oracle_verify(requests: &[serde_json::Value]) -> Vec<OracleVerdict> {
     verdicts
 }
 
-/// The README, whose Rust examples are compiled as doc tests of this crate: the quick start
-/// cannot drift from the API.
-#[doc = include_str!("../../README.md")]
-#[doc(hidden)]
-pub mod readme {}
+// The README's examples are compiled as doc tests of `tests/user-app` (they need the client's
+// `test-util` feature, as a user's tests would).

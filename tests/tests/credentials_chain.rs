@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use alibabacloud_onsmqtt::{Client, Config, DefaultCredentialsChain, Error, ProvideCredentials, RetryConfig};
 use creds_support::{
-    FakeServer, Reply, TestEnv, assert_signed_assume_role, closed_port_url, metadata_ok, param, sts_ok,
+    FakeServer, REFRESH_SOON, Reply, TestEnv, assert_signed_assume_role, closed_port_url, in_secs,
+    metadata_json, metadata_ok, param, secs_ago, sts_ok, until_refresh_due,
 };
 
 const ROLE: &str = "acs:ram::123456789012:role/onsmqtt-operator";
@@ -397,10 +398,13 @@ async fn a_profile_with_a_missing_key_or_an_unknown_mode_is_reported() {
     );
     env.write(
         ".aliyun/config.json",
-        &cli_config("default", r#"{"name": "default", "mode": "External", "process_command": "x"}"#),
+        &cli_config("default", r#"{"name": "default", "mode": "RsaKeyPair", "private_key": "x"}"#),
     );
     let err = chain_with(None, None).provide_credentials().await.unwrap_err();
-    assert!(err.message().contains("mode \"External\" is not supported"), "{err}");
+    assert!(
+        err.message().contains("mode \"RsaKeyPair\" is not supported (supported: AK, StsToken, "),
+        "{err}"
+    );
     // A later source that works is taken.
     env.write(".alibabacloud/credentials.ini", INI_AK);
     assert_eq!(key_id(&chain_with(None, None)).await, "LTAIini");
@@ -490,7 +494,7 @@ async fn client_calls_are_signed_with_the_chain_credentials_and_refresh_once() {
     );
     // The first credentials are inside the refresh window: the 50 calls after it refresh once.
     let sts = FakeServer::start(|n, _| match n {
-        1 => Reply::ok(sts_ok("STS.first", "FirstSecret", "FirstToken", 120)),
+        1 => Reply::ok(sts_ok("STS.first", "FirstSecret", "FirstToken", REFRESH_SOON)),
         _ => Reply::ok(sts_ok("STS.second", "SecondSecret", "SecondToken", 3600))
             .delayed(Duration::from_millis(200)),
     })
@@ -510,6 +514,7 @@ async fn client_calls_are_signed_with_the_chain_credentials_and_refresh_once() {
     assert_eq!(first.header("x-acs-accesskey-id"), Some("STS.first"));
     assert_eq!(first.header("x-acs-security-token"), Some("FirstToken"));
     assert!(first.header("authorization").unwrap().contains("Credential=STS.first,"));
+    until_refresh_due().await;
 
     let tasks: Vec<_> = (0..50)
         .map(|_| {
@@ -530,4 +535,172 @@ async fn client_calls_are_signed_with_the_chain_credentials_and_refresh_once() {
     client.query_session_by_client_id().instance_id("i").client_id("c").send().await.unwrap();
     assert_eq!(service.requests().last().unwrap().header("x-acs-security-token"), Some("SecondToken"));
     assert_eq!(sts.count(), 2);
+}
+
+// ---- expired credentials: never used, the chain goes on ----
+
+#[tokio::test]
+async fn expired_credentials_are_never_used_and_the_chain_goes_on() {
+    let env = TestEnv::new().await;
+    env.remove("ALIBABA_CLOUD_ECS_METADATA_DISABLED");
+    let md = FakeServer::start(|_, req| match req.path.as_str() {
+        "/latest/api/token" => Reply::ok("tok"),
+        "/latest/meta-data/ram/security-credentials/" => Reply::ok("EcsRole"),
+        _ => Reply::ok(metadata_json("STS.expired", "ExpiredSecret", "ExpiredToken", &secs_ago(3600))),
+    })
+    .await;
+    let uri = FakeServer::always(Reply::ok(metadata_ok("STS.uri", "UriSecret", "UriToken", 3600))).await;
+    env.set("ALIBABA_CLOUD_CREDENTIALS_URI", &uri.url);
+    // The ECS source answers expired credentials: skipped, as a failure; the URI serves.
+    let chain = chain_with(None, Some(&md));
+    assert_eq!(key_id(&chain).await, "STS.uri");
+    assert_eq!(chain.source(), Some("credential_uri"));
+
+    // The URI, last in the chain, answers expired credentials too: the error says so.
+    let expired_uri =
+        FakeServer::always(Reply::ok(metadata_json("STS.old", "s", "t", &secs_ago(3600)))).await;
+    env.set("ALIBABA_CLOUD_CREDENTIALS_URI", &format!("{}/c?k=QuerySecret", expired_uri.url));
+    let chain = chain_with(None, Some(&md));
+    let err = chain.provide_credentials().await.unwrap_err();
+    let m = err.message();
+    assert!(!err.is_not_found());
+    assert!(
+        m.contains(
+            "ECS RAM role: failed: the ECS instance metadata service answered credentials that expired at "
+        ),
+        "{m}"
+    );
+    assert!(
+        m.contains(&format!(
+            "credentials URI: failed: the credentials URI {}/c answered credentials that expired at ",
+            expired_uri.url
+        )),
+        "{m}"
+    );
+    assert!(!m.contains("QuerySecret") && !m.contains("ExpiredSecret"), "{m}");
+    assert_eq!(chain.source(), None);
+}
+
+// ---- CLI profiles: session names, durations, External, CredentialsURI ----
+
+#[tokio::test]
+async fn cli_profile_session_names_durations_and_credentials_uri() {
+    let env = TestEnv::new().await;
+    let sts = FakeServer::start(|n, _| Reply::ok(sts_ok(&format!("STS.n{n}"), "s", "t", 3600))).await;
+    let uri = FakeServer::always(Reply::ok(metadata_ok("STS.uri", "UriSecret", "UriToken", 3600))).await;
+    let token = env.write("oidc/token", "cli-oidc-token\n");
+    let profiles = [
+        // The official Python library's key.
+        format!(
+            r#"{{"name": "py", "mode": "OIDC", "ram_role_arn": "{ROLE}", "oidc_provider_arn": "acs:ram::1:oidc-provider/p",
+                "oidc_token_file": "{}", "role_session_name": "python-style"}}"#,
+            token.display()
+        ),
+        // Both keys: the CLI's own `ram_session_name` wins.
+        format!(
+            r#"{{"name": "both", "mode": "RamRoleArn", "access_key_id": "LTAIrole", "access_key_secret": "RoleSecret",
+                "ram_role_arn": "{ROLE}", "ram_session_name": "cli-style", "role_session_name": "python-style"}}"#
+        ),
+        format!(
+            r#"{{"name": "zero", "mode": "RamRoleArn", "access_key_id": "LTAIrole", "access_key_secret": "RoleSecret",
+                "ram_role_arn": "{ROLE}", "expired_seconds": 0}}"#
+        ),
+        format!(r#"{{"name": "uri", "mode": "CredentialsURI", "credentials_uri": "{}/c"}}"#, uri.url),
+    ];
+    env.write(".aliyun/config.json", &cli_config("py", &profiles.join(",\n")));
+
+    assert_eq!(key_id(&chain_with(Some(&sts), None)).await, "STS.n1");
+    let req = &sts.requests()[0];
+    assert_eq!(req.form_param("RoleSessionName").as_deref(), Some("python-style"));
+    // The token file's trailing newline is not part of the token.
+    assert_eq!(req.form_param("OIDCToken").as_deref(), Some("cli-oidc-token"));
+
+    env.set("ALIBABA_CLOUD_PROFILE", "both");
+    assert_eq!(key_id(&chain_with(Some(&sts), None)).await, "STS.n2");
+    let params = assert_signed_assume_role(&sts.requests()[1], "LTAIrole", "RoleSecret");
+    assert_eq!(param(&params, "RoleSessionName"), Some("cli-style"));
+
+    // expired_seconds 0 is refused, naming the profile and the range; STS is not called.
+    env.set("ALIBABA_CLOUD_PROFILE", "zero");
+    let err = chain_with(Some(&sts), None).provide_credentials().await.unwrap_err();
+    let m = err.message();
+    assert!(
+        m.contains(&format!(
+            "CLI profile: failed: profile \"zero\" of {}/.aliyun/config.json: expired_seconds 0 is outside the \
+             allowed range, 900 to 43200 seconds (remove it for the default of 3600)",
+            env.home().display()
+        )),
+        "{m}"
+    );
+    assert_eq!(sts.count(), 2);
+
+    // CredentialsURI, a mode the aliyun CLI writes (`aliyun configure --mode CredentialsURI`).
+    env.set("ALIBABA_CLOUD_PROFILE", "uri");
+    assert_eq!(key_id(&chain_with(Some(&sts), None)).await, "STS.uri");
+    assert_eq!(uri.requests()[0].path, "/c");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn cli_profile_external_mode_runs_the_command_without_a_shell() {
+    let env = TestEnv::new().await;
+    let runs = env.home().join("runs.log");
+    let cmd = env.script(
+        "creds",
+        &format!(
+            "echo run >> '{}'\nprintf '{{\"mode\": \"StsToken\", \"access_key_id\": \"STS.%s.%s\", \
+             \"access_key_secret\": \"ExtSecret\", \"sts_token\": \"ExtToken\", \"expiration\": \"%s\"}}' \
+             \"$1\" \"$2\" \"$3\"",
+            runs.display()
+        ),
+    );
+    let line = format!(r#"{} 'two words' $HOME {}"#, cmd.display(), in_secs(3600));
+    env.write(
+        ".aliyun/config.json",
+        &cli_config(
+            "ext",
+            &serde_json::json!({"name": "ext", "mode": "External", "process_command": line}).to_string(),
+        ),
+    );
+    let chain = chain_with(None, None);
+    let c = chain.provide_credentials().await.unwrap();
+    // No shell: the quoted words stay one argument, `$HOME` is not expanded.
+    assert_eq!(c.access_key_id(), "STS.two words.$HOME");
+    assert_eq!((c.access_key_secret(), c.security_token()), ("ExtSecret", Some("ExtToken")));
+    assert!(c.expiration().is_some());
+    assert_eq!(chain.source(), Some("cli_profile"));
+    // Cached until they near their expiration: the command ran once.
+    chain.provide_credentials().await.unwrap();
+    assert_eq!(std::fs::read_to_string(&runs).unwrap().lines().count(), 1);
+    let dbg = format!("{chain:?}");
+    assert!(!dbg.contains("ExtSecret") && !dbg.contains("ExtToken"), "{dbg}");
+}
+
+// ---- the credentials file: where ours is more lenient than the official library ----
+
+#[tokio::test]
+async fn credentials_file_without_ini_quotes_hashes_and_role_extras() {
+    let env = TestEnv::new().await;
+    let sts = FakeServer::start(|n, _| Reply::ok(sts_ok(&format!("STS.f{n}"), "s", "t", 3600))).await;
+    // Only `~/.alibabacloud/credentials` exists (no `.ini`): it is read.
+    env.write(
+        ".alibabacloud/credentials",
+        &format!(
+            "[default]\ntype = access_key\naccess_key_id = LTAIplain\n\
+             access_key_secret = \"Se#cret;1 # x\" # the quotes keep the hash\n\n\
+             [role]\ntype = ram_role_arn\naccess_key_id = LTAIinirole\naccess_key_secret = Ini#RoleSecret\n\
+             role_arn = '{ROLE}'\nexternal_id = ext-42 ; a comment\nsts_region = cn-shanghai\n"
+        ),
+    );
+    let chain = chain_with(Some(&sts), None);
+    let c = chain.provide_credentials().await.unwrap();
+    assert_eq!((c.access_key_id(), c.access_key_secret()), ("LTAIplain", "Se#cret;1 # x"));
+    assert_eq!(chain.source(), Some("profile"));
+
+    // RamRoleArn with ExternalId (and sts_region, overridden here by the local STS endpoint).
+    env.set("ALIBABA_CLOUD_PROFILE", "role");
+    assert_eq!(key_id(&chain_with(Some(&sts), None)).await, "STS.f1");
+    let params = assert_signed_assume_role(&sts.requests()[0], "LTAIinirole", "Ini#RoleSecret");
+    assert_eq!(param(&params, "RoleArn"), Some(ROLE));
+    assert_eq!(param(&params, "ExternalId"), Some("ext-42"));
 }

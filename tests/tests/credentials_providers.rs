@@ -13,8 +13,8 @@ use alibabacloud_onsmqtt::{
     ProfileProvider, ProvideCredentials, RamRoleArnProvider,
 };
 use creds_support::{
-    FakeServer, Reply, TestEnv, assert_signed_assume_role, closed_port_url, iso8601, metadata_ok, param,
-    sts_json, sts_ok,
+    FakeServer, REFRESH_SOON, Reply, TestEnv, UNUSABLE_SOON, assert_signed_assume_role, closed_port_url,
+    metadata_json, metadata_ok, param, secs_ago, sts_json, sts_ok, until_refresh_due,
 };
 
 const ROLE: &str = "acs:ram::123456789012:role/onsmqtt-operator";
@@ -191,14 +191,15 @@ async fn fifty_concurrent_calls_make_one_sts_request() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn refresh_ahead_of_expiry_is_single_flight_and_does_not_block() {
     let _env = TestEnv::new().await;
-    // The first credentials expire in 100 s: inside the 3-minute refresh window.
+    // The first credentials are due for a refresh (10 minutes ahead) after a short wait.
     let sts = FakeServer::start(|n, _| match n {
-        1 => Reply::ok(sts_ok("STS.old", "s1", "t1", 100)),
+        1 => Reply::ok(sts_ok("STS.old", "s1", "t1", REFRESH_SOON)),
         _ => Reply::ok(sts_ok("STS.new", "s2", "t2", 3600)).delayed(Duration::from_millis(300)),
     })
     .await;
     let p = Arc::new(role_provider(&sts));
     assert_eq!(p.provide_credentials().await.unwrap().access_key_id(), "STS.old");
+    until_refresh_due().await;
     let tasks: Vec<_> = (0..50)
         .map(|_| {
             let p = p.clone();
@@ -222,13 +223,14 @@ async fn refresh_ahead_of_expiry_is_single_flight_and_does_not_block() {
 async fn failed_refresh_serves_the_still_valid_credentials() {
     let _env = TestEnv::new().await;
     let sts = FakeServer::start(|n, _| match n {
-        1 => Reply::ok(sts_ok("STS.old", "s1", "t1", 100)),
+        1 => Reply::ok(sts_ok("STS.old", "s1", "t1", REFRESH_SOON)),
         _ => Reply::new(500, r#"{"Code":"InternalError","Message":"STS is down","RequestId":"R-500"}"#),
     })
     .await;
     let p = role_provider(&sts);
     assert_eq!(p.provide_credentials().await.unwrap().access_key_id(), "STS.old");
-    // The refresh fails, the call does not.
+    until_refresh_due().await;
+    // The refresh fails, the call does not: the credentials have minutes left.
     assert_eq!(p.provide_credentials().await.unwrap().access_key_id(), "STS.old");
     assert_eq!(sts.count(), 2);
     // The next attempt waits a little: no request storm while STS is down.
@@ -239,19 +241,45 @@ async fn failed_refresh_serves_the_still_valid_credentials() {
 }
 
 #[tokio::test]
-async fn expired_credentials_with_a_failing_refresh_are_an_error() {
+async fn credentials_about_to_expire_are_not_used_when_their_refresh_fails() {
     let _env = TestEnv::new().await;
     let sts = FakeServer::start(|n, _| match n {
-        // Already expired when received.
-        1 => Reply::ok(sts_json("STS.old", "s1", "t1", &iso8601(SystemTime::now() - Duration::from_secs(5)))),
+        1 => Reply::ok(sts_ok("STS.old", "s1", "t1", UNUSABLE_SOON)),
         _ => Reply::new(500, r#"{"Code":"InternalError","Message":"STS is down","RequestId":"R-500"}"#),
     })
     .await;
     let p = role_provider(&sts);
-    let c = p.provide_credentials().await.unwrap();
-    assert!(c.is_expired());
-    let err = p.provide_credentials().await.unwrap_err();
-    assert!(err.message().contains("InternalError: STS is down (request id R-500)"), "{err}");
+    assert_eq!(p.provide_credentials().await.unwrap().access_key_id(), "STS.old");
+    // Less than 3 minutes left: the failed refresh is an error, at every call (each one tries).
+    until_refresh_due().await;
+    for n in 2..4 {
+        let err = p.provide_credentials().await.unwrap_err();
+        assert!(err.message().contains("InternalError: STS is down (request id R-500)"), "{err}");
+        assert_eq!(sts.count(), n);
+    }
+}
+
+#[tokio::test]
+async fn sts_credentials_that_arrive_expired_are_refused() {
+    let _env = TestEnv::new().await;
+    let expired = sts_json("STS.old", "s1", "t1", &secs_ago(3600));
+    let sts = FakeServer::always(Reply::ok(expired)).await;
+    let p = role_provider(&sts);
+    for n in 1..3 {
+        let err = p.provide_credentials().await.unwrap_err();
+        let m = err.message();
+        assert!(
+            m.starts_with(&format!("STS AssumeRole (role {ROLE}) answered credentials that expired at ")),
+            "{m}"
+        );
+        assert!(m.contains(" s ago (is the clock of this machine right?); they are not used"), "{m}");
+        // Never cached: each call asks again.
+        assert_eq!(sts.count(), n);
+    }
+    // Expiring within the 3-minute margin: refused too.
+    let sts = FakeServer::always(Reply::ok(sts_ok("STS.short", "s1", "t1", 60))).await;
+    let err = role_provider(&sts).provide_credentials().await.unwrap_err();
+    assert!(err.message().contains("too soon to sign with (at least 180 s are needed)"), "{err}");
 }
 
 // ---- OIDC (AssumeRoleWithOIDC) ----
@@ -261,7 +289,7 @@ async fn oidc_request_parameters_and_token_reread_on_refresh() {
     let env = TestEnv::new().await;
     let token_file = env.write("tokens/oidc-token", "eyJhbGciOiJSUzI1NiJ9.first-token.sig\n");
     let sts = FakeServer::start(|n, _| match n {
-        1 => Reply::ok(sts_ok("STS.oidc1", "OidcSecret1", "OidcToken1", 100)),
+        1 => Reply::ok(sts_ok("STS.oidc1", "OidcSecret1", "OidcToken1", REFRESH_SOON)),
         _ => Reply::ok(sts_ok("STS.oidc2", "OidcSecret2", "OidcToken2", 3600)),
     })
     .await;
@@ -295,8 +323,9 @@ async fn oidc_request_parameters_and_token_reread_on_refresh() {
     }
     assert!(!req.raw_query.contains("first-token"));
 
-    // The token rotates; the refresh (the first credentials expire within 3 minutes) reads it again.
+    // The token rotates; the refresh (the first credentials are due for one) reads it again.
     std::fs::write(&token_file, "eyJhbGciOiJSUzI1NiJ9.second-token.sig").unwrap();
+    until_refresh_due().await;
     assert_eq!(p.provide_credentials().await.unwrap().access_key_id(), "STS.oidc2");
     assert_eq!(
         sts.requests()[1].form_param("OIDCToken").as_deref(),
@@ -532,4 +561,190 @@ async fn ini_provider_with_explicit_path() {
     let c = p.provide_credentials().await.unwrap();
     assert_eq!((c.access_key_id(), c.access_key_secret()), ("LTAIini", "IniSecret"));
     assert!(!format!("{p:?}").contains("IniSecret"));
+}
+
+// ---- expired and about-to-expire credentials (credentials URI, ECS metadata) ----
+
+/// A metadata service whose role `EcsRole` gets the `n`-th credentials document from `doc`.
+async fn metadata_with(doc: impl Fn(usize) -> Reply + Send + Sync + 'static) -> FakeServer {
+    let served = std::sync::atomic::AtomicUsize::new(0);
+    FakeServer::start(move |_, req| match req.path.as_str() {
+        "/latest/api/token" => Reply::ok("tok"),
+        "/latest/meta-data/ram/security-credentials/EcsRole" => {
+            doc(served.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1)
+        }
+        _ => Reply::new(404, "not found"),
+    })
+    .await
+}
+
+#[tokio::test]
+async fn uri_and_metadata_credentials_that_arrive_expired_are_refused() {
+    let env = TestEnv::new().await;
+    env.remove("ALIBABA_CLOUD_ECS_METADATA_DISABLED");
+    let expired = metadata_json("STS.old", "OldSecret", "OldToken", &secs_ago(3600));
+    let uri = FakeServer::always(Reply::ok(expired.clone())).await;
+    let p =
+        CredentialsUriProvider::builder().uri(format!("{}/creds?auth=QuerySecret", uri.url)).build().unwrap();
+    let err = p.provide_credentials().await.unwrap_err();
+    let m = err.to_string();
+    assert!(
+        m.starts_with(&format!(
+            "could not obtain credentials: the credentials URI {}/creds answered credentials that expired at ",
+            uri.url
+        )),
+        "{m}"
+    );
+    assert!(m.contains(" s ago (is the clock of this machine right?)"), "{m}");
+    assert!(!m.contains("QuerySecret") && !m.contains("OldSecret") && !m.contains("OldToken"), "{m}");
+
+    let md = metadata_with(move |_| Reply::ok(expired.clone())).await;
+    let p = EcsRamRoleProvider::builder().metadata_endpoint(&md.url).role_name("EcsRole").build().unwrap();
+    let err = p.provide_credentials().await.unwrap_err();
+    assert!(!err.is_not_found());
+    assert!(
+        err.message().starts_with("the ECS instance metadata service answered credentials that expired at "),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn uri_and_metadata_refreshes_that_fail_keep_usable_credentials_and_drop_expiring_ones() {
+    let env = TestEnv::new().await;
+    env.remove("ALIBABA_CLOUD_ECS_METADATA_DISABLED");
+    // First answers: one due for a refresh soon (still usable), one about to become unusable.
+    // Then every refresh fails.
+    let uri_usable = FakeServer::start(|n, _| match n {
+        1 => Reply::ok(metadata_ok("STS.uri", "s", "t", REFRESH_SOON)),
+        _ => Reply::new(503, "down"),
+    })
+    .await;
+    let uri_expiring = FakeServer::start(|n, _| match n {
+        1 => Reply::ok(metadata_ok("STS.uri2", "s", "t", UNUSABLE_SOON)),
+        _ => Reply::new(503, "down"),
+    })
+    .await;
+    let md_usable = metadata_with(|n| match n {
+        1 => Reply::ok(metadata_ok("STS.ecs", "s", "t", REFRESH_SOON)),
+        _ => Reply::new(500, "metadata down"),
+    })
+    .await;
+    let md_expiring = metadata_with(|n| match n {
+        1 => Reply::ok(metadata_ok("STS.ecs2", "s", "t", UNUSABLE_SOON)),
+        // An answer that expired: refused like a failure.
+        _ => Reply::ok(metadata_json("STS.stale", "s", "t", &secs_ago(5))),
+    })
+    .await;
+    let uri = |s: &FakeServer| CredentialsUriProvider::builder().uri(&s.url).build().unwrap();
+    let ecs = |s: &FakeServer| {
+        EcsRamRoleProvider::builder().metadata_endpoint(&s.url).role_name("EcsRole").build().unwrap()
+    };
+    let providers: Vec<(Box<dyn ProvideCredentials>, &str)> = vec![
+        (Box::new(uri(&uri_usable)), "STS.uri"),
+        (Box::new(uri(&uri_expiring)), "STS.uri2"),
+        (Box::new(ecs(&md_usable)), "STS.ecs"),
+        (Box::new(ecs(&md_expiring)), "STS.ecs2"),
+    ];
+    for (p, id) in &providers {
+        assert_eq!(p.provide_credentials().await.unwrap().access_key_id(), *id);
+    }
+    until_refresh_due().await;
+    // Minutes left: the failed refresh is logged and the current credentials serve.
+    assert_eq!(providers[0].0.provide_credentials().await.unwrap().access_key_id(), "STS.uri");
+    assert_eq!(providers[2].0.provide_credentials().await.unwrap().access_key_id(), "STS.ecs");
+    assert_eq!(uri_usable.count(), 2);
+    // Less than 3 minutes left: the failure is the caller's error.
+    let err = providers[1].0.provide_credentials().await.unwrap_err();
+    assert_eq!(err.message(), format!("the credentials URI {}/ answered HTTP 503: down", uri_expiring.url));
+    let err = providers[3].0.provide_credentials().await.unwrap_err();
+    assert!(err.message().contains("answered credentials that expired at "), "{err}");
+}
+
+// ---- CLI profile, External mode: failures ----
+
+#[cfg(unix)]
+#[tokio::test]
+async fn external_commands_that_fail_never_show_their_output() {
+    let env = TestEnv::new().await;
+    let script = |name: &str, body: &str| env.script(name, body).display().to_string();
+    let cases = [
+        (
+            script(
+                "exit3",
+                "echo '{\"access_key_secret\": \"LeakedSecret\"}'\necho LeakedStderr >&2\nexit 3",
+            ),
+            "failed with exit status 3 (what it printed is not shown: it may hold secrets; run the command yourself to see it)",
+        ),
+        (script("sleeper", "sleep 5"), "did not finish within 0.5 s and was stopped"),
+        (
+            script("chatty", "head -c 70000 /dev/zero | tr '\\000' 'a'"),
+            "printed more than 65536 bytes and was stopped",
+        ),
+        (
+            script("notjson", "echo 'access_key_secret=LeakedSecret'"),
+            "it is not the expected JSON: expected value at line 1 column 1",
+        ),
+        (
+            script("nosecret", "echo '{\"mode\": \"AK\", \"access_key_id\": \"LTAIext\"}'"),
+            "access_key_secret is missing or empty",
+        ),
+        (
+            script(
+                "stale",
+                &format!(
+                    "echo '{{\"mode\": \"StsToken\", \"access_key_id\": \"STS.x\", \"access_key_secret\": \
+                     \"LeakedSecret\", \"sts_token\": \"LeakedToken\", \"expiration\": \"{}\"}}'",
+                    secs_ago(60)
+                ),
+            ),
+            "answered credentials that expired at ",
+        ),
+        (env.home().join("bin/missing").display().to_string(), "could not run"),
+    ];
+    let profiles: Vec<String> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, (cmd, _))| {
+            serde_json::json!({"name": format!("p{i}"), "mode": "External", "process_command": cmd})
+                .to_string()
+        })
+        .collect();
+    let path = env
+        .write("cli/config.json", &format!(r#"{{"current": "p0", "profiles": [{}]}}"#, profiles.join(",")));
+    for (i, (cmd, expected)) in cases.iter().enumerate() {
+        let p = CliProfileProvider::builder()
+            .path(&path)
+            .profile_name(format!("p{i}"))
+            .process_timeout(Duration::from_millis(500))
+            .build()
+            .unwrap();
+        let started = std::time::Instant::now();
+        let err = p.provide_credentials().await.unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+        let shown = format!("{err} {err:?}");
+        assert!(!err.is_not_found());
+        assert!(shown.contains(expected), "{expected:?} not in {shown}");
+        assert!(shown.contains(&format!("profile \"p{i}\"")), "{shown}");
+        let program = cmd.rsplit('/').next().unwrap();
+        assert!(shown.contains(program), "{shown}");
+        assert!(!shown.contains("Leaked"), "{shown}");
+    }
+}
+
+// ---- the client refuses expired credentials from any provider ----
+
+#[tokio::test]
+async fn a_client_never_signs_with_expired_credentials_from_any_provider() {
+    use alibabacloud_onsmqtt::{Client, Config, Error};
+    let _env = TestEnv::new().await;
+    let service = FakeServer::always(Reply::ok(r#"{"OnlineStatus":true,"RequestId":"R"}"#)).await;
+    let expired = Credentials::new("STS.gone", "GoneSecret")
+        .with_security_token("GoneToken")
+        .with_expiration(SystemTime::now() - Duration::from_secs(1));
+    let client = Client::new(Config::builder().endpoint(&service.url).credentials(expired).build().unwrap());
+    let err = client.query_session_by_client_id().instance_id("i").client_id("c").send().await.unwrap_err();
+    let Error::Credentials(e) = &err else { panic!("{err:?}") };
+    assert!(e.message().starts_with("the credentials of access key id STS.gone expired at "), "{e}");
+    assert!(!format!("{e} {e:?}").contains("GoneSecret"));
+    assert_eq!(service.count(), 0);
 }

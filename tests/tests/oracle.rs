@@ -869,7 +869,9 @@ fn check_wire(op: &Operation, values: &Values, version: SignatureVersion, req: &
 
 /// The STS `AssumeRole` calls the RAM-role credential provider makes are signed by our own V1
 /// signer; the official SDK must agree with them too, for a plain source key and for a chained
-/// source that carries a security token, with awkward values in the role parameters.
+/// source that carries a security token, with awkward values in the role parameters and a
+/// policy document with spaces, newlines and non-ASCII text (sent in the POST form body, where
+/// the official library sends a GET query: both are signed over the same parameters).
 #[tokio::test]
 async fn sts_assume_role_signs_like_the_official_sdk() {
     use alibabacloud_onsmqtt::{Credentials, ProvideCredentials, RamRoleArnProvider};
@@ -883,16 +885,21 @@ async fn sts_assume_role_signs_like_the_official_sdk() {
         )
     })
     .await;
+    const COMPACT: &str =
+        r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"mq:*","Resource":"*"}]}"#;
+    const SPACED: &str = "{\n  \"Version\": \"1\",\n  \"Statement\": [{\"Effect\": \"Allow\", \"Action\": [\"mq:Pub\", \
+                          \"mq:Sub\"], \"Resource\": \"acs:mq:*:*:équipe données/消息 主题 ✓\"}]\n}";
     let sources = [
-        Credentials::new(ACCESS_KEY_ID, ACCESS_KEY_SECRET),
-        Credentials::new(ACCESS_KEY_ID, ACCESS_KEY_SECRET).with_security_token("chained-token/+="),
+        (Credentials::new(ACCESS_KEY_ID, ACCESS_KEY_SECRET), COMPACT),
+        (Credentials::new(ACCESS_KEY_ID, ACCESS_KEY_SECRET).with_security_token("chained-token/+="), COMPACT),
+        (Credentials::new(ACCESS_KEY_ID, ACCESS_KEY_SECRET), SPACED),
     ];
-    for source in sources {
+    for (source, policy) in sources {
         let provider = RamRoleArnProvider::builder()
             .source_credentials(source)
             .role_arn("acs:ram::123456:role/mqtt admin")
             .role_session_name("session-é*~&=")
-            .policy(r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"mq:*","Resource":"*"}]}"#)
+            .policy(policy)
             .external_id("ext id+1")
             .sts_endpoint(server.endpoint())
             .build()
@@ -901,11 +908,15 @@ async fn sts_assume_role_signs_like_the_official_sdk() {
         assert_eq!(creds.access_key_id(), "STS.id");
     }
     let captured: Vec<_> = server.requests().into_iter().map(|r| (SignatureVersion::V1, r)).collect();
-    assert_eq!(captured.len(), 2);
-    for (_, r) in &captured {
+    assert_eq!(captured.len(), 3);
+    for ((_, r), policy) in captured.iter().zip([COMPACT, COMPACT, SPACED]) {
         let params: HashMap<String, String> = r.all_params().into_iter().collect();
         assert_eq!(params.get("Action").map(String::as_str), Some("AssumeRole"));
         assert_eq!(params.get("RoleSessionName").map(String::as_str), Some("session-é*~&="));
+        // The policy travels intact, in the form body only.
+        assert_eq!(params.get("Policy").map(String::as_str), Some(policy));
+        assert_eq!(r.query_param("Policy"), None);
+        assert_eq!(r.method, "POST");
     }
     assert_eq!(
         captured[1].1.all_params().iter().find(|(k, _)| k == "SecurityToken").map(|(_, v)| v.as_str()),

@@ -136,6 +136,37 @@ fn ci(root: &Path) -> ExitCode {
             args: &["test", "--workspace", "--lib", "--bins", "--tests", "--exclude", "widgets-fixture"],
             env: &[],
         },
+        // The mocks are behind a feature; test them on their own too, so a build that does not
+        // unify the feature in (as `cargo test -p alibabacloud-onsmqtt` does not) is covered.
+        Step {
+            name: "mocks (feature test-util)",
+            args: &["test", "-p", "alibabacloud-onsmqtt", "--features", "test-util", "--test", "mocks"],
+            env: &[],
+        },
+        Step {
+            name: "runtime with test-util",
+            args: &["test", "-p", "alibabacloud-runtime", "--features", "test-util", "--lib"],
+            env: &[],
+        },
+        Step {
+            name: "clippy with test-util",
+            args: &[
+                "clippy",
+                "-p",
+                "alibabacloud-onsmqtt",
+                "-p",
+                "widgets-fixture",
+                "--features",
+                "alibabacloud-onsmqtt/test-util,widgets-fixture/test-util",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+            env: &[],
+        },
+        // The examples compile in CI (they need a service to run against).
+        Step { name: "examples", args: &["build", "-p", "onsmqtt-examples", "--examples"], env: &[] },
         // The fixture crate includes the runtime by path; its doc examples name the real crate.
         Step {
             name: "doc tests",

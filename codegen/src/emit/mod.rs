@@ -34,8 +34,9 @@ pub fn emit(service: &ir::Service) -> Result<Vec<GeneratedFile>, EmitError> {
     files.push(file("service.rs", &service.spec_file, types::service_consts(service))?);
     files.push(file("types.rs", &service.spec_file, types::types_module(service))?);
     files.push(file("operations/mod.rs", &service.spec_file, operation::mod_file(service))?);
+    let lib_name = service.crate_name.replace('-', "_");
     let op_file = |op: &ir::Operation| {
-        file(&format!("operations/{}.rs", op.module), &op.spec_file, operation::operation(op))
+        file(&format!("operations/{}.rs", op.module), &op.spec_file, operation::operation(op, &lib_name))
     };
     // Operation files are independent, and formatting them is most of the generator's time: a
     // large spec is spread over the cores. The order (and so the output) stays the same.

@@ -9,7 +9,7 @@ use quote::{format_ident, quote};
 pub fn mod_file(service: &ir::Service) -> TokenStream {
     let items = service.operations.iter().map(|op| {
         let module = ident(&op.module);
-        let mut exports = vec![ident(&op.builder), ident(&op.error), ident(&op.output)];
+        let mut exports = vec![ident(&op.builder), ident(&op.error), ident(&op.input), ident(&op.output)];
         exports.extend(op.structs.iter().map(|s| ident(&s.name)));
         exports.sort_by_key(ToString::to_string);
         quote! {
@@ -28,8 +28,9 @@ pub fn mod_file(service: &ir::Service) -> TokenStream {
     }
 }
 
-/// The file of one operation.
-pub fn operation(op: &ir::Operation) -> TokenStream {
+/// The file of one operation. `lib_name` is the generated crate's library name, which the
+/// example in the method's docs imports from.
+pub fn operation(op: &ir::Operation, lib_name: &str) -> TokenStream {
     let builder = ident(&op.builder);
     let output = ident(&op.output);
     let error = ident(&op.error);
@@ -50,6 +51,7 @@ pub fn operation(op: &ir::Operation) -> TokenStream {
 
     let file_docs = inner_docs(&format!("`{}`: {}", op.action, md(&op.summary)));
     let method_docs = docs(&method_doc(op));
+    let example_docs = example_docs(op, lib_name);
 
     let required: Vec<&ir::Param> = op.params.iter().filter(|p| p.state.is_some()).collect();
     let states: Vec<_> = required.iter().filter_map(|p| p.state.as_deref()).map(ident).collect();
@@ -69,6 +71,7 @@ pub fn operation(op: &ir::Operation) -> TokenStream {
     let setters = op.params.iter().map(|p| setter(op, p, &states));
     let encode = op.params.iter().map(encode_param);
     let has_params = !op.params.is_empty();
+    let input_arg = if has_params { quote!(input) } else { quote!(_input) };
     let params_decl = if has_params {
         quote!(let mut params = Params::new();)
     } else {
@@ -107,7 +110,11 @@ pub fn operation(op: &ir::Operation) -> TokenStream {
     } else {
         (quote!(Debug, Default, Clone), quote!())
     };
-    let input_docs = docs(&format!("The parameters of a `{action}` call, as given so far."));
+    let input_docs = docs(&format!(
+        "The parameters of a `{action}` call, as given so far; a mock rule reads them with the \
+         getters (one per parameter, `None` or empty when not set)."
+    ));
+    let getters = op.params.iter().map(getter);
     let (paging_methods, paging_fns) = match &op.paging {
         Some(p) => paging(op, p, &where_set),
         None => (quote!(), quote!()),
@@ -154,6 +161,7 @@ pub fn operation(op: &ir::Operation) -> TokenStream {
 
         impl Client {
             #method_docs
+            #example_docs
             pub fn #method(&self) -> #entry_type {
                 #builder {
                     client: self.clone(),
@@ -173,13 +181,23 @@ pub fn operation(op: &ir::Operation) -> TokenStream {
 
         #input_docs
         #[derive(#input_derives)]
-        struct #input {
+        pub struct #input {
             #(#input_fields,)*
         }
         #input_debug
 
+        impl #input {
+            #(#getters)*
+        }
+
         impl #builder_generics #builder #builder_generics {
             #(#setters)*
+
+            /// Overrides the client's timeouts, retry policy or deadline for this call only.
+            pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+                self.client.core.set_call_options(options);
+                self
+            }
 
             #send_docs
             pub fn send(self) -> impl Future<Output = Result<#output, Error<#error>>> + Send + 'static
@@ -196,8 +214,21 @@ pub fn operation(op: &ir::Operation) -> TokenStream {
             }
         }
 
+        #[cfg(feature = "test-util")]
+        impl #builder_generics runtime::MockOperation for #builder #builder_generics {
+            type Input = #input;
+            type Output = #output;
+            type Error = #error;
+            const ACTION: &'static str = #action;
+        }
+
         async fn send(client: Client, input: #input) -> Result<#output, Error<#error>> {
-            let params = input.encode().map_err(Error::InvalidInput)?;
+            #[cfg(feature = "test-util")]
+            if let Some(mocks) = client.core.mocks() {
+                encode(input.clone()).map_err(Error::InvalidInput)?;
+                return mocks.answer(&client.core, &OPERATION, input, #error::service_error).await;
+            }
+            let params = encode(input).map_err(Error::InvalidInput)?;
             let response = client
                 .core
                 .execute(&OPERATION, params)
@@ -206,12 +237,10 @@ pub fn operation(op: &ir::Operation) -> TokenStream {
             response.json().map_err(Error::Decode)
         }
 
-        impl #input {
-            fn encode(self) -> Result<Params, runtime::InvalidInput> {
-                #params_decl
-                #(#encode)*
-                Ok(params)
-            }
+        fn encode(#input_arg: #input) -> Result<Params, runtime::InvalidInput> {
+            #params_decl
+            #(#encode)*
+            Ok(params)
         }
 
         #paging_fns
@@ -262,6 +291,127 @@ fn method_link(ident: &str, owner: &str) -> String {
     match ident.strip_prefix("r#") {
         Some(bare) => format!("`{bare}`"),
         None => format!("[`{ident}`]({owner}::{ident})"),
+    }
+}
+
+/// The getter of one parameter on the input: borrowed, `None` (or empty, for lists) when unset.
+fn getter(p: &ir::Param) -> TokenStream {
+    let f = ident(&p.ident);
+    let d = docs(&format!("The `{}` parameter, as set on the builder.", p.wire));
+    let (ty, body) = match &p.ty {
+        ParamType::Scalar(Scalar::String) => (quote!(Option<&str>), quote!(self.#f.as_deref())),
+        ParamType::Scalar(s @ Scalar::Enum(_)) => {
+            let t = scalar_type(s);
+            (quote!(Option<&#t>), quote!(self.#f.as_ref()))
+        }
+        ParamType::Scalar(s) => {
+            let t = scalar_type(s);
+            (quote!(Option<#t>), quote!(self.#f))
+        }
+        ParamType::List(s) => {
+            let t = scalar_type(s);
+            (quote!(&[#t]), quote!(self.#f.as_deref().unwrap_or_default()))
+        }
+        ParamType::StructList { name, .. } => {
+            let t = ident(name);
+            (quote!(&[#t]), quote!(self.#f.as_deref().unwrap_or_default()))
+        }
+    };
+    quote! {
+        #d
+        pub fn #f(&self) -> #ty {
+            #body
+        }
+    }
+}
+
+/// The `# Example` section of a method's docs: the call with every required parameter set from
+/// the spec's example values. The code is built as tokens (spec values become escaped string
+/// literals, never code) and formatted; the doc attributes carry it as text.
+fn example_docs(op: &ir::Operation, lib_name: &str) -> TokenStream {
+    // A library name that is not an identifier (a crate name may start with a digit) gets no
+    // example rather than a panic.
+    let Ok(lib) = syn::parse_str::<syn::Ident>(lib_name) else { return quote!() };
+    let method = ident(&op.method);
+    let setters = op.params.iter().filter(|p| p.state.is_some()).map(|p| {
+        let f = ident(&p.ident);
+        let value = example_value(op, p, &lib);
+        quote!(.#f(#value))
+    });
+    let code = quote! {
+        async fn example(client: #lib::Client) -> Result<(), Box<dyn std::error::Error>> {
+            let answer = client.#method() #(#setters)* .send().await?;
+            println!("{answer:?}");
+            Ok(())
+        }
+    };
+    let Ok(file) = syn::parse2::<syn::File>(code) else { return quote!() };
+    let text = prettyplease::unparse(&file);
+    let mut lines = vec![" # Example".to_owned(), String::new(), " ```no_run".to_owned()];
+    let body: Vec<&str> = text.lines().collect();
+    // The signature (however it was wrapped), the final `Ok(())` and `}` are hidden.
+    let signature_end = body.iter().position(|l| l.ends_with('{')).unwrap_or(0);
+    for (i, line) in body.iter().enumerate() {
+        let hidden = i <= signature_end || i + 1 == body.len() || line.trim() == "Ok(())";
+        let line = line.strip_prefix("    ").unwrap_or(line);
+        lines.push(if hidden { format!(" # {line}") } else { format!(" {line}") });
+    }
+    lines.push(" ```".to_owned());
+    quote! {
+        ///
+        #( #[doc = #lines] )*
+    }
+}
+
+/// A literal for a required parameter: the spec's example when it fits the type, else a
+/// placeholder of the type.
+fn example_value(op: &ir::Operation, p: &ir::Param, lib: &syn::Ident) -> TokenStream {
+    let text = p.example.as_deref().unwrap_or_default().trim();
+    let string = |fallback: &str| {
+        let v = if text.is_empty() { fallback } else { text };
+        let lit = proc_macro2::Literal::string(v);
+        quote!(#lit)
+    };
+    let number = |s: &Scalar| {
+        let min = p.checks.minimum.unwrap_or(1);
+        match s {
+            Scalar::I32 => {
+                let v = text.parse::<i32>().unwrap_or_else(|_| i32::try_from(min).unwrap_or(1));
+                let lit = proc_macro2::Literal::i32_unsuffixed(v);
+                quote!(#lit)
+            }
+            _ => {
+                let v = text.parse::<i64>().unwrap_or(min);
+                let lit = proc_macro2::Literal::i64_unsuffixed(v);
+                quote!(#lit)
+            }
+        }
+    };
+    match &p.ty {
+        ParamType::Scalar(Scalar::String | Scalar::Enum(_)) => string("value"),
+        ParamType::Scalar(Scalar::Bool) => {
+            if text.eq_ignore_ascii_case("false") {
+                quote!(false)
+            } else {
+                quote!(true)
+            }
+        }
+        ParamType::Scalar(s) => number(s),
+        ParamType::List(Scalar::String | Scalar::Enum(_)) => {
+            let v = string("value");
+            quote!([#v])
+        }
+        ParamType::List(Scalar::Bool) => quote!([true]),
+        ParamType::List(s) => {
+            let v = number(s);
+            quote!([#v])
+        }
+        ParamType::StructList { name, .. } => {
+            let module =
+                if op.structs.iter().any(|s| &s.name == name) { quote!(operations) } else { quote!(types) };
+            let n = ident(name);
+            quote!([#lib::#module::#n::new()])
+        }
     }
 }
 
@@ -448,7 +598,7 @@ fn encode_param(p: &ir::Param) -> TokenStream {
             }
             let v = to_wire(s, quote!(value));
             quote! {
-                if let Some(value) = self.#f {
+                if let Some(value) = input.#f {
                     #checks
                     params.push(#loc, #wire, #v);
                 }
@@ -462,7 +612,7 @@ fn encode_param(p: &ir::Param) -> TokenStream {
             let v = to_wire(s, quote!(value));
             let pattern = format!("{wire}.{{}}");
             quote! {
-                if let Some(values) = self.#f {
+                if let Some(values) = input.#f {
                     #max
                     for (i, value) in values.into_iter().enumerate() {
                         params.push(#loc, format!(#pattern, i + 1), #v);
@@ -487,7 +637,7 @@ fn encode_param(p: &ir::Param) -> TokenStream {
                 }
             });
             quote! {
-                if let Some(values) = self.#f {
+                if let Some(values) = input.#f {
                     #max
                     for (i, item) in values.into_iter().enumerate() {
                         #(#pushes)*
@@ -564,7 +714,10 @@ fn serde_attr(f: &ir::StructField) -> TokenStream {
 /// `doc` is generator text; spec prose in it has been escaped.
 fn output_struct(name: &str, doc: &str, fields: &[ir::StructField]) -> TokenStream {
     let n = ident(name);
-    let d = docs(doc);
+    let d = docs(&format!(
+        "{doc}\n\nWith the `test-util` feature, `Default` makes one for tests: set the public \
+         fields on it."
+    ));
     let members = fields.iter().map(|f| {
         let fd = docs(&field_docs(f));
         let attr = serde_attr(f);
@@ -585,6 +738,7 @@ fn output_struct(name: &str, doc: &str, fields: &[ir::StructField]) -> TokenStre
     quote! {
         #d
         #[derive(#derives)]
+        #[cfg_attr(feature = "test-util", derive(Default))]
         #[non_exhaustive]
         pub struct #n {
             #(#members)*

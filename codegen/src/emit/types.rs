@@ -173,6 +173,15 @@ fn enum_def(e: &ir::Enum) -> TokenStream {
             }
         }
 
+        /// With the `test-util` feature: an empty `Unknown` value, so that structures holding
+        /// one can be made with `Default` in tests.
+        #[cfg(feature = "test-util")]
+        impl Default for #name {
+            fn default() -> Self {
+                Self::Unknown(String::new())
+            }
+        }
+
         impl From<&str> for #name {
             fn from(value: &str) -> Self {
                 match value {

@@ -30,6 +30,23 @@ impl Client {
     ///
     /// Action `ActiveCaCertificate`, sent as HTTP POST. Changes state: not retried once it may
     /// have reached the service. Alibaba Cloud allows at most 500 calls per second per account.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .active_ca_certificate()
+    ///     .mqtt_instance_id("post-cn-7mz2d******")
+    ///     .sn("007269004887******")
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn active_ca_certificate(&self) -> ActiveCaCertificateBuilder<Unset, Unset> {
         ActiveCaCertificateBuilder {
             client: self.clone(),
@@ -52,11 +69,24 @@ pub struct ActiveCaCertificateBuilder<MqttInstanceId = Unset, Sn = Unset> {
     state: PhantomData<(MqttInstanceId, Sn)>,
 }
 
-/// The parameters of a `ActiveCaCertificate` call, as given so far.
+/// The parameters of a `ActiveCaCertificate` call, as given so far; a mock rule reads them
+/// with the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct ActiveCaCertificateInput {
+pub struct ActiveCaCertificateInput {
     mqtt_instance_id: Option<String>,
     sn: Option<String>,
+}
+
+impl ActiveCaCertificateInput {
+    /// The `MqttInstanceId` parameter, as set on the builder.
+    pub fn mqtt_instance_id(&self) -> Option<&str> {
+        self.mqtt_instance_id.as_deref()
+    }
+
+    /// The `Sn` parameter, as set on the builder.
+    pub fn sn(&self) -> Option<&str> {
+        self.sn.as_deref()
+    }
 }
 
 impl<MqttInstanceId, Sn> ActiveCaCertificateBuilder<MqttInstanceId, Sn> {
@@ -90,6 +120,12 @@ impl<MqttInstanceId, Sn> ActiveCaCertificateBuilder<MqttInstanceId, Sn> {
         }
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `ActiveCaCertificate` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -117,11 +153,33 @@ for ActiveCaCertificateBuilder<MqttInstanceId, Sn> {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<MqttInstanceId, Sn> runtime::MockOperation
+for ActiveCaCertificateBuilder<MqttInstanceId, Sn> {
+    type Input = ActiveCaCertificateInput;
+    type Output = ActiveCaCertificateOutput;
+    type Error = ActiveCaCertificateError;
+    const ACTION: &'static str = "ActiveCaCertificate";
+}
+
 async fn send(
     client: Client,
     input: ActiveCaCertificateInput,
 ) -> Result<ActiveCaCertificateOutput, Error<ActiveCaCertificateError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(
+                &client.core,
+                &OPERATION,
+                input,
+                ActiveCaCertificateError::service_error,
+            )
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -130,21 +188,25 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl ActiveCaCertificateInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.mqtt_instance_id {
-            params.push(Location::Query, "MqttInstanceId", value);
-        }
-        if let Some(value) = self.sn {
-            params.push(Location::Query, "Sn", value);
-        }
-        Ok(params)
+fn encode(input: ActiveCaCertificateInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.mqtt_instance_id {
+        params.push(Location::Query, "MqttInstanceId", value);
     }
+
+    if let Some(value) = input.sn {
+        params.push(Location::Query, "Sn", value);
+    }
+
+    Ok(params)
 }
 
 /// What a successful `ActiveCaCertificate` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct ActiveCaCertificateOutput {
     /// The ID Alibaba Cloud assigned to this request.

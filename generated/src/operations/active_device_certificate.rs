@@ -32,6 +32,24 @@ impl Client {
     /// Action `ActiveDeviceCertificate`, sent as HTTP POST. Changes state: not retried once it
     /// may have reached the service. Alibaba Cloud allows at most 500 calls per second per
     /// account.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .active_device_certificate()
+    ///     .mqtt_instance_id("post-cn-7mz2d******")
+    ///     .device_sn("356217374433******")
+    ///     .ca_sn("007269004887******")
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn active_device_certificate(
         &self,
     ) -> ActiveDeviceCertificateBuilder<Unset, Unset, Unset> {
@@ -60,12 +78,30 @@ pub struct ActiveDeviceCertificateBuilder<
     state: PhantomData<(MqttInstanceId, DeviceSn, CaSn)>,
 }
 
-/// The parameters of a `ActiveDeviceCertificate` call, as given so far.
+/// The parameters of a `ActiveDeviceCertificate` call, as given so far; a mock rule reads
+/// them with the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct ActiveDeviceCertificateInput {
+pub struct ActiveDeviceCertificateInput {
     mqtt_instance_id: Option<String>,
     device_sn: Option<String>,
     ca_sn: Option<String>,
+}
+
+impl ActiveDeviceCertificateInput {
+    /// The `MqttInstanceId` parameter, as set on the builder.
+    pub fn mqtt_instance_id(&self) -> Option<&str> {
+        self.mqtt_instance_id.as_deref()
+    }
+
+    /// The `DeviceSn` parameter, as set on the builder.
+    pub fn device_sn(&self) -> Option<&str> {
+        self.device_sn.as_deref()
+    }
+
+    /// The `CaSn` parameter, as set on the builder.
+    pub fn ca_sn(&self) -> Option<&str> {
+        self.ca_sn.as_deref()
+    }
 }
 
 impl<
@@ -118,6 +154,12 @@ impl<
         }
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `ActiveDeviceCertificate` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -149,11 +191,33 @@ for ActiveDeviceCertificateBuilder<MqttInstanceId, DeviceSn, CaSn> {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<MqttInstanceId, DeviceSn, CaSn> runtime::MockOperation
+for ActiveDeviceCertificateBuilder<MqttInstanceId, DeviceSn, CaSn> {
+    type Input = ActiveDeviceCertificateInput;
+    type Output = ActiveDeviceCertificateOutput;
+    type Error = ActiveDeviceCertificateError;
+    const ACTION: &'static str = "ActiveDeviceCertificate";
+}
+
 async fn send(
     client: Client,
     input: ActiveDeviceCertificateInput,
 ) -> Result<ActiveDeviceCertificateOutput, Error<ActiveDeviceCertificateError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(
+                &client.core,
+                &OPERATION,
+                input,
+                ActiveDeviceCertificateError::service_error,
+            )
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -162,24 +226,29 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl ActiveDeviceCertificateInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.mqtt_instance_id {
-            params.push(Location::Query, "MqttInstanceId", value);
-        }
-        if let Some(value) = self.device_sn {
-            params.push(Location::Query, "DeviceSn", value);
-        }
-        if let Some(value) = self.ca_sn {
-            params.push(Location::Query, "CaSn", value);
-        }
-        Ok(params)
+fn encode(input: ActiveDeviceCertificateInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.mqtt_instance_id {
+        params.push(Location::Query, "MqttInstanceId", value);
     }
+
+    if let Some(value) = input.device_sn {
+        params.push(Location::Query, "DeviceSn", value);
+    }
+
+    if let Some(value) = input.ca_sn {
+        params.push(Location::Query, "CaSn", value);
+    }
+
+    Ok(params)
 }
 
 /// What a successful `ActiveDeviceCertificate` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct ActiveDeviceCertificateOutput {
     /// The ID Alibaba Cloud assigned to this request.

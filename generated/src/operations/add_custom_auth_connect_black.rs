@@ -31,6 +31,23 @@ impl Client {
     ///
     /// Action `AddCustomAuthConnectBlack`, sent as HTTP POST. Changes state: not retried once
     /// it may have reached the service.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .add_custom_auth_connect_black()
+    ///     .instance_id("mqtt-cn-i7m26mf****")
+    ///     .client_id("GID_test@@@test")
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn add_custom_auth_connect_black(
         &self,
     ) -> AddCustomAuthConnectBlackBuilder<Unset, Unset> {
@@ -55,11 +72,24 @@ pub struct AddCustomAuthConnectBlackBuilder<InstanceId = Unset, ClientId = Unset
     state: PhantomData<(InstanceId, ClientId)>,
 }
 
-/// The parameters of a `AddCustomAuthConnectBlack` call, as given so far.
+/// The parameters of a `AddCustomAuthConnectBlack` call, as given so far; a mock rule reads
+/// them with the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct AddCustomAuthConnectBlackInput {
+pub struct AddCustomAuthConnectBlackInput {
     instance_id: Option<String>,
     client_id: Option<String>,
+}
+
+impl AddCustomAuthConnectBlackInput {
+    /// The `InstanceId` parameter, as set on the builder.
+    pub fn instance_id(&self) -> Option<&str> {
+        self.instance_id.as_deref()
+    }
+
+    /// The `ClientId` parameter, as set on the builder.
+    pub fn client_id(&self) -> Option<&str> {
+        self.client_id.as_deref()
+    }
 }
 
 impl<InstanceId, ClientId> AddCustomAuthConnectBlackBuilder<InstanceId, ClientId> {
@@ -93,6 +123,12 @@ impl<InstanceId, ClientId> AddCustomAuthConnectBlackBuilder<InstanceId, ClientId
         }
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `AddCustomAuthConnectBlack` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -123,11 +159,33 @@ for AddCustomAuthConnectBlackBuilder<InstanceId, ClientId> {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<InstanceId, ClientId> runtime::MockOperation
+for AddCustomAuthConnectBlackBuilder<InstanceId, ClientId> {
+    type Input = AddCustomAuthConnectBlackInput;
+    type Output = AddCustomAuthConnectBlackOutput;
+    type Error = AddCustomAuthConnectBlackError;
+    const ACTION: &'static str = "AddCustomAuthConnectBlack";
+}
+
 async fn send(
     client: Client,
     input: AddCustomAuthConnectBlackInput,
 ) -> Result<AddCustomAuthConnectBlackOutput, Error<AddCustomAuthConnectBlackError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(
+                &client.core,
+                &OPERATION,
+                input,
+                AddCustomAuthConnectBlackError::service_error,
+            )
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -136,21 +194,27 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl AddCustomAuthConnectBlackInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.instance_id {
-            params.push(Location::Form, "InstanceId", value);
-        }
-        if let Some(value) = self.client_id {
-            params.push(Location::Form, "ClientId", value);
-        }
-        Ok(params)
+fn encode(
+    input: AddCustomAuthConnectBlackInput,
+) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.instance_id {
+        params.push(Location::Form, "InstanceId", value);
     }
+
+    if let Some(value) = input.client_id {
+        params.push(Location::Form, "ClientId", value);
+    }
+
+    Ok(params)
 }
 
 /// What a successful `AddCustomAuthConnectBlack` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct AddCustomAuthConnectBlackOutput {
     /// The ID Alibaba Cloud assigned to this request.

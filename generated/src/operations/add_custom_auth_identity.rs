@@ -37,6 +37,26 @@ impl Client {
     /// Action `AddCustomAuthIdentity`, sent as HTTP POST. Changes state: not retried once it
     /// may have reached the service. Alibaba Cloud allows at most 500 calls per second per
     /// account.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .add_custom_auth_identity()
+    ///     .instance_id("mqtt-cn-xxxx")
+    ///     .username("test")
+    ///     .secret("xxxxx")
+    ///     .identity_type("USER")
+    ///     .sign_mode("SIGNED")
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn add_custom_auth_identity(
         &self,
     ) -> AddCustomAuthIdentityBuilder<Unset, Unset, Unset, Unset, Unset> {
@@ -67,9 +87,10 @@ pub struct AddCustomAuthIdentityBuilder<
     state: PhantomData<(InstanceId, Username, Secret, IdentityTypeParam, SignModeParam)>,
 }
 
-/// The parameters of a `AddCustomAuthIdentity` call, as given so far.
+/// The parameters of a `AddCustomAuthIdentity` call, as given so far; a mock rule reads
+/// them with the getters (one per parameter, `None` or empty when not set).
 #[derive(Default, Clone)]
-struct AddCustomAuthIdentityInput {
+pub struct AddCustomAuthIdentityInput {
     instance_id: Option<String>,
     username: Option<String>,
     secret: Option<String>,
@@ -88,6 +109,38 @@ impl std::fmt::Debug for AddCustomAuthIdentityInput {
             .field("client_id", &self.client_id)
             .field("sign_mode", &self.sign_mode)
             .finish()
+    }
+}
+
+impl AddCustomAuthIdentityInput {
+    /// The `InstanceId` parameter, as set on the builder.
+    pub fn instance_id(&self) -> Option<&str> {
+        self.instance_id.as_deref()
+    }
+
+    /// The `Username` parameter, as set on the builder.
+    pub fn username(&self) -> Option<&str> {
+        self.username.as_deref()
+    }
+
+    /// The `Secret` parameter, as set on the builder.
+    pub fn secret(&self) -> Option<&str> {
+        self.secret.as_deref()
+    }
+
+    /// The `IdentityType` parameter, as set on the builder.
+    pub fn identity_type(&self) -> Option<&IdentityType> {
+        self.identity_type.as_ref()
+    }
+
+    /// The `ClientId` parameter, as set on the builder.
+    pub fn client_id(&self) -> Option<&str> {
+        self.client_id.as_deref()
+    }
+
+    /// The `SignMode` parameter, as set on the builder.
+    pub fn sign_mode(&self) -> Option<&SignMode> {
+        self.sign_mode.as_ref()
     }
 }
 
@@ -217,6 +270,12 @@ impl<
         }
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `AddCustomAuthIdentity` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -253,11 +312,45 @@ for AddCustomAuthIdentityBuilder<
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<
+    InstanceId,
+    Username,
+    Secret,
+    IdentityTypeParam,
+    SignModeParam,
+> runtime::MockOperation
+for AddCustomAuthIdentityBuilder<
+    InstanceId,
+    Username,
+    Secret,
+    IdentityTypeParam,
+    SignModeParam,
+> {
+    type Input = AddCustomAuthIdentityInput;
+    type Output = AddCustomAuthIdentityOutput;
+    type Error = AddCustomAuthIdentityError;
+    const ACTION: &'static str = "AddCustomAuthIdentity";
+}
+
 async fn send(
     client: Client,
     input: AddCustomAuthIdentityInput,
 ) -> Result<AddCustomAuthIdentityOutput, Error<AddCustomAuthIdentityError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(
+                &client.core,
+                &OPERATION,
+                input,
+                AddCustomAuthIdentityError::service_error,
+            )
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -266,33 +359,41 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl AddCustomAuthIdentityInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.instance_id {
-            params.push(Location::Form, "InstanceId", value);
-        }
-        if let Some(value) = self.username {
-            params.push(Location::Form, "Username", value);
-        }
-        if let Some(value) = self.secret {
-            params.push(Location::Form, "Secret", value);
-        }
-        if let Some(value) = self.identity_type {
-            params.push(Location::Form, "IdentityType", value.as_str().to_owned());
-        }
-        if let Some(value) = self.client_id {
-            params.push(Location::Form, "ClientId", value);
-        }
-        if let Some(value) = self.sign_mode {
-            params.push(Location::Form, "SignMode", value.as_str().to_owned());
-        }
-        Ok(params)
+fn encode(input: AddCustomAuthIdentityInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.instance_id {
+        params.push(Location::Form, "InstanceId", value);
     }
+
+    if let Some(value) = input.username {
+        params.push(Location::Form, "Username", value);
+    }
+
+    if let Some(value) = input.secret {
+        params.push(Location::Form, "Secret", value);
+    }
+
+    if let Some(value) = input.identity_type {
+        params.push(Location::Form, "IdentityType", value.as_str().to_owned());
+    }
+
+    if let Some(value) = input.client_id {
+        params.push(Location::Form, "ClientId", value);
+    }
+
+    if let Some(value) = input.sign_mode {
+        params.push(Location::Form, "SignMode", value.as_str().to_owned());
+    }
+
+    Ok(params)
 }
 
 /// What a successful `AddCustomAuthIdentity` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct AddCustomAuthIdentityOutput {
     /// The ID Alibaba Cloud assigned to this request.

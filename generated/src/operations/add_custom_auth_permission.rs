@@ -36,6 +36,27 @@ impl Client {
     ///
     /// Action `AddCustomAuthPermission`, sent as HTTP POST. Changes state: not retried once it
     /// may have reached the service.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .add_custom_auth_permission()
+    ///     .instance_id("mqtt-cn-0pp12gl****")
+    ///     .identity_type("USER")
+    ///     .identity("test")
+    ///     .permit_action("PUB_SUB")
+    ///     .effect("ALLOW")
+    ///     .topic("test/t1")
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn add_custom_auth_permission(
         &self,
     ) -> AddCustomAuthPermissionBuilder<Unset, Unset, Unset, Unset, Unset, Unset> {
@@ -69,15 +90,48 @@ pub struct AddCustomAuthPermissionBuilder<
     >,
 }
 
-/// The parameters of a `AddCustomAuthPermission` call, as given so far.
+/// The parameters of a `AddCustomAuthPermission` call, as given so far; a mock rule reads
+/// them with the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct AddCustomAuthPermissionInput {
+pub struct AddCustomAuthPermissionInput {
     instance_id: Option<String>,
     identity_type: Option<IdentityType>,
     identity: Option<String>,
     permit_action: Option<PermitAction>,
     effect: Option<Effect>,
     topic: Option<String>,
+}
+
+impl AddCustomAuthPermissionInput {
+    /// The `InstanceId` parameter, as set on the builder.
+    pub fn instance_id(&self) -> Option<&str> {
+        self.instance_id.as_deref()
+    }
+
+    /// The `IdentityType` parameter, as set on the builder.
+    pub fn identity_type(&self) -> Option<&IdentityType> {
+        self.identity_type.as_ref()
+    }
+
+    /// The `Identity` parameter, as set on the builder.
+    pub fn identity(&self) -> Option<&str> {
+        self.identity.as_deref()
+    }
+
+    /// The `PermitAction` parameter, as set on the builder.
+    pub fn permit_action(&self) -> Option<&PermitAction> {
+        self.permit_action.as_ref()
+    }
+
+    /// The `Effect` parameter, as set on the builder.
+    pub fn effect(&self) -> Option<&Effect> {
+        self.effect.as_ref()
+    }
+
+    /// The `Topic` parameter, as set on the builder.
+    pub fn topic(&self) -> Option<&str> {
+        self.topic.as_deref()
+    }
 }
 
 impl<
@@ -227,6 +281,12 @@ impl<
         }
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `AddCustomAuthPermission` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -275,11 +335,47 @@ for AddCustomAuthPermissionBuilder<
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<
+    InstanceId,
+    IdentityTypeParam,
+    Identity,
+    PermitActionParam,
+    EffectParam,
+    Topic,
+> runtime::MockOperation
+for AddCustomAuthPermissionBuilder<
+    InstanceId,
+    IdentityTypeParam,
+    Identity,
+    PermitActionParam,
+    EffectParam,
+    Topic,
+> {
+    type Input = AddCustomAuthPermissionInput;
+    type Output = AddCustomAuthPermissionOutput;
+    type Error = AddCustomAuthPermissionError;
+    const ACTION: &'static str = "AddCustomAuthPermission";
+}
+
 async fn send(
     client: Client,
     input: AddCustomAuthPermissionInput,
 ) -> Result<AddCustomAuthPermissionOutput, Error<AddCustomAuthPermissionError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(
+                &client.core,
+                &OPERATION,
+                input,
+                AddCustomAuthPermissionError::service_error,
+            )
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -288,33 +384,41 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl AddCustomAuthPermissionInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.instance_id {
-            params.push(Location::Form, "InstanceId", value);
-        }
-        if let Some(value) = self.identity_type {
-            params.push(Location::Form, "IdentityType", value.as_str().to_owned());
-        }
-        if let Some(value) = self.identity {
-            params.push(Location::Form, "Identity", value);
-        }
-        if let Some(value) = self.permit_action {
-            params.push(Location::Form, "PermitAction", value.as_str().to_owned());
-        }
-        if let Some(value) = self.effect {
-            params.push(Location::Form, "Effect", value.as_str().to_owned());
-        }
-        if let Some(value) = self.topic {
-            params.push(Location::Form, "Topic", value);
-        }
-        Ok(params)
+fn encode(input: AddCustomAuthPermissionInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.instance_id {
+        params.push(Location::Form, "InstanceId", value);
     }
+
+    if let Some(value) = input.identity_type {
+        params.push(Location::Form, "IdentityType", value.as_str().to_owned());
+    }
+
+    if let Some(value) = input.identity {
+        params.push(Location::Form, "Identity", value);
+    }
+
+    if let Some(value) = input.permit_action {
+        params.push(Location::Form, "PermitAction", value.as_str().to_owned());
+    }
+
+    if let Some(value) = input.effect {
+        params.push(Location::Form, "Effect", value.as_str().to_owned());
+    }
+
+    if let Some(value) = input.topic {
+        params.push(Location::Form, "Topic", value);
+    }
+
+    Ok(params)
 }
 
 /// What a successful `AddCustomAuthPermission` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct AddCustomAuthPermissionOutput {
     /// The ID Alibaba Cloud assigned to this request.

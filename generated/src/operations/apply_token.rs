@@ -34,6 +34,25 @@ impl Client {
     ///
     /// Action `ApplyToken`, sent as HTTP POST. Changes state: not retried once it may have
     /// reached the service. Alibaba Cloud allows at most 100 calls per second per account.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .apply_token()
+    ///     .resources("TopicA/+")
+    ///     .instance_id("post-cn-0pp12gl****")
+    ///     .expire_time(1609434121000)
+    ///     .actions("R")
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn apply_token(&self) -> ApplyTokenBuilder<Unset, Unset, Unset, Unset> {
         ApplyTokenBuilder {
             client: self.clone(),
@@ -61,13 +80,36 @@ pub struct ApplyTokenBuilder<
     state: PhantomData<(Resources, InstanceId, ExpireTime, Actions)>,
 }
 
-/// The parameters of a `ApplyToken` call, as given so far.
+/// The parameters of a `ApplyToken` call, as given so far; a mock rule reads them with the
+/// getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct ApplyTokenInput {
+pub struct ApplyTokenInput {
     resources: Option<String>,
     instance_id: Option<String>,
     expire_time: Option<i64>,
     actions: Option<String>,
+}
+
+impl ApplyTokenInput {
+    /// The `Resources` parameter, as set on the builder.
+    pub fn resources(&self) -> Option<&str> {
+        self.resources.as_deref()
+    }
+
+    /// The `InstanceId` parameter, as set on the builder.
+    pub fn instance_id(&self) -> Option<&str> {
+        self.instance_id.as_deref()
+    }
+
+    /// The `ExpireTime` parameter, as set on the builder.
+    pub fn expire_time(&self) -> Option<i64> {
+        self.expire_time
+    }
+
+    /// The `Actions` parameter, as set on the builder.
+    pub fn actions(&self) -> Option<&str> {
+        self.actions.as_deref()
+    }
 }
 
 impl<
@@ -136,6 +178,12 @@ impl<
         }
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `ApplyToken` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -165,11 +213,28 @@ for ApplyTokenBuilder<Resources, InstanceId, ExpireTime, Actions> {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<Resources, InstanceId, ExpireTime, Actions> runtime::MockOperation
+for ApplyTokenBuilder<Resources, InstanceId, ExpireTime, Actions> {
+    type Input = ApplyTokenInput;
+    type Output = ApplyTokenOutput;
+    type Error = ApplyTokenError;
+    const ACTION: &'static str = "ApplyToken";
+}
+
 async fn send(
     client: Client,
     input: ApplyTokenInput,
 ) -> Result<ApplyTokenOutput, Error<ApplyTokenError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(&client.core, &OPERATION, input, ApplyTokenError::service_error)
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -178,27 +243,33 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl ApplyTokenInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.resources {
-            params.push(Location::Query, "Resources", value);
-        }
-        if let Some(value) = self.instance_id {
-            params.push(Location::Query, "InstanceId", value);
-        }
-        if let Some(value) = self.expire_time {
-            params.push(Location::Query, "ExpireTime", value.to_string());
-        }
-        if let Some(value) = self.actions {
-            params.push(Location::Query, "Actions", value);
-        }
-        Ok(params)
+fn encode(input: ApplyTokenInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.resources {
+        params.push(Location::Query, "Resources", value);
     }
+
+    if let Some(value) = input.instance_id {
+        params.push(Location::Query, "InstanceId", value);
+    }
+
+    if let Some(value) = input.expire_time {
+        params.push(Location::Query, "ExpireTime", value.to_string());
+    }
+
+    if let Some(value) = input.actions {
+        params.push(Location::Query, "Actions", value);
+    }
+
+    Ok(params)
 }
 
 /// What a successful `ApplyToken` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct ApplyTokenOutput {
     /// The token issued; keep it confidential.

@@ -31,6 +31,23 @@ impl Client {
     ///
     /// Action `BatchQuerySessionByClientIds`, sent as HTTP POST. Read-only. Alibaba Cloud
     /// allows at most 100 calls per second per account.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .batch_query_session_by_client_ids()
+    ///     .instance_id("post-cn-0pp12gl****")
+    ///     .client_id_list(["value"])
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn batch_query_session_by_client_ids(
         &self,
     ) -> BatchQuerySessionByClientIdsBuilder<Unset, Unset> {
@@ -58,11 +75,24 @@ pub struct BatchQuerySessionByClientIdsBuilder<
     state: PhantomData<(InstanceId, ClientIdList)>,
 }
 
-/// The parameters of a `BatchQuerySessionByClientIds` call, as given so far.
+/// The parameters of a `BatchQuerySessionByClientIds` call, as given so far; a mock rule
+/// reads them with the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct BatchQuerySessionByClientIdsInput {
+pub struct BatchQuerySessionByClientIdsInput {
     instance_id: Option<String>,
     client_id_list: Option<Vec<String>>,
+}
+
+impl BatchQuerySessionByClientIdsInput {
+    /// The `InstanceId` parameter, as set on the builder.
+    pub fn instance_id(&self) -> Option<&str> {
+        self.instance_id.as_deref()
+    }
+
+    /// The `ClientIdList` parameter, as set on the builder.
+    pub fn client_id_list(&self) -> &[String] {
+        self.client_id_list.as_deref().unwrap_or_default()
+    }
 }
 
 impl<
@@ -100,6 +130,12 @@ impl<
         }
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `BatchQuerySessionByClientIds` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient
@@ -130,6 +166,15 @@ for BatchQuerySessionByClientIdsBuilder<InstanceId, ClientIdList> {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<InstanceId, ClientIdList> runtime::MockOperation
+for BatchQuerySessionByClientIdsBuilder<InstanceId, ClientIdList> {
+    type Input = BatchQuerySessionByClientIdsInput;
+    type Output = BatchQuerySessionByClientIdsOutput;
+    type Error = BatchQuerySessionByClientIdsError;
+    const ACTION: &'static str = "BatchQuerySessionByClientIds";
+}
+
 async fn send(
     client: Client,
     input: BatchQuerySessionByClientIdsInput,
@@ -137,7 +182,20 @@ async fn send(
     BatchQuerySessionByClientIdsOutput,
     Error<BatchQuerySessionByClientIdsError>,
 > {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(
+                &client.core,
+                &OPERATION,
+                input,
+                BatchQuerySessionByClientIdsError::service_error,
+            )
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -146,24 +204,30 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl BatchQuerySessionByClientIdsInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.instance_id {
-            params.push(Location::Query, "InstanceId", value);
-        }
-        if let Some(values) = self.client_id_list {
-            runtime::check_max_items("ClientIdList", values.len(), 10usize)?;
-            for (i, value) in values.into_iter().enumerate() {
-                params.push(Location::Query, format!("ClientIdList.{}", i + 1), value);
-            }
-        }
-        Ok(params)
+fn encode(
+    input: BatchQuerySessionByClientIdsInput,
+) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.instance_id {
+        params.push(Location::Query, "InstanceId", value);
     }
+
+    if let Some(values) = input.client_id_list {
+        runtime::check_max_items("ClientIdList", values.len(), 10usize)?;
+        for (i, value) in values.into_iter().enumerate() {
+            params.push(Location::Query, format!("ClientIdList.{}", i + 1), value);
+        }
+    }
+
+    Ok(params)
 }
 
 /// What a successful `BatchQuerySessionByClientIds` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct BatchQuerySessionByClientIdsOutput {
     /// The ID Alibaba Cloud assigned to this request.
@@ -183,7 +247,11 @@ pub struct BatchQuerySessionByClientIdsOutput {
 }
 
 /// Whether one client is connected.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct ClientOnlineStatus {
     /// `true` when the client is connected to the instance, `false` when it is not. `None` when

@@ -29,6 +29,23 @@ impl Client {
     ///
     /// Action `CloseConnection`, sent as HTTP POST. Changes state: not retried once it may have
     /// reached the service. Alibaba Cloud allows at most 500 calls per second per account.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .close_connection()
+    ///     .instance_id("post-cn-0pp12gl****")
+    ///     .client_id("GID_test@@@test")
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn close_connection(&self) -> CloseConnectionBuilder<Unset, Unset> {
         CloseConnectionBuilder {
             client: self.clone(),
@@ -51,11 +68,24 @@ pub struct CloseConnectionBuilder<InstanceId = Unset, ClientId = Unset> {
     state: PhantomData<(InstanceId, ClientId)>,
 }
 
-/// The parameters of a `CloseConnection` call, as given so far.
+/// The parameters of a `CloseConnection` call, as given so far; a mock rule reads them with
+/// the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct CloseConnectionInput {
+pub struct CloseConnectionInput {
     instance_id: Option<String>,
     client_id: Option<String>,
+}
+
+impl CloseConnectionInput {
+    /// The `InstanceId` parameter, as set on the builder.
+    pub fn instance_id(&self) -> Option<&str> {
+        self.instance_id.as_deref()
+    }
+
+    /// The `ClientId` parameter, as set on the builder.
+    pub fn client_id(&self) -> Option<&str> {
+        self.client_id.as_deref()
+    }
 }
 
 impl<InstanceId, ClientId> CloseConnectionBuilder<InstanceId, ClientId> {
@@ -89,6 +119,12 @@ impl<InstanceId, ClientId> CloseConnectionBuilder<InstanceId, ClientId> {
         }
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `CloseConnection` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -116,11 +152,28 @@ for CloseConnectionBuilder<InstanceId, ClientId> {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<InstanceId, ClientId> runtime::MockOperation
+for CloseConnectionBuilder<InstanceId, ClientId> {
+    type Input = CloseConnectionInput;
+    type Output = CloseConnectionOutput;
+    type Error = CloseConnectionError;
+    const ACTION: &'static str = "CloseConnection";
+}
+
 async fn send(
     client: Client,
     input: CloseConnectionInput,
 ) -> Result<CloseConnectionOutput, Error<CloseConnectionError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(&client.core, &OPERATION, input, CloseConnectionError::service_error)
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -129,21 +182,25 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl CloseConnectionInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.instance_id {
-            params.push(Location::Query, "InstanceId", value);
-        }
-        if let Some(value) = self.client_id {
-            params.push(Location::Query, "ClientId", value);
-        }
-        Ok(params)
+fn encode(input: CloseConnectionInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.instance_id {
+        params.push(Location::Query, "InstanceId", value);
     }
+
+    if let Some(value) = input.client_id {
+        params.push(Location::Query, "ClientId", value);
+    }
+
+    Ok(params)
 }
 
 /// What a successful `CloseConnection` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct CloseConnectionOutput {
     /// The ID Alibaba Cloud assigned to this request.

@@ -32,6 +32,23 @@ impl Client {
     ///
     /// Action `CreateGroupId`, sent as HTTP POST. Changes state: not retried once it may have
     /// reached the service. Alibaba Cloud allows at most 10 calls per second per account.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .create_group_id()
+    ///     .group_id("GID_test")
+    ///     .instance_id("mqtt-cn-0pp1ldu****")
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn create_group_id(&self) -> CreateGroupIdBuilder<Unset, Unset> {
         CreateGroupIdBuilder {
             client: self.clone(),
@@ -54,12 +71,30 @@ pub struct CreateGroupIdBuilder<GroupId = Unset, InstanceId = Unset> {
     state: PhantomData<(GroupId, InstanceId)>,
 }
 
-/// The parameters of a `CreateGroupId` call, as given so far.
+/// The parameters of a `CreateGroupId` call, as given so far; a mock rule reads them with
+/// the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct CreateGroupIdInput {
+pub struct CreateGroupIdInput {
     group_id: Option<String>,
     instance_id: Option<String>,
     tag: Option<Vec<Tag>>,
+}
+
+impl CreateGroupIdInput {
+    /// The `GroupId` parameter, as set on the builder.
+    pub fn group_id(&self) -> Option<&str> {
+        self.group_id.as_deref()
+    }
+
+    /// The `InstanceId` parameter, as set on the builder.
+    pub fn instance_id(&self) -> Option<&str> {
+        self.instance_id.as_deref()
+    }
+
+    /// The `Tag` parameter, as set on the builder.
+    pub fn tag(&self) -> &[Tag] {
+        self.tag.as_deref().unwrap_or_default()
+    }
 }
 
 impl<GroupId, InstanceId> CreateGroupIdBuilder<GroupId, InstanceId> {
@@ -103,6 +138,12 @@ impl<GroupId, InstanceId> CreateGroupIdBuilder<GroupId, InstanceId> {
         self
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `CreateGroupId` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -129,11 +170,28 @@ impl<GroupId, InstanceId> std::fmt::Debug for CreateGroupIdBuilder<GroupId, Inst
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<GroupId, InstanceId> runtime::MockOperation
+for CreateGroupIdBuilder<GroupId, InstanceId> {
+    type Input = CreateGroupIdInput;
+    type Output = CreateGroupIdOutput;
+    type Error = CreateGroupIdError;
+    const ACTION: &'static str = "CreateGroupId";
+}
+
 async fn send(
     client: Client,
     input: CreateGroupIdInput,
 ) -> Result<CreateGroupIdOutput, Error<CreateGroupIdError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(&client.core, &OPERATION, input, CreateGroupIdError::service_error)
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -142,32 +200,37 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl CreateGroupIdInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.group_id {
-            params.push(Location::Query, "GroupId", value);
-        }
-        if let Some(value) = self.instance_id {
-            params.push(Location::Query, "InstanceId", value);
-        }
-        if let Some(values) = self.tag {
-            runtime::check_max_items("Tag", values.len(), 100usize)?;
-            for (i, item) in values.into_iter().enumerate() {
-                if let Some(value) = item.key {
-                    params.push(Location::Query, format!("Tag.{}.Key", i + 1), value);
-                }
-                if let Some(value) = item.value {
-                    params.push(Location::Query, format!("Tag.{}.Value", i + 1), value);
-                }
+fn encode(input: CreateGroupIdInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.group_id {
+        params.push(Location::Query, "GroupId", value);
+    }
+
+    if let Some(value) = input.instance_id {
+        params.push(Location::Query, "InstanceId", value);
+    }
+
+    if let Some(values) = input.tag {
+        runtime::check_max_items("Tag", values.len(), 100usize)?;
+        for (i, item) in values.into_iter().enumerate() {
+            if let Some(value) = item.key {
+                params.push(Location::Query, format!("Tag.{}.Key", i + 1), value);
+            }
+            if let Some(value) = item.value {
+                params.push(Location::Query, format!("Tag.{}.Value", i + 1), value);
             }
         }
-        Ok(params)
     }
+
+    Ok(params)
 }
 
 /// What a successful `CreateGroupId` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct CreateGroupIdOutput {
     /// The ID Alibaba Cloud assigned to this request.

@@ -27,6 +27,23 @@ impl Client {
     ///
     /// Action `DeleteCaCertificate`, sent as HTTP POST. Changes state: not retried once it may
     /// have reached the service. Alibaba Cloud allows at most 500 calls per second per account.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .delete_ca_certificate()
+    ///     .mqtt_instance_id("post-cn-7mz2d******")
+    ///     .sn("007269004887******")
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn delete_ca_certificate(&self) -> DeleteCaCertificateBuilder<Unset, Unset> {
         DeleteCaCertificateBuilder {
             client: self.clone(),
@@ -49,11 +66,24 @@ pub struct DeleteCaCertificateBuilder<MqttInstanceId = Unset, Sn = Unset> {
     state: PhantomData<(MqttInstanceId, Sn)>,
 }
 
-/// The parameters of a `DeleteCaCertificate` call, as given so far.
+/// The parameters of a `DeleteCaCertificate` call, as given so far; a mock rule reads them
+/// with the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct DeleteCaCertificateInput {
+pub struct DeleteCaCertificateInput {
     mqtt_instance_id: Option<String>,
     sn: Option<String>,
+}
+
+impl DeleteCaCertificateInput {
+    /// The `MqttInstanceId` parameter, as set on the builder.
+    pub fn mqtt_instance_id(&self) -> Option<&str> {
+        self.mqtt_instance_id.as_deref()
+    }
+
+    /// The `Sn` parameter, as set on the builder.
+    pub fn sn(&self) -> Option<&str> {
+        self.sn.as_deref()
+    }
 }
 
 impl<MqttInstanceId, Sn> DeleteCaCertificateBuilder<MqttInstanceId, Sn> {
@@ -87,6 +117,12 @@ impl<MqttInstanceId, Sn> DeleteCaCertificateBuilder<MqttInstanceId, Sn> {
         }
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `DeleteCaCertificate` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -114,11 +150,33 @@ for DeleteCaCertificateBuilder<MqttInstanceId, Sn> {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<MqttInstanceId, Sn> runtime::MockOperation
+for DeleteCaCertificateBuilder<MqttInstanceId, Sn> {
+    type Input = DeleteCaCertificateInput;
+    type Output = DeleteCaCertificateOutput;
+    type Error = DeleteCaCertificateError;
+    const ACTION: &'static str = "DeleteCaCertificate";
+}
+
 async fn send(
     client: Client,
     input: DeleteCaCertificateInput,
 ) -> Result<DeleteCaCertificateOutput, Error<DeleteCaCertificateError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(
+                &client.core,
+                &OPERATION,
+                input,
+                DeleteCaCertificateError::service_error,
+            )
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -127,21 +185,25 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl DeleteCaCertificateInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.mqtt_instance_id {
-            params.push(Location::Query, "MqttInstanceId", value);
-        }
-        if let Some(value) = self.sn {
-            params.push(Location::Query, "Sn", value);
-        }
-        Ok(params)
+fn encode(input: DeleteCaCertificateInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.mqtt_instance_id {
+        params.push(Location::Query, "MqttInstanceId", value);
     }
+
+    if let Some(value) = input.sn {
+        params.push(Location::Query, "Sn", value);
+    }
+
+    Ok(params)
 }
 
 /// What a successful `DeleteCaCertificate` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct DeleteCaCertificateOutput {
     /// The ID Alibaba Cloud assigned to this request.

@@ -30,6 +30,23 @@ impl Client {
     ///
     /// Action `DeleteCustomAuthConnectBlack`, sent as HTTP POST. Changes state: not retried
     /// once it may have reached the service.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .delete_custom_auth_connect_black()
+    ///     .instance_id("post-cn-0pp12gl****")
+    ///     .client_id("GID_test@@@test")
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn delete_custom_auth_connect_black(
         &self,
     ) -> DeleteCustomAuthConnectBlackBuilder<Unset, Unset> {
@@ -54,11 +71,24 @@ pub struct DeleteCustomAuthConnectBlackBuilder<InstanceId = Unset, ClientId = Un
     state: PhantomData<(InstanceId, ClientId)>,
 }
 
-/// The parameters of a `DeleteCustomAuthConnectBlack` call, as given so far.
+/// The parameters of a `DeleteCustomAuthConnectBlack` call, as given so far; a mock rule
+/// reads them with the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct DeleteCustomAuthConnectBlackInput {
+pub struct DeleteCustomAuthConnectBlackInput {
     instance_id: Option<String>,
     client_id: Option<String>,
+}
+
+impl DeleteCustomAuthConnectBlackInput {
+    /// The `InstanceId` parameter, as set on the builder.
+    pub fn instance_id(&self) -> Option<&str> {
+        self.instance_id.as_deref()
+    }
+
+    /// The `ClientId` parameter, as set on the builder.
+    pub fn client_id(&self) -> Option<&str> {
+        self.client_id.as_deref()
+    }
 }
 
 impl<InstanceId, ClientId> DeleteCustomAuthConnectBlackBuilder<InstanceId, ClientId> {
@@ -92,6 +122,12 @@ impl<InstanceId, ClientId> DeleteCustomAuthConnectBlackBuilder<InstanceId, Clien
         }
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `DeleteCustomAuthConnectBlack` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -122,6 +158,15 @@ for DeleteCustomAuthConnectBlackBuilder<InstanceId, ClientId> {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<InstanceId, ClientId> runtime::MockOperation
+for DeleteCustomAuthConnectBlackBuilder<InstanceId, ClientId> {
+    type Input = DeleteCustomAuthConnectBlackInput;
+    type Output = DeleteCustomAuthConnectBlackOutput;
+    type Error = DeleteCustomAuthConnectBlackError;
+    const ACTION: &'static str = "DeleteCustomAuthConnectBlack";
+}
+
 async fn send(
     client: Client,
     input: DeleteCustomAuthConnectBlackInput,
@@ -129,7 +174,20 @@ async fn send(
     DeleteCustomAuthConnectBlackOutput,
     Error<DeleteCustomAuthConnectBlackError>,
 > {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(
+                &client.core,
+                &OPERATION,
+                input,
+                DeleteCustomAuthConnectBlackError::service_error,
+            )
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -138,21 +196,27 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl DeleteCustomAuthConnectBlackInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.instance_id {
-            params.push(Location::Form, "InstanceId", value);
-        }
-        if let Some(value) = self.client_id {
-            params.push(Location::Form, "ClientId", value);
-        }
-        Ok(params)
+fn encode(
+    input: DeleteCustomAuthConnectBlackInput,
+) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.instance_id {
+        params.push(Location::Form, "InstanceId", value);
     }
+
+    if let Some(value) = input.client_id {
+        params.push(Location::Form, "ClientId", value);
+    }
+
+    Ok(params)
 }
 
 /// What a successful `DeleteCustomAuthConnectBlack` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct DeleteCustomAuthConnectBlackOutput {
     /// The ID Alibaba Cloud assigned to this request.

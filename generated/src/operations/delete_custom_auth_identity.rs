@@ -34,6 +34,24 @@ impl Client {
     ///
     /// Action `DeleteCustomAuthIdentity`, sent as HTTP POST. Changes state: not retried once it
     /// may have reached the service.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .delete_custom_auth_identity()
+    ///     .instance_id("post-cn-0pp12gl****")
+    ///     .username("test")
+    ///     .identity_type("USER")
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn delete_custom_auth_identity(
         &self,
     ) -> DeleteCustomAuthIdentityBuilder<Unset, Unset, Unset> {
@@ -62,13 +80,36 @@ pub struct DeleteCustomAuthIdentityBuilder<
     state: PhantomData<(InstanceId, Username, IdentityTypeParam)>,
 }
 
-/// The parameters of a `DeleteCustomAuthIdentity` call, as given so far.
+/// The parameters of a `DeleteCustomAuthIdentity` call, as given so far; a mock rule reads
+/// them with the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct DeleteCustomAuthIdentityInput {
+pub struct DeleteCustomAuthIdentityInput {
     instance_id: Option<String>,
     username: Option<String>,
     identity_type: Option<IdentityType>,
     client_id: Option<String>,
+}
+
+impl DeleteCustomAuthIdentityInput {
+    /// The `InstanceId` parameter, as set on the builder.
+    pub fn instance_id(&self) -> Option<&str> {
+        self.instance_id.as_deref()
+    }
+
+    /// The `Username` parameter, as set on the builder.
+    pub fn username(&self) -> Option<&str> {
+        self.username.as_deref()
+    }
+
+    /// The `IdentityType` parameter, as set on the builder.
+    pub fn identity_type(&self) -> Option<&IdentityType> {
+        self.identity_type.as_ref()
+    }
+
+    /// The `ClientId` parameter, as set on the builder.
+    pub fn client_id(&self) -> Option<&str> {
+        self.client_id.as_deref()
+    }
 }
 
 impl<
@@ -135,6 +176,12 @@ impl<
         self
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `DeleteCustomAuthIdentity` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -166,11 +213,33 @@ for DeleteCustomAuthIdentityBuilder<InstanceId, Username, IdentityTypeParam> {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<InstanceId, Username, IdentityTypeParam> runtime::MockOperation
+for DeleteCustomAuthIdentityBuilder<InstanceId, Username, IdentityTypeParam> {
+    type Input = DeleteCustomAuthIdentityInput;
+    type Output = DeleteCustomAuthIdentityOutput;
+    type Error = DeleteCustomAuthIdentityError;
+    const ACTION: &'static str = "DeleteCustomAuthIdentity";
+}
+
 async fn send(
     client: Client,
     input: DeleteCustomAuthIdentityInput,
 ) -> Result<DeleteCustomAuthIdentityOutput, Error<DeleteCustomAuthIdentityError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(
+                &client.core,
+                &OPERATION,
+                input,
+                DeleteCustomAuthIdentityError::service_error,
+            )
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -179,27 +248,35 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl DeleteCustomAuthIdentityInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.instance_id {
-            params.push(Location::Form, "InstanceId", value);
-        }
-        if let Some(value) = self.username {
-            params.push(Location::Form, "Username", value);
-        }
-        if let Some(value) = self.identity_type {
-            params.push(Location::Form, "IdentityType", value.as_str().to_owned());
-        }
-        if let Some(value) = self.client_id {
-            params.push(Location::Form, "ClientId", value);
-        }
-        Ok(params)
+fn encode(
+    input: DeleteCustomAuthIdentityInput,
+) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.instance_id {
+        params.push(Location::Form, "InstanceId", value);
     }
+
+    if let Some(value) = input.username {
+        params.push(Location::Form, "Username", value);
+    }
+
+    if let Some(value) = input.identity_type {
+        params.push(Location::Form, "IdentityType", value.as_str().to_owned());
+    }
+
+    if let Some(value) = input.client_id {
+        params.push(Location::Form, "ClientId", value);
+    }
+
+    Ok(params)
 }
 
 /// What a successful `DeleteCustomAuthIdentity` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct DeleteCustomAuthIdentityOutput {
     /// The ID Alibaba Cloud assigned to this request.

@@ -32,6 +32,25 @@ impl Client {
     /// Action `DeleteCustomAuthPermission`, sent as HTTP POST. Changes state: not retried once
     /// it may have reached the service. Alibaba Cloud allows at most 500 calls per second per
     /// account.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .delete_custom_auth_permission()
+    ///     .instance_id("mqtt-cn-0pp1ldu****")
+    ///     .identity_type("USER")
+    ///     .identity("test")
+    ///     .topic("test/t1")
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn delete_custom_auth_permission(
         &self,
     ) -> DeleteCustomAuthPermissionBuilder<Unset, Unset, Unset, Unset> {
@@ -61,13 +80,36 @@ pub struct DeleteCustomAuthPermissionBuilder<
     state: PhantomData<(InstanceId, IdentityTypeParam, Identity, Topic)>,
 }
 
-/// The parameters of a `DeleteCustomAuthPermission` call, as given so far.
+/// The parameters of a `DeleteCustomAuthPermission` call, as given so far; a mock rule
+/// reads them with the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct DeleteCustomAuthPermissionInput {
+pub struct DeleteCustomAuthPermissionInput {
     instance_id: Option<String>,
     identity_type: Option<IdentityType>,
     identity: Option<String>,
     topic: Option<String>,
+}
+
+impl DeleteCustomAuthPermissionInput {
+    /// The `InstanceId` parameter, as set on the builder.
+    pub fn instance_id(&self) -> Option<&str> {
+        self.instance_id.as_deref()
+    }
+
+    /// The `IdentityType` parameter, as set on the builder.
+    pub fn identity_type(&self) -> Option<&IdentityType> {
+        self.identity_type.as_ref()
+    }
+
+    /// The `Identity` parameter, as set on the builder.
+    pub fn identity(&self) -> Option<&str> {
+        self.identity.as_deref()
+    }
+
+    /// The `Topic` parameter, as set on the builder.
+    pub fn topic(&self) -> Option<&str> {
+        self.topic.as_deref()
+    }
 }
 
 impl<
@@ -141,6 +183,12 @@ impl<
         }
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `DeleteCustomAuthPermission` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -173,11 +221,33 @@ for DeleteCustomAuthPermissionBuilder<InstanceId, IdentityTypeParam, Identity, T
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<InstanceId, IdentityTypeParam, Identity, Topic> runtime::MockOperation
+for DeleteCustomAuthPermissionBuilder<InstanceId, IdentityTypeParam, Identity, Topic> {
+    type Input = DeleteCustomAuthPermissionInput;
+    type Output = DeleteCustomAuthPermissionOutput;
+    type Error = DeleteCustomAuthPermissionError;
+    const ACTION: &'static str = "DeleteCustomAuthPermission";
+}
+
 async fn send(
     client: Client,
     input: DeleteCustomAuthPermissionInput,
 ) -> Result<DeleteCustomAuthPermissionOutput, Error<DeleteCustomAuthPermissionError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(
+                &client.core,
+                &OPERATION,
+                input,
+                DeleteCustomAuthPermissionError::service_error,
+            )
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -186,27 +256,35 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl DeleteCustomAuthPermissionInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.instance_id {
-            params.push(Location::Form, "InstanceId", value);
-        }
-        if let Some(value) = self.identity_type {
-            params.push(Location::Form, "IdentityType", value.as_str().to_owned());
-        }
-        if let Some(value) = self.identity {
-            params.push(Location::Form, "Identity", value);
-        }
-        if let Some(value) = self.topic {
-            params.push(Location::Form, "Topic", value);
-        }
-        Ok(params)
+fn encode(
+    input: DeleteCustomAuthPermissionInput,
+) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.instance_id {
+        params.push(Location::Form, "InstanceId", value);
     }
+
+    if let Some(value) = input.identity_type {
+        params.push(Location::Form, "IdentityType", value.as_str().to_owned());
+    }
+
+    if let Some(value) = input.identity {
+        params.push(Location::Form, "Identity", value);
+    }
+
+    if let Some(value) = input.topic {
+        params.push(Location::Form, "Topic", value);
+    }
+
+    Ok(params)
 }
 
 /// What a successful `DeleteCustomAuthPermission` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct DeleteCustomAuthPermissionOutput {
     /// The ID Alibaba Cloud assigned to this request.

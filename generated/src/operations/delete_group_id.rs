@@ -27,6 +27,23 @@ impl Client {
     ///
     /// Action `DeleteGroupId`, sent as HTTP POST. Changes state: not retried once it may have
     /// reached the service. Alibaba Cloud allows at most 10 calls per second per account.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .delete_group_id()
+    ///     .group_id("GID_test")
+    ///     .instance_id("mqtt-cn-0pp1ldu****")
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn delete_group_id(&self) -> DeleteGroupIdBuilder<Unset, Unset> {
         DeleteGroupIdBuilder {
             client: self.clone(),
@@ -49,11 +66,24 @@ pub struct DeleteGroupIdBuilder<GroupId = Unset, InstanceId = Unset> {
     state: PhantomData<(GroupId, InstanceId)>,
 }
 
-/// The parameters of a `DeleteGroupId` call, as given so far.
+/// The parameters of a `DeleteGroupId` call, as given so far; a mock rule reads them with
+/// the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct DeleteGroupIdInput {
+pub struct DeleteGroupIdInput {
     group_id: Option<String>,
     instance_id: Option<String>,
+}
+
+impl DeleteGroupIdInput {
+    /// The `GroupId` parameter, as set on the builder.
+    pub fn group_id(&self) -> Option<&str> {
+        self.group_id.as_deref()
+    }
+
+    /// The `InstanceId` parameter, as set on the builder.
+    pub fn instance_id(&self) -> Option<&str> {
+        self.instance_id.as_deref()
+    }
 }
 
 impl<GroupId, InstanceId> DeleteGroupIdBuilder<GroupId, InstanceId> {
@@ -87,6 +117,12 @@ impl<GroupId, InstanceId> DeleteGroupIdBuilder<GroupId, InstanceId> {
         }
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `DeleteGroupId` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -113,11 +149,28 @@ impl<GroupId, InstanceId> std::fmt::Debug for DeleteGroupIdBuilder<GroupId, Inst
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<GroupId, InstanceId> runtime::MockOperation
+for DeleteGroupIdBuilder<GroupId, InstanceId> {
+    type Input = DeleteGroupIdInput;
+    type Output = DeleteGroupIdOutput;
+    type Error = DeleteGroupIdError;
+    const ACTION: &'static str = "DeleteGroupId";
+}
+
 async fn send(
     client: Client,
     input: DeleteGroupIdInput,
 ) -> Result<DeleteGroupIdOutput, Error<DeleteGroupIdError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(&client.core, &OPERATION, input, DeleteGroupIdError::service_error)
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -126,21 +179,25 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl DeleteGroupIdInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.group_id {
-            params.push(Location::Query, "GroupId", value);
-        }
-        if let Some(value) = self.instance_id {
-            params.push(Location::Query, "InstanceId", value);
-        }
-        Ok(params)
+fn encode(input: DeleteGroupIdInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.group_id {
+        params.push(Location::Query, "GroupId", value);
     }
+
+    if let Some(value) = input.instance_id {
+        params.push(Location::Query, "InstanceId", value);
+    }
+
+    Ok(params)
 }
 
 /// What a successful `DeleteGroupId` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct DeleteGroupIdOutput {
     /// The ID Alibaba Cloud assigned to this request.

@@ -33,6 +33,23 @@ impl Client {
     ///
     /// Action `DisasterDowngrade`, sent as HTTP POST. Changes state: not retried once it may
     /// have reached the service.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .disaster_downgrade()
+    ///     .instance_id("mqtt-cn-xxx")
+    ///     .downgrade_instance_id("mqtt-cn-xxxx")
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn disaster_downgrade(&self) -> DisasterDowngradeBuilder<Unset, Unset> {
         DisasterDowngradeBuilder {
             client: self.clone(),
@@ -55,11 +72,24 @@ pub struct DisasterDowngradeBuilder<InstanceId = Unset, DowngradeInstanceId = Un
     state: PhantomData<(InstanceId, DowngradeInstanceId)>,
 }
 
-/// The parameters of a `DisasterDowngrade` call, as given so far.
+/// The parameters of a `DisasterDowngrade` call, as given so far; a mock rule reads them
+/// with the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct DisasterDowngradeInput {
+pub struct DisasterDowngradeInput {
     instance_id: Option<String>,
     downgrade_instance_id: Option<String>,
+}
+
+impl DisasterDowngradeInput {
+    /// The `InstanceId` parameter, as set on the builder.
+    pub fn instance_id(&self) -> Option<&str> {
+        self.instance_id.as_deref()
+    }
+
+    /// The `DowngradeInstanceId` parameter, as set on the builder.
+    pub fn downgrade_instance_id(&self) -> Option<&str> {
+        self.downgrade_instance_id.as_deref()
+    }
 }
 
 impl<
@@ -96,6 +126,12 @@ impl<
         }
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `DisasterDowngrade` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -123,11 +159,33 @@ for DisasterDowngradeBuilder<InstanceId, DowngradeInstanceId> {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<InstanceId, DowngradeInstanceId> runtime::MockOperation
+for DisasterDowngradeBuilder<InstanceId, DowngradeInstanceId> {
+    type Input = DisasterDowngradeInput;
+    type Output = DisasterDowngradeOutput;
+    type Error = DisasterDowngradeError;
+    const ACTION: &'static str = "DisasterDowngrade";
+}
+
 async fn send(
     client: Client,
     input: DisasterDowngradeInput,
 ) -> Result<DisasterDowngradeOutput, Error<DisasterDowngradeError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(
+                &client.core,
+                &OPERATION,
+                input,
+                DisasterDowngradeError::service_error,
+            )
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -136,21 +194,25 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl DisasterDowngradeInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.instance_id {
-            params.push(Location::Form, "InstanceId", value);
-        }
-        if let Some(value) = self.downgrade_instance_id {
-            params.push(Location::Form, "DowngradeInstanceId", value);
-        }
-        Ok(params)
+fn encode(input: DisasterDowngradeInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.instance_id {
+        params.push(Location::Form, "InstanceId", value);
     }
+
+    if let Some(value) = input.downgrade_instance_id {
+        params.push(Location::Form, "DowngradeInstanceId", value);
+    }
+
+    Ok(params)
 }
 
 /// What a successful `DisasterDowngrade` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct DisasterDowngradeOutput {
     /// The ID Alibaba Cloud assigned to this request.

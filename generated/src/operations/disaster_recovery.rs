@@ -32,6 +32,23 @@ impl Client {
     ///
     /// Action `DisasterRecovery`, sent as HTTP POST. Changes state: not retried once it may
     /// have reached the service.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .disaster_recovery()
+    ///     .instance_id("mqtt-cn-xxx")
+    ///     .recovery_instance_id("mqtt-cn-xxx")
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn disaster_recovery(&self) -> DisasterRecoveryBuilder<Unset, Unset> {
         DisasterRecoveryBuilder {
             client: self.clone(),
@@ -54,11 +71,24 @@ pub struct DisasterRecoveryBuilder<InstanceId = Unset, RecoveryInstanceId = Unse
     state: PhantomData<(InstanceId, RecoveryInstanceId)>,
 }
 
-/// The parameters of a `DisasterRecovery` call, as given so far.
+/// The parameters of a `DisasterRecovery` call, as given so far; a mock rule reads them
+/// with the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct DisasterRecoveryInput {
+pub struct DisasterRecoveryInput {
     instance_id: Option<String>,
     recovery_instance_id: Option<String>,
+}
+
+impl DisasterRecoveryInput {
+    /// The `InstanceId` parameter, as set on the builder.
+    pub fn instance_id(&self) -> Option<&str> {
+        self.instance_id.as_deref()
+    }
+
+    /// The `RecoveryInstanceId` parameter, as set on the builder.
+    pub fn recovery_instance_id(&self) -> Option<&str> {
+        self.recovery_instance_id.as_deref()
+    }
 }
 
 impl<
@@ -95,6 +125,12 @@ impl<
         }
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `DisasterRecovery` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -122,11 +158,33 @@ for DisasterRecoveryBuilder<InstanceId, RecoveryInstanceId> {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<InstanceId, RecoveryInstanceId> runtime::MockOperation
+for DisasterRecoveryBuilder<InstanceId, RecoveryInstanceId> {
+    type Input = DisasterRecoveryInput;
+    type Output = DisasterRecoveryOutput;
+    type Error = DisasterRecoveryError;
+    const ACTION: &'static str = "DisasterRecovery";
+}
+
 async fn send(
     client: Client,
     input: DisasterRecoveryInput,
 ) -> Result<DisasterRecoveryOutput, Error<DisasterRecoveryError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(
+                &client.core,
+                &OPERATION,
+                input,
+                DisasterRecoveryError::service_error,
+            )
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -135,21 +193,25 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl DisasterRecoveryInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.instance_id {
-            params.push(Location::Form, "InstanceId", value);
-        }
-        if let Some(value) = self.recovery_instance_id {
-            params.push(Location::Form, "RecoveryInstanceId", value);
-        }
-        Ok(params)
+fn encode(input: DisasterRecoveryInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.instance_id {
+        params.push(Location::Form, "InstanceId", value);
     }
+
+    if let Some(value) = input.recovery_instance_id {
+        params.push(Location::Form, "RecoveryInstanceId", value);
+    }
+
+    Ok(params)
 }
 
 /// What a successful `DisasterRecovery` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct DisasterRecoveryOutput {
     /// The ID Alibaba Cloud assigned to this request.

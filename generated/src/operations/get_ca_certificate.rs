@@ -28,6 +28,23 @@ impl Client {
     ///
     /// Action `GetCaCertificate`, sent as HTTP GET. Read-only. Alibaba Cloud allows at most 500
     /// calls per second per account.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .get_ca_certificate()
+    ///     .mqtt_instance_id("post-cn-7mz2d******")
+    ///     .sn("007269004887******")
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn get_ca_certificate(&self) -> GetCaCertificateBuilder<Unset, Unset> {
         GetCaCertificateBuilder {
             client: self.clone(),
@@ -50,11 +67,24 @@ pub struct GetCaCertificateBuilder<MqttInstanceId = Unset, Sn = Unset> {
     state: PhantomData<(MqttInstanceId, Sn)>,
 }
 
-/// The parameters of a `GetCaCertificate` call, as given so far.
+/// The parameters of a `GetCaCertificate` call, as given so far; a mock rule reads them
+/// with the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct GetCaCertificateInput {
+pub struct GetCaCertificateInput {
     mqtt_instance_id: Option<String>,
     sn: Option<String>,
+}
+
+impl GetCaCertificateInput {
+    /// The `MqttInstanceId` parameter, as set on the builder.
+    pub fn mqtt_instance_id(&self) -> Option<&str> {
+        self.mqtt_instance_id.as_deref()
+    }
+
+    /// The `Sn` parameter, as set on the builder.
+    pub fn sn(&self) -> Option<&str> {
+        self.sn.as_deref()
+    }
 }
 
 impl<MqttInstanceId, Sn> GetCaCertificateBuilder<MqttInstanceId, Sn> {
@@ -88,6 +118,12 @@ impl<MqttInstanceId, Sn> GetCaCertificateBuilder<MqttInstanceId, Sn> {
         }
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `GetCaCertificate` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient
@@ -115,11 +151,33 @@ for GetCaCertificateBuilder<MqttInstanceId, Sn> {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<MqttInstanceId, Sn> runtime::MockOperation
+for GetCaCertificateBuilder<MqttInstanceId, Sn> {
+    type Input = GetCaCertificateInput;
+    type Output = GetCaCertificateOutput;
+    type Error = GetCaCertificateError;
+    const ACTION: &'static str = "GetCaCertificate";
+}
+
 async fn send(
     client: Client,
     input: GetCaCertificateInput,
 ) -> Result<GetCaCertificateOutput, Error<GetCaCertificateError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(
+                &client.core,
+                &OPERATION,
+                input,
+                GetCaCertificateError::service_error,
+            )
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -128,21 +186,25 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl GetCaCertificateInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.mqtt_instance_id {
-            params.push(Location::Query, "MqttInstanceId", value);
-        }
-        if let Some(value) = self.sn {
-            params.push(Location::Query, "Sn", value);
-        }
-        Ok(params)
+fn encode(input: GetCaCertificateInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.mqtt_instance_id {
+        params.push(Location::Query, "MqttInstanceId", value);
     }
+
+    if let Some(value) = input.sn {
+        params.push(Location::Query, "Sn", value);
+    }
+
+    Ok(params)
 }
 
 /// What a successful `GetCaCertificate` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct GetCaCertificateOutput {
     /// The ID Alibaba Cloud assigned to this request.

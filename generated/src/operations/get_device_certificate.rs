@@ -30,6 +30,24 @@ impl Client {
     ///
     /// Action `GetDeviceCertificate`, sent as HTTP GET. Read-only. Alibaba Cloud allows at most
     /// 500 calls per second per account.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .get_device_certificate()
+    ///     .mqtt_instance_id("post-cn-7mz2d******")
+    ///     .device_sn("356217374433******")
+    ///     .ca_sn("007269004887******")
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn get_device_certificate(
         &self,
     ) -> GetDeviceCertificateBuilder<Unset, Unset, Unset> {
@@ -58,12 +76,30 @@ pub struct GetDeviceCertificateBuilder<
     state: PhantomData<(MqttInstanceId, DeviceSn, CaSn)>,
 }
 
-/// The parameters of a `GetDeviceCertificate` call, as given so far.
+/// The parameters of a `GetDeviceCertificate` call, as given so far; a mock rule reads them
+/// with the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct GetDeviceCertificateInput {
+pub struct GetDeviceCertificateInput {
     mqtt_instance_id: Option<String>,
     device_sn: Option<String>,
     ca_sn: Option<String>,
+}
+
+impl GetDeviceCertificateInput {
+    /// The `MqttInstanceId` parameter, as set on the builder.
+    pub fn mqtt_instance_id(&self) -> Option<&str> {
+        self.mqtt_instance_id.as_deref()
+    }
+
+    /// The `DeviceSn` parameter, as set on the builder.
+    pub fn device_sn(&self) -> Option<&str> {
+        self.device_sn.as_deref()
+    }
+
+    /// The `CaSn` parameter, as set on the builder.
+    pub fn ca_sn(&self) -> Option<&str> {
+        self.ca_sn.as_deref()
+    }
 }
 
 impl<
@@ -116,6 +152,12 @@ impl<
         }
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `GetDeviceCertificate` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient
@@ -144,11 +186,33 @@ for GetDeviceCertificateBuilder<MqttInstanceId, DeviceSn, CaSn> {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<MqttInstanceId, DeviceSn, CaSn> runtime::MockOperation
+for GetDeviceCertificateBuilder<MqttInstanceId, DeviceSn, CaSn> {
+    type Input = GetDeviceCertificateInput;
+    type Output = GetDeviceCertificateOutput;
+    type Error = GetDeviceCertificateError;
+    const ACTION: &'static str = "GetDeviceCertificate";
+}
+
 async fn send(
     client: Client,
     input: GetDeviceCertificateInput,
 ) -> Result<GetDeviceCertificateOutput, Error<GetDeviceCertificateError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(
+                &client.core,
+                &OPERATION,
+                input,
+                GetDeviceCertificateError::service_error,
+            )
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -157,24 +221,29 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl GetDeviceCertificateInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.mqtt_instance_id {
-            params.push(Location::Query, "MqttInstanceId", value);
-        }
-        if let Some(value) = self.device_sn {
-            params.push(Location::Query, "DeviceSn", value);
-        }
-        if let Some(value) = self.ca_sn {
-            params.push(Location::Query, "CaSn", value);
-        }
-        Ok(params)
+fn encode(input: GetDeviceCertificateInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.mqtt_instance_id {
+        params.push(Location::Query, "MqttInstanceId", value);
     }
+
+    if let Some(value) = input.device_sn {
+        params.push(Location::Query, "DeviceSn", value);
+    }
+
+    if let Some(value) = input.ca_sn {
+        params.push(Location::Query, "CaSn", value);
+    }
+
+    Ok(params)
 }
 
 /// What a successful `GetDeviceCertificate` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct GetDeviceCertificateOutput {
     /// The ID Alibaba Cloud assigned to this request.

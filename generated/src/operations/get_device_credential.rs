@@ -31,6 +31,23 @@ impl Client {
     ///
     /// Action `GetDeviceCredential`, sent as HTTP POST. Read-only. Alibaba Cloud allows at most
     /// 500 calls per second per account.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .get_device_credential()
+    ///     .client_id("GID_test@@@test")
+    ///     .instance_id("post-cn-0pp12gl****")
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn get_device_credential(&self) -> GetDeviceCredentialBuilder<Unset, Unset> {
         GetDeviceCredentialBuilder {
             client: self.clone(),
@@ -53,11 +70,24 @@ pub struct GetDeviceCredentialBuilder<ClientId = Unset, InstanceId = Unset> {
     state: PhantomData<(ClientId, InstanceId)>,
 }
 
-/// The parameters of a `GetDeviceCredential` call, as given so far.
+/// The parameters of a `GetDeviceCredential` call, as given so far; a mock rule reads them
+/// with the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct GetDeviceCredentialInput {
+pub struct GetDeviceCredentialInput {
     client_id: Option<String>,
     instance_id: Option<String>,
+}
+
+impl GetDeviceCredentialInput {
+    /// The `ClientId` parameter, as set on the builder.
+    pub fn client_id(&self) -> Option<&str> {
+        self.client_id.as_deref()
+    }
+
+    /// The `InstanceId` parameter, as set on the builder.
+    pub fn instance_id(&self) -> Option<&str> {
+        self.instance_id.as_deref()
+    }
 }
 
 impl<ClientId, InstanceId> GetDeviceCredentialBuilder<ClientId, InstanceId> {
@@ -91,6 +121,12 @@ impl<ClientId, InstanceId> GetDeviceCredentialBuilder<ClientId, InstanceId> {
         }
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `GetDeviceCredential` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient
@@ -118,11 +154,33 @@ for GetDeviceCredentialBuilder<ClientId, InstanceId> {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<ClientId, InstanceId> runtime::MockOperation
+for GetDeviceCredentialBuilder<ClientId, InstanceId> {
+    type Input = GetDeviceCredentialInput;
+    type Output = GetDeviceCredentialOutput;
+    type Error = GetDeviceCredentialError;
+    const ACTION: &'static str = "GetDeviceCredential";
+}
+
 async fn send(
     client: Client,
     input: GetDeviceCredentialInput,
 ) -> Result<GetDeviceCredentialOutput, Error<GetDeviceCredentialError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(
+                &client.core,
+                &OPERATION,
+                input,
+                GetDeviceCredentialError::service_error,
+            )
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -131,21 +189,25 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl GetDeviceCredentialInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.client_id {
-            params.push(Location::Query, "ClientId", value);
-        }
-        if let Some(value) = self.instance_id {
-            params.push(Location::Query, "InstanceId", value);
-        }
-        Ok(params)
+fn encode(input: GetDeviceCredentialInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.client_id {
+        params.push(Location::Query, "ClientId", value);
     }
+
+    if let Some(value) = input.instance_id {
+        params.push(Location::Query, "InstanceId", value);
+    }
+
+    Ok(params)
 }
 
 /// What a successful `GetDeviceCredential` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct GetDeviceCredentialOutput {
     /// The ID Alibaba Cloud assigned to this request.

@@ -30,6 +30,22 @@ impl Client {
     ///
     /// Action `GetRegisterCode`, sent as HTTP GET. Read-only. Alibaba Cloud allows at most 500
     /// calls per second per account.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .get_register_code()
+    ///     .mqtt_instance_id("post-cn-7mz2d******")
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn get_register_code(&self) -> GetRegisterCodeBuilder<Unset> {
         GetRegisterCodeBuilder {
             client: self.clone(),
@@ -52,10 +68,18 @@ pub struct GetRegisterCodeBuilder<MqttInstanceId = Unset> {
     state: PhantomData<(MqttInstanceId,)>,
 }
 
-/// The parameters of a `GetRegisterCode` call, as given so far.
+/// The parameters of a `GetRegisterCode` call, as given so far; a mock rule reads them with
+/// the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct GetRegisterCodeInput {
+pub struct GetRegisterCodeInput {
     mqtt_instance_id: Option<String>,
+}
+
+impl GetRegisterCodeInput {
+    /// The `MqttInstanceId` parameter, as set on the builder.
+    pub fn mqtt_instance_id(&self) -> Option<&str> {
+        self.mqtt_instance_id.as_deref()
+    }
 }
 
 impl<MqttInstanceId> GetRegisterCodeBuilder<MqttInstanceId> {
@@ -72,6 +96,12 @@ impl<MqttInstanceId> GetRegisterCodeBuilder<MqttInstanceId> {
             input: self.input,
             state: PhantomData,
         }
+    }
+
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
     }
 
     /// Sends the `GetRegisterCode` request and waits for the answer.
@@ -99,11 +129,27 @@ impl<MqttInstanceId> std::fmt::Debug for GetRegisterCodeBuilder<MqttInstanceId> 
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<MqttInstanceId> runtime::MockOperation for GetRegisterCodeBuilder<MqttInstanceId> {
+    type Input = GetRegisterCodeInput;
+    type Output = GetRegisterCodeOutput;
+    type Error = GetRegisterCodeError;
+    const ACTION: &'static str = "GetRegisterCode";
+}
+
 async fn send(
     client: Client,
     input: GetRegisterCodeInput,
 ) -> Result<GetRegisterCodeOutput, Error<GetRegisterCodeError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(&client.core, &OPERATION, input, GetRegisterCodeError::service_error)
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -112,18 +158,21 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl GetRegisterCodeInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.mqtt_instance_id {
-            params.push(Location::Query, "MqttInstanceId", value);
-        }
-        Ok(params)
+fn encode(input: GetRegisterCodeInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.mqtt_instance_id {
+        params.push(Location::Query, "MqttInstanceId", value);
     }
+
+    Ok(params)
 }
 
 /// What a successful `GetRegisterCode` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct GetRegisterCodeOutput {
     /// The ID Alibaba Cloud assigned to this request.

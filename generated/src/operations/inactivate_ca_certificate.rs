@@ -31,6 +31,23 @@ impl Client {
     /// Action `InactivateCaCertificate`, sent as HTTP POST. Changes state: not retried once it
     /// may have reached the service. Alibaba Cloud allows at most 500 calls per second per
     /// account.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .inactivate_ca_certificate()
+    ///     .mqtt_instance_id("post-cn-7mz2d******")
+    ///     .sn("007269004887******")
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn inactivate_ca_certificate(
         &self,
     ) -> InactivateCaCertificateBuilder<Unset, Unset> {
@@ -55,11 +72,24 @@ pub struct InactivateCaCertificateBuilder<MqttInstanceId = Unset, Sn = Unset> {
     state: PhantomData<(MqttInstanceId, Sn)>,
 }
 
-/// The parameters of a `InactivateCaCertificate` call, as given so far.
+/// The parameters of a `InactivateCaCertificate` call, as given so far; a mock rule reads
+/// them with the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct InactivateCaCertificateInput {
+pub struct InactivateCaCertificateInput {
     mqtt_instance_id: Option<String>,
     sn: Option<String>,
+}
+
+impl InactivateCaCertificateInput {
+    /// The `MqttInstanceId` parameter, as set on the builder.
+    pub fn mqtt_instance_id(&self) -> Option<&str> {
+        self.mqtt_instance_id.as_deref()
+    }
+
+    /// The `Sn` parameter, as set on the builder.
+    pub fn sn(&self) -> Option<&str> {
+        self.sn.as_deref()
+    }
 }
 
 impl<MqttInstanceId, Sn> InactivateCaCertificateBuilder<MqttInstanceId, Sn> {
@@ -93,6 +123,12 @@ impl<MqttInstanceId, Sn> InactivateCaCertificateBuilder<MqttInstanceId, Sn> {
         }
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `InactivateCaCertificate` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -123,11 +159,33 @@ for InactivateCaCertificateBuilder<MqttInstanceId, Sn> {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<MqttInstanceId, Sn> runtime::MockOperation
+for InactivateCaCertificateBuilder<MqttInstanceId, Sn> {
+    type Input = InactivateCaCertificateInput;
+    type Output = InactivateCaCertificateOutput;
+    type Error = InactivateCaCertificateError;
+    const ACTION: &'static str = "InactivateCaCertificate";
+}
+
 async fn send(
     client: Client,
     input: InactivateCaCertificateInput,
 ) -> Result<InactivateCaCertificateOutput, Error<InactivateCaCertificateError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(
+                &client.core,
+                &OPERATION,
+                input,
+                InactivateCaCertificateError::service_error,
+            )
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -136,21 +194,25 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl InactivateCaCertificateInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.mqtt_instance_id {
-            params.push(Location::Query, "MqttInstanceId", value);
-        }
-        if let Some(value) = self.sn {
-            params.push(Location::Query, "Sn", value);
-        }
-        Ok(params)
+fn encode(input: InactivateCaCertificateInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.mqtt_instance_id {
+        params.push(Location::Query, "MqttInstanceId", value);
     }
+
+    if let Some(value) = input.sn {
+        params.push(Location::Query, "Sn", value);
+    }
+
+    Ok(params)
 }
 
 /// What a successful `InactivateCaCertificate` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct InactivateCaCertificateOutput {
     /// The ID Alibaba Cloud assigned to this request.

@@ -34,6 +34,24 @@ impl Client {
     ///
     /// Action `ListDeviceCertificate`, sent as HTTP GET. Read-only. Alibaba Cloud allows at
     /// most 500 calls per second per account.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .list_device_certificate()
+    ///     .mqtt_instance_id("post-cn-7mz2d******")
+    ///     .page_no(2)
+    ///     .page_size(10)
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn list_device_certificate(
         &self,
     ) -> ListDeviceCertificateBuilder<Unset, Unset, Unset> {
@@ -62,12 +80,30 @@ pub struct ListDeviceCertificateBuilder<
     state: PhantomData<(MqttInstanceId, PageNo, PageSize)>,
 }
 
-/// The parameters of a `ListDeviceCertificate` call, as given so far.
+/// The parameters of a `ListDeviceCertificate` call, as given so far; a mock rule reads
+/// them with the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct ListDeviceCertificateInput {
+pub struct ListDeviceCertificateInput {
     mqtt_instance_id: Option<String>,
     page_no: Option<i32>,
     page_size: Option<i32>,
+}
+
+impl ListDeviceCertificateInput {
+    /// The `MqttInstanceId` parameter, as set on the builder.
+    pub fn mqtt_instance_id(&self) -> Option<&str> {
+        self.mqtt_instance_id.as_deref()
+    }
+
+    /// The `PageNo` parameter, as set on the builder.
+    pub fn page_no(&self) -> Option<i32> {
+        self.page_no
+    }
+
+    /// The `PageSize` parameter, as set on the builder.
+    pub fn page_size(&self) -> Option<i32> {
+        self.page_size
+    }
 }
 
 impl<
@@ -118,6 +154,12 @@ impl<
             input: self.input,
             state: PhantomData,
         }
+    }
+
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
     }
 
     /// Sends the `ListDeviceCertificate` request and waits for the answer.
@@ -175,11 +217,33 @@ for ListDeviceCertificateBuilder<MqttInstanceId, PageNo, PageSize> {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<MqttInstanceId, PageNo, PageSize> runtime::MockOperation
+for ListDeviceCertificateBuilder<MqttInstanceId, PageNo, PageSize> {
+    type Input = ListDeviceCertificateInput;
+    type Output = ListDeviceCertificateOutput;
+    type Error = ListDeviceCertificateError;
+    const ACTION: &'static str = "ListDeviceCertificate";
+}
+
 async fn send(
     client: Client,
     input: ListDeviceCertificateInput,
 ) -> Result<ListDeviceCertificateOutput, Error<ListDeviceCertificateError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(
+                &client.core,
+                &OPERATION,
+                input,
+                ListDeviceCertificateError::service_error,
+            )
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -188,20 +252,21 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl ListDeviceCertificateInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.mqtt_instance_id {
-            params.push(Location::Query, "MqttInstanceId", value);
-        }
-        if let Some(value) = self.page_no {
-            params.push(Location::Query, "PageNo", value.to_string());
-        }
-        if let Some(value) = self.page_size {
-            params.push(Location::Query, "PageSize", value.to_string());
-        }
-        Ok(params)
+fn encode(input: ListDeviceCertificateInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.mqtt_instance_id {
+        params.push(Location::Query, "MqttInstanceId", value);
     }
+
+    if let Some(value) = input.page_no {
+        params.push(Location::Query, "PageNo", value.to_string());
+    }
+
+    if let Some(value) = input.page_size {
+        params.push(Location::Query, "PageSize", value.to_string());
+    }
+
+    Ok(params)
 }
 
 fn pages(
@@ -241,7 +306,11 @@ fn page_items(output: ListDeviceCertificateOutput) -> Vec<DeviceCertificate> {
 }
 
 /// What a successful `ListDeviceCertificate` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct ListDeviceCertificateOutput {
     /// The ID Alibaba Cloud assigned to this request.

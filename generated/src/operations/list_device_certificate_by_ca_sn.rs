@@ -35,6 +35,25 @@ impl Client {
     ///
     /// Action `ListDeviceCertificateByCaSn`, sent as HTTP GET. Read-only. Alibaba Cloud allows
     /// at most 500 calls per second per account.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .list_device_certificate_by_ca_sn()
+    ///     .mqtt_instance_id("post-cn-7mz2d******")
+    ///     .page_no(2)
+    ///     .page_size(10)
+    ///     .ca_sn("007269004887******")
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn list_device_certificate_by_ca_sn(
         &self,
     ) -> ListDeviceCertificateByCaSnBuilder<Unset, Unset, Unset, Unset> {
@@ -64,13 +83,36 @@ pub struct ListDeviceCertificateByCaSnBuilder<
     state: PhantomData<(MqttInstanceId, PageNo, PageSize, CaSn)>,
 }
 
-/// The parameters of a `ListDeviceCertificateByCaSn` call, as given so far.
+/// The parameters of a `ListDeviceCertificateByCaSn` call, as given so far; a mock rule
+/// reads them with the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct ListDeviceCertificateByCaSnInput {
+pub struct ListDeviceCertificateByCaSnInput {
     mqtt_instance_id: Option<String>,
     page_no: Option<i32>,
     page_size: Option<i32>,
     ca_sn: Option<String>,
+}
+
+impl ListDeviceCertificateByCaSnInput {
+    /// The `MqttInstanceId` parameter, as set on the builder.
+    pub fn mqtt_instance_id(&self) -> Option<&str> {
+        self.mqtt_instance_id.as_deref()
+    }
+
+    /// The `PageNo` parameter, as set on the builder.
+    pub fn page_no(&self) -> Option<i32> {
+        self.page_no
+    }
+
+    /// The `PageSize` parameter, as set on the builder.
+    pub fn page_size(&self) -> Option<i32> {
+        self.page_size
+    }
+
+    /// The `CaSn` parameter, as set on the builder.
+    pub fn ca_sn(&self) -> Option<&str> {
+        self.ca_sn.as_deref()
+    }
 }
 
 impl<
@@ -139,6 +181,12 @@ impl<
         }
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `ListDeviceCertificateByCaSn` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient
@@ -200,11 +248,33 @@ for ListDeviceCertificateByCaSnBuilder<MqttInstanceId, PageNo, PageSize, CaSn> {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<MqttInstanceId, PageNo, PageSize, CaSn> runtime::MockOperation
+for ListDeviceCertificateByCaSnBuilder<MqttInstanceId, PageNo, PageSize, CaSn> {
+    type Input = ListDeviceCertificateByCaSnInput;
+    type Output = ListDeviceCertificateByCaSnOutput;
+    type Error = ListDeviceCertificateByCaSnError;
+    const ACTION: &'static str = "ListDeviceCertificateByCaSn";
+}
+
 async fn send(
     client: Client,
     input: ListDeviceCertificateByCaSnInput,
 ) -> Result<ListDeviceCertificateByCaSnOutput, Error<ListDeviceCertificateByCaSnError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(
+                &client.core,
+                &OPERATION,
+                input,
+                ListDeviceCertificateByCaSnError::service_error,
+            )
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -213,23 +283,27 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl ListDeviceCertificateByCaSnInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.mqtt_instance_id {
-            params.push(Location::Query, "MqttInstanceId", value);
-        }
-        if let Some(value) = self.page_no {
-            params.push(Location::Query, "PageNo", value.to_string());
-        }
-        if let Some(value) = self.page_size {
-            params.push(Location::Query, "PageSize", value.to_string());
-        }
-        if let Some(value) = self.ca_sn {
-            params.push(Location::Query, "CaSn", value);
-        }
-        Ok(params)
+fn encode(
+    input: ListDeviceCertificateByCaSnInput,
+) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.mqtt_instance_id {
+        params.push(Location::Query, "MqttInstanceId", value);
     }
+
+    if let Some(value) = input.page_no {
+        params.push(Location::Query, "PageNo", value.to_string());
+    }
+
+    if let Some(value) = input.page_size {
+        params.push(Location::Query, "PageSize", value.to_string());
+    }
+
+    if let Some(value) = input.ca_sn {
+        params.push(Location::Query, "CaSn", value);
+    }
+
+    Ok(params)
 }
 
 fn pages(
@@ -269,7 +343,11 @@ fn page_items(output: ListDeviceCertificateByCaSnOutput) -> Vec<DeviceCertificat
 }
 
 /// What a successful `ListDeviceCertificateByCaSn` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct ListDeviceCertificateByCaSnOutput {
     /// The ID Alibaba Cloud assigned to this request.

@@ -34,6 +34,24 @@ impl Client {
     /// [`next_token`](ListDeviceCredentialClientIdBuilder::next_token).
     ///
     /// Action `ListDeviceCredentialClientId`, sent as HTTP POST. Read-only.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .list_device_credential_client_id()
+    ///     .instance_id("mqtt-xxxxxxxx")
+    ///     .group_id("GID_xxx")
+    ///     .page_size(100)
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn list_device_credential_client_id(
         &self,
     ) -> ListDeviceCredentialClientIdBuilder<Unset, Unset, Unset> {
@@ -62,14 +80,42 @@ pub struct ListDeviceCredentialClientIdBuilder<
     state: PhantomData<(InstanceId, GroupId, PageSize)>,
 }
 
-/// The parameters of a `ListDeviceCredentialClientId` call, as given so far.
+/// The parameters of a `ListDeviceCredentialClientId` call, as given so far; a mock rule
+/// reads them with the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct ListDeviceCredentialClientIdInput {
+pub struct ListDeviceCredentialClientIdInput {
     instance_id: Option<String>,
     group_id: Option<String>,
     page_no: Option<i32>,
     page_size: Option<i32>,
     next_token: Option<String>,
+}
+
+impl ListDeviceCredentialClientIdInput {
+    /// The `InstanceId` parameter, as set on the builder.
+    pub fn instance_id(&self) -> Option<&str> {
+        self.instance_id.as_deref()
+    }
+
+    /// The `GroupId` parameter, as set on the builder.
+    pub fn group_id(&self) -> Option<&str> {
+        self.group_id.as_deref()
+    }
+
+    /// The `PageNo` parameter, as set on the builder.
+    pub fn page_no(&self) -> Option<i32> {
+        self.page_no
+    }
+
+    /// The `PageSize` parameter, as set on the builder.
+    pub fn page_size(&self) -> Option<i32> {
+        self.page_size
+    }
+
+    /// The `NextToken` parameter, as set on the builder.
+    pub fn next_token(&self) -> Option<&str> {
+        self.next_token.as_deref()
+    }
 }
 
 impl<
@@ -150,6 +196,12 @@ impl<
         self
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `ListDeviceCredentialClientId` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient
@@ -207,6 +259,15 @@ for ListDeviceCredentialClientIdBuilder<InstanceId, GroupId, PageSize> {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<InstanceId, GroupId, PageSize> runtime::MockOperation
+for ListDeviceCredentialClientIdBuilder<InstanceId, GroupId, PageSize> {
+    type Input = ListDeviceCredentialClientIdInput;
+    type Output = ListDeviceCredentialClientIdOutput;
+    type Error = ListDeviceCredentialClientIdError;
+    const ACTION: &'static str = "ListDeviceCredentialClientId";
+}
+
 async fn send(
     client: Client,
     input: ListDeviceCredentialClientIdInput,
@@ -214,7 +275,20 @@ async fn send(
     ListDeviceCredentialClientIdOutput,
     Error<ListDeviceCredentialClientIdError>,
 > {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(
+                &client.core,
+                &OPERATION,
+                input,
+                ListDeviceCredentialClientIdError::service_error,
+            )
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -223,26 +297,31 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl ListDeviceCredentialClientIdInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.instance_id {
-            params.push(Location::Query, "InstanceId", value);
-        }
-        if let Some(value) = self.group_id {
-            params.push(Location::Query, "GroupId", value);
-        }
-        if let Some(value) = self.page_no {
-            params.push(Location::Query, "PageNo", value.to_string());
-        }
-        if let Some(value) = self.page_size {
-            params.push(Location::Query, "PageSize", value.to_string());
-        }
-        if let Some(value) = self.next_token {
-            params.push(Location::Query, "NextToken", value);
-        }
-        Ok(params)
+fn encode(
+    input: ListDeviceCredentialClientIdInput,
+) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.instance_id {
+        params.push(Location::Query, "InstanceId", value);
     }
+
+    if let Some(value) = input.group_id {
+        params.push(Location::Query, "GroupId", value);
+    }
+
+    if let Some(value) = input.page_no {
+        params.push(Location::Query, "PageNo", value.to_string());
+    }
+
+    if let Some(value) = input.page_size {
+        params.push(Location::Query, "PageSize", value.to_string());
+    }
+
+    if let Some(value) = input.next_token {
+        params.push(Location::Query, "NextToken", value);
+    }
+
+    Ok(params)
 }
 
 fn pages(
@@ -286,7 +365,11 @@ fn page_items(output: ListDeviceCredentialClientIdOutput) -> Vec<String> {
 }
 
 /// What a successful `ListDeviceCredentialClientId` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct ListDeviceCredentialClientIdOutput {
     /// The ID Alibaba Cloud assigned to this request.
@@ -303,7 +386,11 @@ pub struct ListDeviceCredentialClientIdOutput {
 }
 
 /// One page of client IDs that hold a device credential.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct DeviceCredentialClientIdPage {
     /// How many clients of the group hold a device credential in all. `None` when the answer

@@ -31,6 +31,18 @@ impl Client {
     ///
     /// Action `ListGroupId`, sent as HTTP POST. Read-only. Alibaba Cloud allows at most 10
     /// calls per second per account.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client.list_group_id().instance_id("mqtt-cn-0pp1ldu****").send().await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn list_group_id(&self) -> ListGroupIdBuilder<Unset> {
         ListGroupIdBuilder {
             client: self.clone(),
@@ -53,11 +65,24 @@ pub struct ListGroupIdBuilder<InstanceId = Unset> {
     state: PhantomData<(InstanceId,)>,
 }
 
-/// The parameters of a `ListGroupId` call, as given so far.
+/// The parameters of a `ListGroupId` call, as given so far; a mock rule reads them with the
+/// getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct ListGroupIdInput {
+pub struct ListGroupIdInput {
     instance_id: Option<String>,
     tag: Option<Vec<Tag>>,
+}
+
+impl ListGroupIdInput {
+    /// The `InstanceId` parameter, as set on the builder.
+    pub fn instance_id(&self) -> Option<&str> {
+        self.instance_id.as_deref()
+    }
+
+    /// The `Tag` parameter, as set on the builder.
+    pub fn tag(&self) -> &[Tag] {
+        self.tag.as_deref().unwrap_or_default()
+    }
 }
 
 impl<InstanceId> ListGroupIdBuilder<InstanceId> {
@@ -80,6 +105,12 @@ impl<InstanceId> ListGroupIdBuilder<InstanceId> {
     /// given before.
     pub fn tag(mut self, values: impl IntoIterator<Item = Tag>) -> Self {
         self.input.tag = Some(values.into_iter().collect());
+        self
+    }
+
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
         self
     }
 
@@ -108,11 +139,27 @@ impl<InstanceId> std::fmt::Debug for ListGroupIdBuilder<InstanceId> {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<InstanceId> runtime::MockOperation for ListGroupIdBuilder<InstanceId> {
+    type Input = ListGroupIdInput;
+    type Output = ListGroupIdOutput;
+    type Error = ListGroupIdError;
+    const ACTION: &'static str = "ListGroupId";
+}
+
 async fn send(
     client: Client,
     input: ListGroupIdInput,
 ) -> Result<ListGroupIdOutput, Error<ListGroupIdError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(&client.core, &OPERATION, input, ListGroupIdError::service_error)
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -121,29 +168,33 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl ListGroupIdInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.instance_id {
-            params.push(Location::Query, "InstanceId", value);
-        }
-        if let Some(values) = self.tag {
-            runtime::check_max_items("Tag", values.len(), 100usize)?;
-            for (i, item) in values.into_iter().enumerate() {
-                if let Some(value) = item.key {
-                    params.push(Location::Query, format!("Tag.{}.Key", i + 1), value);
-                }
-                if let Some(value) = item.value {
-                    params.push(Location::Query, format!("Tag.{}.Value", i + 1), value);
-                }
+fn encode(input: ListGroupIdInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.instance_id {
+        params.push(Location::Query, "InstanceId", value);
+    }
+
+    if let Some(values) = input.tag {
+        runtime::check_max_items("Tag", values.len(), 100usize)?;
+        for (i, item) in values.into_iter().enumerate() {
+            if let Some(value) = item.key {
+                params.push(Location::Query, format!("Tag.{}.Key", i + 1), value);
+            }
+            if let Some(value) = item.value {
+                params.push(Location::Query, format!("Tag.{}.Value", i + 1), value);
             }
         }
-        Ok(params)
     }
+
+    Ok(params)
 }
 
 /// What a successful `ListGroupId` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct ListGroupIdOutput {
     /// The ID Alibaba Cloud assigned to this request.
@@ -159,7 +210,11 @@ pub struct ListGroupIdOutput {
 }
 
 /// A group ID and its settings.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct GroupInfo {
     /// When the group ID last changed. In milliseconds since the Unix epoch. `None` when the

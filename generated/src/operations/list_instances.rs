@@ -28,6 +28,18 @@ impl Client {
     /// No parameter is required. Optional: [`tags`](ListInstancesBuilder::tags).
     ///
     /// Action `ListInstances`, sent as HTTP POST. Read-only.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client.list_instances().send().await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn list_instances(&self) -> ListInstancesBuilder {
         ListInstancesBuilder {
             client: self.clone(),
@@ -46,10 +58,18 @@ pub struct ListInstancesBuilder {
     state: PhantomData<fn()>,
 }
 
-/// The parameters of a `ListInstances` call, as given so far.
+/// The parameters of a `ListInstances` call, as given so far; a mock rule reads them with
+/// the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct ListInstancesInput {
+pub struct ListInstancesInput {
     tags: Option<String>,
+}
+
+impl ListInstancesInput {
+    /// The `Tags` parameter, as set on the builder.
+    pub fn tags(&self) -> Option<&str> {
+        self.tags.as_deref()
+    }
 }
 
 impl ListInstancesBuilder {
@@ -65,6 +85,12 @@ impl ListInstancesBuilder {
     /// Sets or clears [`tags`](Self::tags).
     pub fn maybe_tags(mut self, value: Option<String>) -> Self {
         self.input.tags = value;
+        self
+    }
+
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
         self
     }
 
@@ -90,11 +116,27 @@ impl std::fmt::Debug for ListInstancesBuilder {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl runtime::MockOperation for ListInstancesBuilder {
+    type Input = ListInstancesInput;
+    type Output = ListInstancesOutput;
+    type Error = ListInstancesError;
+    const ACTION: &'static str = "ListInstances";
+}
+
 async fn send(
     client: Client,
     input: ListInstancesInput,
 ) -> Result<ListInstancesOutput, Error<ListInstancesError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(&client.core, &OPERATION, input, ListInstancesError::service_error)
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -103,18 +145,21 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl ListInstancesInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.tags {
-            params.push(Location::Query, "Tags", value);
-        }
-        Ok(params)
+fn encode(input: ListInstancesInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.tags {
+        params.push(Location::Query, "Tags", value);
     }
+
+    Ok(params)
 }
 
 /// What a successful `ListInstances` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct ListInstancesOutput {
     /// The ID Alibaba Cloud assigned to this request.
@@ -145,7 +190,11 @@ pub struct ListInstancesOutput {
 }
 
 /// An ApsaraMQ for MQTT instance.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct InstanceInfo {
     /// The ID of the instance. `None` when the answer leaves it out.

@@ -34,6 +34,18 @@ impl Client {
     /// [`next_token`](ListTagResourcesBuilder::next_token).
     ///
     /// Action `ListTagResources`, sent as HTTP POST. Read-only.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client.list_tag_resources().resource_type("instance").send().await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn list_tag_resources(&self) -> ListTagResourcesBuilder<Unset> {
         ListTagResourcesBuilder {
             client: self.clone(),
@@ -56,13 +68,36 @@ pub struct ListTagResourcesBuilder<ResourceType = Unset> {
     state: PhantomData<(ResourceType,)>,
 }
 
-/// The parameters of a `ListTagResources` call, as given so far.
+/// The parameters of a `ListTagResources` call, as given so far; a mock rule reads them
+/// with the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct ListTagResourcesInput {
+pub struct ListTagResourcesInput {
     resource_type: Option<String>,
     resource_id: Option<Vec<String>>,
     tag: Option<Vec<Tag>>,
     next_token: Option<String>,
+}
+
+impl ListTagResourcesInput {
+    /// The `ResourceType` parameter, as set on the builder.
+    pub fn resource_type(&self) -> Option<&str> {
+        self.resource_type.as_deref()
+    }
+
+    /// The `ResourceId` parameter, as set on the builder.
+    pub fn resource_id(&self) -> &[String] {
+        self.resource_id.as_deref().unwrap_or_default()
+    }
+
+    /// The `Tag` parameter, as set on the builder.
+    pub fn tag(&self) -> &[Tag] {
+        self.tag.as_deref().unwrap_or_default()
+    }
+
+    /// The `NextToken` parameter, as set on the builder.
+    pub fn next_token(&self) -> Option<&str> {
+        self.next_token.as_deref()
+    }
 }
 
 impl<ResourceType> ListTagResourcesBuilder<ResourceType> {
@@ -118,6 +153,12 @@ impl<ResourceType> ListTagResourcesBuilder<ResourceType> {
         self
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `ListTagResources` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient
@@ -163,11 +204,32 @@ impl<ResourceType> std::fmt::Debug for ListTagResourcesBuilder<ResourceType> {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<ResourceType> runtime::MockOperation for ListTagResourcesBuilder<ResourceType> {
+    type Input = ListTagResourcesInput;
+    type Output = ListTagResourcesOutput;
+    type Error = ListTagResourcesError;
+    const ACTION: &'static str = "ListTagResources";
+}
+
 async fn send(
     client: Client,
     input: ListTagResourcesInput,
 ) -> Result<ListTagResourcesOutput, Error<ListTagResourcesError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(
+                &client.core,
+                &OPERATION,
+                input,
+                ListTagResourcesError::service_error,
+            )
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -176,34 +238,36 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl ListTagResourcesInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.resource_type {
-            params.push(Location::Query, "ResourceType", value);
-        }
-        if let Some(values) = self.resource_id {
-            runtime::check_max_items("ResourceId", values.len(), 100usize)?;
-            for (i, value) in values.into_iter().enumerate() {
-                params.push(Location::Query, format!("ResourceId.{}", i + 1), value);
-            }
-        }
-        if let Some(values) = self.tag {
-            runtime::check_max_items("Tag", values.len(), 100usize)?;
-            for (i, item) in values.into_iter().enumerate() {
-                if let Some(value) = item.key {
-                    params.push(Location::Query, format!("Tag.{}.Key", i + 1), value);
-                }
-                if let Some(value) = item.value {
-                    params.push(Location::Query, format!("Tag.{}.Value", i + 1), value);
-                }
-            }
-        }
-        if let Some(value) = self.next_token {
-            params.push(Location::Query, "NextToken", value);
-        }
-        Ok(params)
+fn encode(input: ListTagResourcesInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.resource_type {
+        params.push(Location::Query, "ResourceType", value);
     }
+
+    if let Some(values) = input.resource_id {
+        runtime::check_max_items("ResourceId", values.len(), 100usize)?;
+        for (i, value) in values.into_iter().enumerate() {
+            params.push(Location::Query, format!("ResourceId.{}", i + 1), value);
+        }
+    }
+
+    if let Some(values) = input.tag {
+        runtime::check_max_items("Tag", values.len(), 100usize)?;
+        for (i, item) in values.into_iter().enumerate() {
+            if let Some(value) = item.key {
+                params.push(Location::Query, format!("Tag.{}.Key", i + 1), value);
+            }
+            if let Some(value) = item.value {
+                params.push(Location::Query, format!("Tag.{}.Value", i + 1), value);
+            }
+        }
+    }
+
+    if let Some(value) = input.next_token {
+        params.push(Location::Query, "NextToken", value);
+    }
+
+    Ok(params)
 }
 
 fn pages(
@@ -230,7 +294,11 @@ fn page_items(output: ListTagResourcesOutput) -> Vec<TagResource> {
 }
 
 /// What a successful `ListTagResources` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct ListTagResourcesOutput {
     /// The ID Alibaba Cloud assigned to this request.
@@ -267,7 +335,11 @@ pub struct ListTagResourcesOutput {
 }
 
 /// One tag attached to one resource.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct TagResource {
     /// The kind of resource. `None` when the answer leaves it out.

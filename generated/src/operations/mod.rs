@@ -9,188 +9,209 @@
 mod active_ca_certificate;
 
 pub use active_ca_certificate::{
-    ActiveCaCertificateBuilder, ActiveCaCertificateError, ActiveCaCertificateOutput,
+    ActiveCaCertificateBuilder, ActiveCaCertificateError, ActiveCaCertificateInput,
+    ActiveCaCertificateOutput,
 };
 
 mod active_device_certificate;
 
 pub use active_device_certificate::{
     ActiveDeviceCertificateBuilder, ActiveDeviceCertificateError,
-    ActiveDeviceCertificateOutput,
+    ActiveDeviceCertificateInput, ActiveDeviceCertificateOutput,
 };
 
 mod add_custom_auth_connect_black;
 
 pub use add_custom_auth_connect_black::{
     AddCustomAuthConnectBlackBuilder, AddCustomAuthConnectBlackError,
-    AddCustomAuthConnectBlackOutput,
+    AddCustomAuthConnectBlackInput, AddCustomAuthConnectBlackOutput,
 };
 
 mod add_custom_auth_identity;
 
 pub use add_custom_auth_identity::{
-    AddCustomAuthIdentityBuilder, AddCustomAuthIdentityError, AddCustomAuthIdentityOutput,
+    AddCustomAuthIdentityBuilder, AddCustomAuthIdentityError, AddCustomAuthIdentityInput,
+    AddCustomAuthIdentityOutput,
 };
 
 mod add_custom_auth_permission;
 
 pub use add_custom_auth_permission::{
     AddCustomAuthPermissionBuilder, AddCustomAuthPermissionError,
-    AddCustomAuthPermissionOutput,
+    AddCustomAuthPermissionInput, AddCustomAuthPermissionOutput,
 };
 
 mod apply_token;
 
-pub use apply_token::{ApplyTokenBuilder, ApplyTokenError, ApplyTokenOutput};
+pub use apply_token::{
+    ApplyTokenBuilder, ApplyTokenError, ApplyTokenInput, ApplyTokenOutput,
+};
 
 mod batch_query_session_by_client_ids;
 
 pub use batch_query_session_by_client_ids::{
     BatchQuerySessionByClientIdsBuilder, BatchQuerySessionByClientIdsError,
-    BatchQuerySessionByClientIdsOutput, ClientOnlineStatus,
+    BatchQuerySessionByClientIdsInput, BatchQuerySessionByClientIdsOutput,
+    ClientOnlineStatus,
 };
 
 mod close_connection;
 
 pub use close_connection::{
-    CloseConnectionBuilder, CloseConnectionError, CloseConnectionOutput,
+    CloseConnectionBuilder, CloseConnectionError, CloseConnectionInput,
+    CloseConnectionOutput,
 };
 
 mod create_group_id;
 
-pub use create_group_id::{CreateGroupIdBuilder, CreateGroupIdError, CreateGroupIdOutput};
+pub use create_group_id::{
+    CreateGroupIdBuilder, CreateGroupIdError, CreateGroupIdInput, CreateGroupIdOutput,
+};
 
 mod delete_ca_certificate;
 
 pub use delete_ca_certificate::{
-    DeleteCaCertificateBuilder, DeleteCaCertificateError, DeleteCaCertificateOutput,
+    DeleteCaCertificateBuilder, DeleteCaCertificateError, DeleteCaCertificateInput,
+    DeleteCaCertificateOutput,
 };
 
 mod delete_custom_auth_connect_black;
 
 pub use delete_custom_auth_connect_black::{
     DeleteCustomAuthConnectBlackBuilder, DeleteCustomAuthConnectBlackError,
-    DeleteCustomAuthConnectBlackOutput,
+    DeleteCustomAuthConnectBlackInput, DeleteCustomAuthConnectBlackOutput,
 };
 
 mod delete_custom_auth_identity;
 
 pub use delete_custom_auth_identity::{
     DeleteCustomAuthIdentityBuilder, DeleteCustomAuthIdentityError,
-    DeleteCustomAuthIdentityOutput,
+    DeleteCustomAuthIdentityInput, DeleteCustomAuthIdentityOutput,
 };
 
 mod delete_custom_auth_permission;
 
 pub use delete_custom_auth_permission::{
     DeleteCustomAuthPermissionBuilder, DeleteCustomAuthPermissionError,
-    DeleteCustomAuthPermissionOutput,
+    DeleteCustomAuthPermissionInput, DeleteCustomAuthPermissionOutput,
 };
 
 mod delete_device_certificate;
 
 pub use delete_device_certificate::{
     DeleteDeviceCertificateBuilder, DeleteDeviceCertificateError,
-    DeleteDeviceCertificateOutput,
+    DeleteDeviceCertificateInput, DeleteDeviceCertificateOutput,
 };
 
 mod delete_group_id;
 
-pub use delete_group_id::{DeleteGroupIdBuilder, DeleteGroupIdError, DeleteGroupIdOutput};
+pub use delete_group_id::{
+    DeleteGroupIdBuilder, DeleteGroupIdError, DeleteGroupIdInput, DeleteGroupIdOutput,
+};
 
 mod disaster_downgrade;
 
 pub use disaster_downgrade::{
-    DisasterDowngradeBuilder, DisasterDowngradeError, DisasterDowngradeOutput,
+    DisasterDowngradeBuilder, DisasterDowngradeError, DisasterDowngradeInput,
+    DisasterDowngradeOutput,
 };
 
 mod disaster_recovery;
 
 pub use disaster_recovery::{
-    DisasterRecoveryBuilder, DisasterRecoveryError, DisasterRecoveryOutput,
+    DisasterRecoveryBuilder, DisasterRecoveryError, DisasterRecoveryInput,
+    DisasterRecoveryOutput,
 };
 
 mod get_ca_certificate;
 
 pub use get_ca_certificate::{
-    GetCaCertificateBuilder, GetCaCertificateError, GetCaCertificateOutput,
+    GetCaCertificateBuilder, GetCaCertificateError, GetCaCertificateInput,
+    GetCaCertificateOutput,
 };
 
 mod get_device_certificate;
 
 pub use get_device_certificate::{
-    GetDeviceCertificateBuilder, GetDeviceCertificateError, GetDeviceCertificateOutput,
+    GetDeviceCertificateBuilder, GetDeviceCertificateError, GetDeviceCertificateInput,
+    GetDeviceCertificateOutput,
 };
 
 mod get_device_credential;
 
 pub use get_device_credential::{
-    GetDeviceCredentialBuilder, GetDeviceCredentialError, GetDeviceCredentialOutput,
+    GetDeviceCredentialBuilder, GetDeviceCredentialError, GetDeviceCredentialInput,
+    GetDeviceCredentialOutput,
 };
 
 mod get_register_code;
 
 pub use get_register_code::{
-    GetRegisterCodeBuilder, GetRegisterCodeError, GetRegisterCodeOutput,
+    GetRegisterCodeBuilder, GetRegisterCodeError, GetRegisterCodeInput,
+    GetRegisterCodeOutput,
 };
 
 mod inactivate_ca_certificate;
 
 pub use inactivate_ca_certificate::{
     InactivateCaCertificateBuilder, InactivateCaCertificateError,
-    InactivateCaCertificateOutput,
+    InactivateCaCertificateInput, InactivateCaCertificateOutput,
 };
 
 mod inactivate_device_certificate;
 
 pub use inactivate_device_certificate::{
     InactivateDeviceCertificateBuilder, InactivateDeviceCertificateError,
-    InactivateDeviceCertificateOutput,
+    InactivateDeviceCertificateInput, InactivateDeviceCertificateOutput,
 };
 
 mod list_ca_certificate;
 
 pub use list_ca_certificate::{
     CaCertificatePage, ListCaCertificateBuilder, ListCaCertificateError,
-    ListCaCertificateOutput,
+    ListCaCertificateInput, ListCaCertificateOutput,
 };
 
 mod list_device_certificate;
 
 pub use list_device_certificate::{
-    ListDeviceCertificateBuilder, ListDeviceCertificateError, ListDeviceCertificateOutput,
+    ListDeviceCertificateBuilder, ListDeviceCertificateError, ListDeviceCertificateInput,
+    ListDeviceCertificateOutput,
 };
 
 mod list_device_certificate_by_ca_sn;
 
 pub use list_device_certificate_by_ca_sn::{
     ListDeviceCertificateByCaSnBuilder, ListDeviceCertificateByCaSnError,
-    ListDeviceCertificateByCaSnOutput,
+    ListDeviceCertificateByCaSnInput, ListDeviceCertificateByCaSnOutput,
 };
 
 mod list_device_credential_client_id;
 
 pub use list_device_credential_client_id::{
     DeviceCredentialClientIdPage, ListDeviceCredentialClientIdBuilder,
-    ListDeviceCredentialClientIdError, ListDeviceCredentialClientIdOutput,
+    ListDeviceCredentialClientIdError, ListDeviceCredentialClientIdInput,
+    ListDeviceCredentialClientIdOutput,
 };
 
 mod list_group_id;
 
 pub use list_group_id::{
-    GroupInfo, ListGroupIdBuilder, ListGroupIdError, ListGroupIdOutput,
+    GroupInfo, ListGroupIdBuilder, ListGroupIdError, ListGroupIdInput, ListGroupIdOutput,
 };
 
 mod list_instances;
 
 pub use list_instances::{
-    InstanceInfo, ListInstancesBuilder, ListInstancesError, ListInstancesOutput,
+    InstanceInfo, ListInstancesBuilder, ListInstancesError, ListInstancesInput,
+    ListInstancesOutput,
 };
 
 mod list_tag_resources;
 
 pub use list_tag_resources::{
-    ListTagResourcesBuilder, ListTagResourcesError, ListTagResourcesOutput, TagResource,
+    ListTagResourcesBuilder, ListTagResourcesError, ListTagResourcesInput,
+    ListTagResourcesOutput, TagResource,
 };
 
 mod query_custom_auth_connect_black;
@@ -198,123 +219,135 @@ mod query_custom_auth_connect_black;
 pub use query_custom_auth_connect_black::{
     CustomAuthConnectBlackEntry, CustomAuthConnectBlackPage,
     QueryCustomAuthConnectBlackBuilder, QueryCustomAuthConnectBlackError,
-    QueryCustomAuthConnectBlackOutput,
+    QueryCustomAuthConnectBlackInput, QueryCustomAuthConnectBlackOutput,
 };
 
 mod query_custom_auth_identity;
 
 pub use query_custom_auth_identity::{
     CustomAuthIdentity, CustomAuthIdentityPage, QueryCustomAuthIdentityBuilder,
-    QueryCustomAuthIdentityError, QueryCustomAuthIdentityOutput,
+    QueryCustomAuthIdentityError, QueryCustomAuthIdentityInput,
+    QueryCustomAuthIdentityOutput,
 };
 
 mod query_custom_auth_permission;
 
 pub use query_custom_auth_permission::{
     CustomAuthPermission, CustomAuthPermissionPage, QueryCustomAuthPermissionBuilder,
-    QueryCustomAuthPermissionError, QueryCustomAuthPermissionOutput,
+    QueryCustomAuthPermissionError, QueryCustomAuthPermissionInput,
+    QueryCustomAuthPermissionOutput,
 };
 
 mod query_mqtt_trace_device;
 
 pub use query_mqtt_trace_device::{
-    QueryMqttTraceDeviceBuilder, QueryMqttTraceDeviceError, QueryMqttTraceDeviceOutput,
-    TraceDeviceEvent,
+    QueryMqttTraceDeviceBuilder, QueryMqttTraceDeviceError, QueryMqttTraceDeviceInput,
+    QueryMqttTraceDeviceOutput, TraceDeviceEvent,
 };
 
 mod query_mqtt_trace_message_of_client;
 
 pub use query_mqtt_trace_message_of_client::{
     QueryMqttTraceMessageOfClientBuilder, QueryMqttTraceMessageOfClientError,
-    QueryMqttTraceMessageOfClientOutput,
+    QueryMqttTraceMessageOfClientInput, QueryMqttTraceMessageOfClientOutput,
 };
 
 mod query_mqtt_trace_message_publish;
 
 pub use query_mqtt_trace_message_publish::{
     QueryMqttTraceMessagePublishBuilder, QueryMqttTraceMessagePublishError,
-    QueryMqttTraceMessagePublishOutput,
+    QueryMqttTraceMessagePublishInput, QueryMqttTraceMessagePublishOutput,
 };
 
 mod query_mqtt_trace_message_subscribe;
 
 pub use query_mqtt_trace_message_subscribe::{
     QueryMqttTraceMessageSubscribeBuilder, QueryMqttTraceMessageSubscribeError,
-    QueryMqttTraceMessageSubscribeOutput,
+    QueryMqttTraceMessageSubscribeInput, QueryMqttTraceMessageSubscribeOutput,
 };
 
 mod query_session_by_client_id;
 
 pub use query_session_by_client_id::{
     QuerySessionByClientIdBuilder, QuerySessionByClientIdError,
-    QuerySessionByClientIdOutput,
+    QuerySessionByClientIdInput, QuerySessionByClientIdOutput,
 };
 
 mod query_token;
 
-pub use query_token::{QueryTokenBuilder, QueryTokenError, QueryTokenOutput};
+pub use query_token::{
+    QueryTokenBuilder, QueryTokenError, QueryTokenInput, QueryTokenOutput,
+};
 
 mod refresh_device_credential;
 
 pub use refresh_device_credential::{
     RefreshDeviceCredentialBuilder, RefreshDeviceCredentialError,
-    RefreshDeviceCredentialOutput,
+    RefreshDeviceCredentialInput, RefreshDeviceCredentialOutput,
 };
 
 mod register_ca_certificate;
 
 pub use register_ca_certificate::{
-    RegisterCaCertificateBuilder, RegisterCaCertificateError, RegisterCaCertificateOutput,
+    RegisterCaCertificateBuilder, RegisterCaCertificateError, RegisterCaCertificateInput,
+    RegisterCaCertificateOutput,
 };
 
 mod register_device_credential;
 
 pub use register_device_credential::{
     RegisterDeviceCredentialBuilder, RegisterDeviceCredentialError,
-    RegisterDeviceCredentialOutput,
+    RegisterDeviceCredentialInput, RegisterDeviceCredentialOutput,
 };
 
 mod revoke_token;
 
-pub use revoke_token::{RevokeTokenBuilder, RevokeTokenError, RevokeTokenOutput};
+pub use revoke_token::{
+    RevokeTokenBuilder, RevokeTokenError, RevokeTokenInput, RevokeTokenOutput,
+};
 
 mod send_message;
 
-pub use send_message::{SendMessageBuilder, SendMessageError, SendMessageOutput};
+pub use send_message::{
+    SendMessageBuilder, SendMessageError, SendMessageInput, SendMessageOutput,
+};
 
 mod set_sni_config;
 
 pub use set_sni_config::{
-    AccessDeniedDetail, SetSniConfigBuilder, SetSniConfigError, SetSniConfigOutput,
+    AccessDeniedDetail, SetSniConfigBuilder, SetSniConfigError, SetSniConfigInput,
+    SetSniConfigOutput,
 };
 
 mod tag_resources;
 
-pub use tag_resources::{TagResourcesBuilder, TagResourcesError, TagResourcesOutput};
+pub use tag_resources::{
+    TagResourcesBuilder, TagResourcesError, TagResourcesInput, TagResourcesOutput,
+};
 
 mod un_register_device_credential;
 
 pub use un_register_device_credential::{
     UnRegisterDeviceCredentialBuilder, UnRegisterDeviceCredentialError,
-    UnRegisterDeviceCredentialOutput,
+    UnRegisterDeviceCredentialInput, UnRegisterDeviceCredentialOutput,
 };
 
 mod untag_resources;
 
 pub use untag_resources::{
-    UntagResourcesBuilder, UntagResourcesError, UntagResourcesOutput,
+    UntagResourcesBuilder, UntagResourcesError, UntagResourcesInput, UntagResourcesOutput,
 };
 
 mod update_custom_auth_identity;
 
 pub use update_custom_auth_identity::{
     UpdateCustomAuthIdentityBuilder, UpdateCustomAuthIdentityError,
-    UpdateCustomAuthIdentityOutput,
+    UpdateCustomAuthIdentityInput, UpdateCustomAuthIdentityOutput,
 };
 
 mod update_custom_auth_permission;
 
 pub use update_custom_auth_permission::{
     UpdateCustomAuthPermissionBuilder, UpdateCustomAuthPermissionError,
-    UpdateCustomAuthPermissionOutput,
+    UpdateCustomAuthPermissionInput, UpdateCustomAuthPermissionOutput,
 };

@@ -35,6 +35,23 @@ impl Client {
     /// [`next_token`](QueryCustomAuthConnectBlackBuilder::next_token).
     ///
     /// Action `QueryCustomAuthConnectBlack`, sent as HTTP GET. Read-only.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .query_custom_auth_connect_black()
+    ///     .instance_id("post-111****")
+    ///     .size(100)
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn query_custom_auth_connect_black(
         &self,
     ) -> QueryCustomAuthConnectBlackBuilder<Unset, Unset> {
@@ -59,13 +76,36 @@ pub struct QueryCustomAuthConnectBlackBuilder<InstanceId = Unset, Size = Unset> 
     state: PhantomData<(InstanceId, Size)>,
 }
 
-/// The parameters of a `QueryCustomAuthConnectBlack` call, as given so far.
+/// The parameters of a `QueryCustomAuthConnectBlack` call, as given so far; a mock rule
+/// reads them with the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct QueryCustomAuthConnectBlackInput {
+pub struct QueryCustomAuthConnectBlackInput {
     instance_id: Option<String>,
     client_id: Option<String>,
     next_token: Option<String>,
     size: Option<i32>,
+}
+
+impl QueryCustomAuthConnectBlackInput {
+    /// The `InstanceId` parameter, as set on the builder.
+    pub fn instance_id(&self) -> Option<&str> {
+        self.instance_id.as_deref()
+    }
+
+    /// The `ClientId` parameter, as set on the builder.
+    pub fn client_id(&self) -> Option<&str> {
+        self.client_id.as_deref()
+    }
+
+    /// The `NextToken` parameter, as set on the builder.
+    pub fn next_token(&self) -> Option<&str> {
+        self.next_token.as_deref()
+    }
+
+    /// The `Size` parameter, as set on the builder.
+    pub fn size(&self) -> Option<i32> {
+        self.size
+    }
 }
 
 impl<InstanceId, Size> QueryCustomAuthConnectBlackBuilder<InstanceId, Size> {
@@ -127,6 +167,12 @@ impl<InstanceId, Size> QueryCustomAuthConnectBlackBuilder<InstanceId, Size> {
         }
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `QueryCustomAuthConnectBlack` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient
@@ -183,11 +229,33 @@ for QueryCustomAuthConnectBlackBuilder<InstanceId, Size> {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<InstanceId, Size> runtime::MockOperation
+for QueryCustomAuthConnectBlackBuilder<InstanceId, Size> {
+    type Input = QueryCustomAuthConnectBlackInput;
+    type Output = QueryCustomAuthConnectBlackOutput;
+    type Error = QueryCustomAuthConnectBlackError;
+    const ACTION: &'static str = "QueryCustomAuthConnectBlack";
+}
+
 async fn send(
     client: Client,
     input: QueryCustomAuthConnectBlackInput,
 ) -> Result<QueryCustomAuthConnectBlackOutput, Error<QueryCustomAuthConnectBlackError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(
+                &client.core,
+                &OPERATION,
+                input,
+                QueryCustomAuthConnectBlackError::service_error,
+            )
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -196,24 +264,28 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl QueryCustomAuthConnectBlackInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.instance_id {
-            params.push(Location::Query, "InstanceId", value);
-        }
-        if let Some(value) = self.client_id {
-            params.push(Location::Query, "ClientId", value);
-        }
-        if let Some(value) = self.next_token {
-            params.push(Location::Query, "NextToken", value);
-        }
-        if let Some(value) = self.size {
-            runtime::check_range("Size", i64::from(value), Some(1i64), Some(100i64))?;
-            params.push(Location::Query, "Size", value.to_string());
-        }
-        Ok(params)
+fn encode(
+    input: QueryCustomAuthConnectBlackInput,
+) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.instance_id {
+        params.push(Location::Query, "InstanceId", value);
     }
+
+    if let Some(value) = input.client_id {
+        params.push(Location::Query, "ClientId", value);
+    }
+
+    if let Some(value) = input.next_token {
+        params.push(Location::Query, "NextToken", value);
+    }
+
+    if let Some(value) = input.size {
+        runtime::check_range("Size", i64::from(value), Some(1i64), Some(100i64))?;
+        params.push(Location::Query, "Size", value.to_string());
+    }
+
+    Ok(params)
 }
 
 fn pages(
@@ -254,7 +326,11 @@ fn page_items(
 }
 
 /// What a successful `QueryCustomAuthConnectBlack` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct QueryCustomAuthConnectBlackOutput {
     /// The ID Alibaba Cloud assigned to this request.
@@ -285,7 +361,11 @@ pub struct QueryCustomAuthConnectBlackOutput {
 }
 
 /// One page of blacklist entries.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct CustomAuthConnectBlackPage {
     /// The entries on this page. Empty when the answer has none.
@@ -302,7 +382,11 @@ pub struct CustomAuthConnectBlackPage {
 }
 
 /// A blacklist entry for one client.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct CustomAuthConnectBlackEntry {
     /// The client ID the entry applies to. `None` when the answer leaves it out.

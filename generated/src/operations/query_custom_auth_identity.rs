@@ -37,6 +37,23 @@ impl Client {
     /// [`next_token`](QueryCustomAuthIdentityBuilder::next_token).
     ///
     /// Action `QueryCustomAuthIdentity`, sent as HTTP GET. Read-only.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .query_custom_auth_identity()
+    ///     .instance_id("post-111****")
+    ///     .size(100)
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn query_custom_auth_identity(
         &self,
     ) -> QueryCustomAuthIdentityBuilder<Unset, Unset> {
@@ -61,15 +78,48 @@ pub struct QueryCustomAuthIdentityBuilder<InstanceId = Unset, Size = Unset> {
     state: PhantomData<(InstanceId, Size)>,
 }
 
-/// The parameters of a `QueryCustomAuthIdentity` call, as given so far.
+/// The parameters of a `QueryCustomAuthIdentity` call, as given so far; a mock rule reads
+/// them with the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct QueryCustomAuthIdentityInput {
+pub struct QueryCustomAuthIdentityInput {
     instance_id: Option<String>,
     username: Option<String>,
     identity_type: Option<IdentityType>,
     client_id: Option<String>,
     next_token: Option<String>,
     size: Option<i32>,
+}
+
+impl QueryCustomAuthIdentityInput {
+    /// The `InstanceId` parameter, as set on the builder.
+    pub fn instance_id(&self) -> Option<&str> {
+        self.instance_id.as_deref()
+    }
+
+    /// The `Username` parameter, as set on the builder.
+    pub fn username(&self) -> Option<&str> {
+        self.username.as_deref()
+    }
+
+    /// The `IdentityType` parameter, as set on the builder.
+    pub fn identity_type(&self) -> Option<&IdentityType> {
+        self.identity_type.as_ref()
+    }
+
+    /// The `ClientId` parameter, as set on the builder.
+    pub fn client_id(&self) -> Option<&str> {
+        self.client_id.as_deref()
+    }
+
+    /// The `NextToken` parameter, as set on the builder.
+    pub fn next_token(&self) -> Option<&str> {
+        self.next_token.as_deref()
+    }
+
+    /// The `Size` parameter, as set on the builder.
+    pub fn size(&self) -> Option<i32> {
+        self.size
+    }
 }
 
 impl<InstanceId, Size> QueryCustomAuthIdentityBuilder<InstanceId, Size> {
@@ -160,6 +210,12 @@ impl<InstanceId, Size> QueryCustomAuthIdentityBuilder<InstanceId, Size> {
         }
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `QueryCustomAuthIdentity` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient
@@ -214,11 +270,33 @@ for QueryCustomAuthIdentityBuilder<InstanceId, Size> {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<InstanceId, Size> runtime::MockOperation
+for QueryCustomAuthIdentityBuilder<InstanceId, Size> {
+    type Input = QueryCustomAuthIdentityInput;
+    type Output = QueryCustomAuthIdentityOutput;
+    type Error = QueryCustomAuthIdentityError;
+    const ACTION: &'static str = "QueryCustomAuthIdentity";
+}
+
 async fn send(
     client: Client,
     input: QueryCustomAuthIdentityInput,
 ) -> Result<QueryCustomAuthIdentityOutput, Error<QueryCustomAuthIdentityError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(
+                &client.core,
+                &OPERATION,
+                input,
+                QueryCustomAuthIdentityError::service_error,
+            )
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -227,30 +305,34 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl QueryCustomAuthIdentityInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.instance_id {
-            params.push(Location::Query, "InstanceId", value);
-        }
-        if let Some(value) = self.username {
-            params.push(Location::Query, "Username", value);
-        }
-        if let Some(value) = self.identity_type {
-            params.push(Location::Query, "IdentityType", value.as_str().to_owned());
-        }
-        if let Some(value) = self.client_id {
-            params.push(Location::Query, "ClientId", value);
-        }
-        if let Some(value) = self.next_token {
-            params.push(Location::Query, "NextToken", value);
-        }
-        if let Some(value) = self.size {
-            runtime::check_range("Size", i64::from(value), Some(1i64), Some(100i64))?;
-            params.push(Location::Query, "Size", value.to_string());
-        }
-        Ok(params)
+fn encode(input: QueryCustomAuthIdentityInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.instance_id {
+        params.push(Location::Query, "InstanceId", value);
     }
+
+    if let Some(value) = input.username {
+        params.push(Location::Query, "Username", value);
+    }
+
+    if let Some(value) = input.identity_type {
+        params.push(Location::Query, "IdentityType", value.as_str().to_owned());
+    }
+
+    if let Some(value) = input.client_id {
+        params.push(Location::Query, "ClientId", value);
+    }
+
+    if let Some(value) = input.next_token {
+        params.push(Location::Query, "NextToken", value);
+    }
+
+    if let Some(value) = input.size {
+        runtime::check_range("Size", i64::from(value), Some(1i64), Some(100i64))?;
+        params.push(Location::Query, "Size", value.to_string());
+    }
+
+    Ok(params)
 }
 
 fn pages(
@@ -289,7 +371,11 @@ fn page_items(output: QueryCustomAuthIdentityOutput) -> Vec<CustomAuthIdentity> 
 }
 
 /// What a successful `QueryCustomAuthIdentity` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct QueryCustomAuthIdentityOutput {
     /// The ID Alibaba Cloud assigned to this request.
@@ -320,7 +406,11 @@ pub struct QueryCustomAuthIdentityOutput {
 }
 
 /// One page of identities.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct CustomAuthIdentityPage {
     /// The identities on this page. Empty when the answer has none.
@@ -337,7 +427,11 @@ pub struct CustomAuthIdentityPage {
 }
 
 /// An identity that custom authentication recognises.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct CustomAuthIdentity {
     /// The user name of the identity. `None` when the answer leaves it out.

@@ -37,6 +37,23 @@ impl Client {
     ///
     /// Action `QueryCustomAuthPermission`, sent as HTTP GET. Read-only. Alibaba Cloud allows at
     /// most 500 calls per second per account.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .query_custom_auth_permission()
+    ///     .instance_id("post-cn-0pp12gl****")
+    ///     .size(100)
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn query_custom_auth_permission(
         &self,
     ) -> QueryCustomAuthPermissionBuilder<Unset, Unset> {
@@ -61,15 +78,48 @@ pub struct QueryCustomAuthPermissionBuilder<InstanceId = Unset, Size = Unset> {
     state: PhantomData<(InstanceId, Size)>,
 }
 
-/// The parameters of a `QueryCustomAuthPermission` call, as given so far.
+/// The parameters of a `QueryCustomAuthPermission` call, as given so far; a mock rule reads
+/// them with the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct QueryCustomAuthPermissionInput {
+pub struct QueryCustomAuthPermissionInput {
     instance_id: Option<String>,
     identity_type: Option<IdentityType>,
     identity: Option<String>,
     topic: Option<String>,
     next_token: Option<String>,
     size: Option<i32>,
+}
+
+impl QueryCustomAuthPermissionInput {
+    /// The `InstanceId` parameter, as set on the builder.
+    pub fn instance_id(&self) -> Option<&str> {
+        self.instance_id.as_deref()
+    }
+
+    /// The `IdentityType` parameter, as set on the builder.
+    pub fn identity_type(&self) -> Option<&IdentityType> {
+        self.identity_type.as_ref()
+    }
+
+    /// The `Identity` parameter, as set on the builder.
+    pub fn identity(&self) -> Option<&str> {
+        self.identity.as_deref()
+    }
+
+    /// The `Topic` parameter, as set on the builder.
+    pub fn topic(&self) -> Option<&str> {
+        self.topic.as_deref()
+    }
+
+    /// The `NextToken` parameter, as set on the builder.
+    pub fn next_token(&self) -> Option<&str> {
+        self.next_token.as_deref()
+    }
+
+    /// The `Size` parameter, as set on the builder.
+    pub fn size(&self) -> Option<i32> {
+        self.size
+    }
 }
 
 impl<InstanceId, Size> QueryCustomAuthPermissionBuilder<InstanceId, Size> {
@@ -160,6 +210,12 @@ impl<InstanceId, Size> QueryCustomAuthPermissionBuilder<InstanceId, Size> {
         }
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `QueryCustomAuthPermission` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient
@@ -216,11 +272,33 @@ for QueryCustomAuthPermissionBuilder<InstanceId, Size> {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<InstanceId, Size> runtime::MockOperation
+for QueryCustomAuthPermissionBuilder<InstanceId, Size> {
+    type Input = QueryCustomAuthPermissionInput;
+    type Output = QueryCustomAuthPermissionOutput;
+    type Error = QueryCustomAuthPermissionError;
+    const ACTION: &'static str = "QueryCustomAuthPermission";
+}
+
 async fn send(
     client: Client,
     input: QueryCustomAuthPermissionInput,
 ) -> Result<QueryCustomAuthPermissionOutput, Error<QueryCustomAuthPermissionError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(
+                &client.core,
+                &OPERATION,
+                input,
+                QueryCustomAuthPermissionError::service_error,
+            )
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -229,30 +307,36 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl QueryCustomAuthPermissionInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.instance_id {
-            params.push(Location::Query, "InstanceId", value);
-        }
-        if let Some(value) = self.identity_type {
-            params.push(Location::Query, "IdentityType", value.as_str().to_owned());
-        }
-        if let Some(value) = self.identity {
-            params.push(Location::Query, "Identity", value);
-        }
-        if let Some(value) = self.topic {
-            params.push(Location::Query, "Topic", value);
-        }
-        if let Some(value) = self.next_token {
-            params.push(Location::Query, "NextToken", value);
-        }
-        if let Some(value) = self.size {
-            runtime::check_range("Size", i64::from(value), Some(1i64), Some(100i64))?;
-            params.push(Location::Query, "Size", value.to_string());
-        }
-        Ok(params)
+fn encode(
+    input: QueryCustomAuthPermissionInput,
+) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.instance_id {
+        params.push(Location::Query, "InstanceId", value);
     }
+
+    if let Some(value) = input.identity_type {
+        params.push(Location::Query, "IdentityType", value.as_str().to_owned());
+    }
+
+    if let Some(value) = input.identity {
+        params.push(Location::Query, "Identity", value);
+    }
+
+    if let Some(value) = input.topic {
+        params.push(Location::Query, "Topic", value);
+    }
+
+    if let Some(value) = input.next_token {
+        params.push(Location::Query, "NextToken", value);
+    }
+
+    if let Some(value) = input.size {
+        runtime::check_range("Size", i64::from(value), Some(1i64), Some(100i64))?;
+        params.push(Location::Query, "Size", value.to_string());
+    }
+
+    Ok(params)
 }
 
 fn pages(
@@ -291,7 +375,11 @@ fn page_items(output: QueryCustomAuthPermissionOutput) -> Vec<CustomAuthPermissi
 }
 
 /// What a successful `QueryCustomAuthPermission` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct QueryCustomAuthPermissionOutput {
     /// The ID Alibaba Cloud assigned to this request.
@@ -322,7 +410,11 @@ pub struct QueryCustomAuthPermissionOutput {
 }
 
 /// One page of rules.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct CustomAuthPermissionPage {
     /// The rules on this page. Empty when the answer has none.
@@ -339,7 +431,11 @@ pub struct CustomAuthPermissionPage {
 }
 
 /// A rule granting or refusing one identity access to one topic.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct CustomAuthPermission {
     /// The user name or client ID the rule applies to. `None` when the answer leaves it out.

@@ -37,6 +37,28 @@ impl Client {
     ///
     /// Action `QueryMqttTraceDevice`, sent as HTTP POST. Read-only. Alibaba Cloud allows at
     /// most 500 calls per second per account.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .query_mqtt_trace_device()
+    ///     .mqtt_region_id("cn-hangzhou")
+    ///     .instance_id("mqtt-cn-i7m26mf****")
+    ///     .client_id("GID_test@@@producer")
+    ///     .begin_time(1621580400000)
+    ///     .end_time(1621584000000)
+    ///     .current_page(1)
+    ///     .page_size(5)
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn query_mqtt_trace_device(
         &self,
     ) -> QueryMqttTraceDeviceBuilder<Unset, Unset, Unset, Unset, Unset, Unset, Unset> {
@@ -71,9 +93,10 @@ pub struct QueryMqttTraceDeviceBuilder<
     >,
 }
 
-/// The parameters of a `QueryMqttTraceDevice` call, as given so far.
+/// The parameters of a `QueryMqttTraceDevice` call, as given so far; a mock rule reads them
+/// with the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct QueryMqttTraceDeviceInput {
+pub struct QueryMqttTraceDeviceInput {
     mqtt_region_id: Option<String>,
     instance_id: Option<String>,
     reverse: Option<bool>,
@@ -82,6 +105,48 @@ struct QueryMqttTraceDeviceInput {
     end_time: Option<i64>,
     current_page: Option<i32>,
     page_size: Option<i32>,
+}
+
+impl QueryMqttTraceDeviceInput {
+    /// The `MqttRegionId` parameter, as set on the builder.
+    pub fn mqtt_region_id(&self) -> Option<&str> {
+        self.mqtt_region_id.as_deref()
+    }
+
+    /// The `InstanceId` parameter, as set on the builder.
+    pub fn instance_id(&self) -> Option<&str> {
+        self.instance_id.as_deref()
+    }
+
+    /// The `Reverse` parameter, as set on the builder.
+    pub fn reverse(&self) -> Option<bool> {
+        self.reverse
+    }
+
+    /// The `ClientId` parameter, as set on the builder.
+    pub fn client_id(&self) -> Option<&str> {
+        self.client_id.as_deref()
+    }
+
+    /// The `BeginTime` parameter, as set on the builder.
+    pub fn begin_time(&self) -> Option<i64> {
+        self.begin_time
+    }
+
+    /// The `EndTime` parameter, as set on the builder.
+    pub fn end_time(&self) -> Option<i64> {
+        self.end_time
+    }
+
+    /// The `CurrentPage` parameter, as set on the builder.
+    pub fn current_page(&self) -> Option<i32> {
+        self.current_page
+    }
+
+    /// The `PageSize` parameter, as set on the builder.
+    pub fn page_size(&self) -> Option<i32> {
+        self.page_size
+    }
 }
 
 impl<
@@ -276,6 +341,12 @@ impl<
         }
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `QueryMqttTraceDevice` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient
@@ -359,11 +430,49 @@ for QueryMqttTraceDeviceBuilder<
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<
+    MqttRegionId,
+    InstanceId,
+    ClientId,
+    BeginTime,
+    EndTime,
+    CurrentPage,
+    PageSize,
+> runtime::MockOperation
+for QueryMqttTraceDeviceBuilder<
+    MqttRegionId,
+    InstanceId,
+    ClientId,
+    BeginTime,
+    EndTime,
+    CurrentPage,
+    PageSize,
+> {
+    type Input = QueryMqttTraceDeviceInput;
+    type Output = QueryMqttTraceDeviceOutput;
+    type Error = QueryMqttTraceDeviceError;
+    const ACTION: &'static str = "QueryMqttTraceDevice";
+}
+
 async fn send(
     client: Client,
     input: QueryMqttTraceDeviceInput,
 ) -> Result<QueryMqttTraceDeviceOutput, Error<QueryMqttTraceDeviceError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(
+                &client.core,
+                &OPERATION,
+                input,
+                QueryMqttTraceDeviceError::service_error,
+            )
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -372,35 +481,41 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl QueryMqttTraceDeviceInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.mqtt_region_id {
-            params.push(Location::Query, "MqttRegionId", value);
-        }
-        if let Some(value) = self.instance_id {
-            params.push(Location::Query, "InstanceId", value);
-        }
-        if let Some(value) = self.reverse {
-            params.push(Location::Query, "Reverse", value.to_string());
-        }
-        if let Some(value) = self.client_id {
-            params.push(Location::Query, "ClientId", value);
-        }
-        if let Some(value) = self.begin_time {
-            params.push(Location::Query, "BeginTime", value.to_string());
-        }
-        if let Some(value) = self.end_time {
-            params.push(Location::Query, "EndTime", value.to_string());
-        }
-        if let Some(value) = self.current_page {
-            params.push(Location::Query, "CurrentPage", value.to_string());
-        }
-        if let Some(value) = self.page_size {
-            params.push(Location::Query, "PageSize", value.to_string());
-        }
-        Ok(params)
+fn encode(input: QueryMqttTraceDeviceInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.mqtt_region_id {
+        params.push(Location::Query, "MqttRegionId", value);
     }
+
+    if let Some(value) = input.instance_id {
+        params.push(Location::Query, "InstanceId", value);
+    }
+
+    if let Some(value) = input.reverse {
+        params.push(Location::Query, "Reverse", value.to_string());
+    }
+
+    if let Some(value) = input.client_id {
+        params.push(Location::Query, "ClientId", value);
+    }
+
+    if let Some(value) = input.begin_time {
+        params.push(Location::Query, "BeginTime", value.to_string());
+    }
+
+    if let Some(value) = input.end_time {
+        params.push(Location::Query, "EndTime", value.to_string());
+    }
+
+    if let Some(value) = input.current_page {
+        params.push(Location::Query, "CurrentPage", value.to_string());
+    }
+
+    if let Some(value) = input.page_size {
+        params.push(Location::Query, "PageSize", value.to_string());
+    }
+
+    Ok(params)
 }
 
 fn pages(
@@ -428,7 +543,11 @@ fn page_items(output: QueryMqttTraceDeviceOutput) -> Vec<TraceDeviceEvent> {
 }
 
 /// What a successful `QueryMqttTraceDevice` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct QueryMqttTraceDeviceOutput {
     /// The number of this page, counting from 1. `None` when the answer leaves it out.
@@ -459,7 +578,11 @@ pub struct QueryMqttTraceDeviceOutput {
 }
 
 /// One connection event of the client.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct TraceDeviceEvent {
     /// The ID of the connection the event belongs to. `None` when the answer leaves it out.

@@ -39,6 +39,28 @@ impl Client {
     ///
     /// Action `QueryMqttTraceMessageOfClient`, sent as HTTP POST. Read-only. Alibaba Cloud
     /// allows at most 500 calls per second per account.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .query_mqtt_trace_message_of_client()
+    ///     .mqtt_region_id("cn-hangzhou")
+    ///     .instance_id("mqtt-cn-i7m26mf****")
+    ///     .client_id("GID_test@@@producer")
+    ///     .begin_time(1618646400000)
+    ///     .end_time(1621591200000)
+    ///     .current_page(1)
+    ///     .page_size(5)
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn query_mqtt_trace_message_of_client(
         &self,
     ) -> QueryMqttTraceMessageOfClientBuilder<
@@ -81,9 +103,10 @@ pub struct QueryMqttTraceMessageOfClientBuilder<
     >,
 }
 
-/// The parameters of a `QueryMqttTraceMessageOfClient` call, as given so far.
+/// The parameters of a `QueryMqttTraceMessageOfClient` call, as given so far; a mock rule
+/// reads them with the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct QueryMqttTraceMessageOfClientInput {
+pub struct QueryMqttTraceMessageOfClientInput {
     mqtt_region_id: Option<String>,
     instance_id: Option<String>,
     client_id: Option<String>,
@@ -92,6 +115,48 @@ struct QueryMqttTraceMessageOfClientInput {
     current_page: Option<i32>,
     page_size: Option<i32>,
     reverse: Option<bool>,
+}
+
+impl QueryMqttTraceMessageOfClientInput {
+    /// The `MqttRegionId` parameter, as set on the builder.
+    pub fn mqtt_region_id(&self) -> Option<&str> {
+        self.mqtt_region_id.as_deref()
+    }
+
+    /// The `InstanceId` parameter, as set on the builder.
+    pub fn instance_id(&self) -> Option<&str> {
+        self.instance_id.as_deref()
+    }
+
+    /// The `ClientId` parameter, as set on the builder.
+    pub fn client_id(&self) -> Option<&str> {
+        self.client_id.as_deref()
+    }
+
+    /// The `BeginTime` parameter, as set on the builder.
+    pub fn begin_time(&self) -> Option<i64> {
+        self.begin_time
+    }
+
+    /// The `EndTime` parameter, as set on the builder.
+    pub fn end_time(&self) -> Option<i64> {
+        self.end_time
+    }
+
+    /// The `CurrentPage` parameter, as set on the builder.
+    pub fn current_page(&self) -> Option<i32> {
+        self.current_page
+    }
+
+    /// The `PageSize` parameter, as set on the builder.
+    pub fn page_size(&self) -> Option<i32> {
+        self.page_size
+    }
+
+    /// The `Reverse` parameter, as set on the builder.
+    pub fn reverse(&self) -> Option<bool> {
+        self.reverse
+    }
 }
 
 impl<
@@ -286,6 +351,12 @@ impl<
         self
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `QueryMqttTraceMessageOfClient` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient
@@ -374,6 +445,31 @@ for QueryMqttTraceMessageOfClientBuilder<
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<
+    MqttRegionId,
+    InstanceId,
+    ClientId,
+    BeginTime,
+    EndTime,
+    CurrentPage,
+    PageSize,
+> runtime::MockOperation
+for QueryMqttTraceMessageOfClientBuilder<
+    MqttRegionId,
+    InstanceId,
+    ClientId,
+    BeginTime,
+    EndTime,
+    CurrentPage,
+    PageSize,
+> {
+    type Input = QueryMqttTraceMessageOfClientInput;
+    type Output = QueryMqttTraceMessageOfClientOutput;
+    type Error = QueryMqttTraceMessageOfClientError;
+    const ACTION: &'static str = "QueryMqttTraceMessageOfClient";
+}
+
 async fn send(
     client: Client,
     input: QueryMqttTraceMessageOfClientInput,
@@ -381,7 +477,20 @@ async fn send(
     QueryMqttTraceMessageOfClientOutput,
     Error<QueryMqttTraceMessageOfClientError>,
 > {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(
+                &client.core,
+                &OPERATION,
+                input,
+                QueryMqttTraceMessageOfClientError::service_error,
+            )
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -390,35 +499,43 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl QueryMqttTraceMessageOfClientInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.mqtt_region_id {
-            params.push(Location::Query, "MqttRegionId", value);
-        }
-        if let Some(value) = self.instance_id {
-            params.push(Location::Query, "InstanceId", value);
-        }
-        if let Some(value) = self.client_id {
-            params.push(Location::Query, "ClientId", value);
-        }
-        if let Some(value) = self.begin_time {
-            params.push(Location::Query, "BeginTime", value.to_string());
-        }
-        if let Some(value) = self.end_time {
-            params.push(Location::Query, "EndTime", value.to_string());
-        }
-        if let Some(value) = self.current_page {
-            params.push(Location::Query, "CurrentPage", value.to_string());
-        }
-        if let Some(value) = self.page_size {
-            params.push(Location::Query, "PageSize", value.to_string());
-        }
-        if let Some(value) = self.reverse {
-            params.push(Location::Query, "Reverse", value.to_string());
-        }
-        Ok(params)
+fn encode(
+    input: QueryMqttTraceMessageOfClientInput,
+) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.mqtt_region_id {
+        params.push(Location::Query, "MqttRegionId", value);
     }
+
+    if let Some(value) = input.instance_id {
+        params.push(Location::Query, "InstanceId", value);
+    }
+
+    if let Some(value) = input.client_id {
+        params.push(Location::Query, "ClientId", value);
+    }
+
+    if let Some(value) = input.begin_time {
+        params.push(Location::Query, "BeginTime", value.to_string());
+    }
+
+    if let Some(value) = input.end_time {
+        params.push(Location::Query, "EndTime", value.to_string());
+    }
+
+    if let Some(value) = input.current_page {
+        params.push(Location::Query, "CurrentPage", value.to_string());
+    }
+
+    if let Some(value) = input.page_size {
+        params.push(Location::Query, "PageSize", value.to_string());
+    }
+
+    if let Some(value) = input.reverse {
+        params.push(Location::Query, "Reverse", value.to_string());
+    }
+
+    Ok(params)
 }
 
 fn pages(
@@ -446,7 +563,11 @@ fn page_items(output: QueryMqttTraceMessageOfClientOutput) -> Vec<TraceMessageEv
 }
 
 /// What a successful `QueryMqttTraceMessageOfClient` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct QueryMqttTraceMessageOfClientOutput {
     /// The number of this page, counting from 1. `None` when the answer leaves it out.

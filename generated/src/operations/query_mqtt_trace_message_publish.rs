@@ -35,6 +35,26 @@ impl Client {
     ///
     /// Action `QueryMqttTraceMessagePublish`, sent as HTTP POST. Read-only. Alibaba Cloud
     /// allows at most 500 calls per second per account.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .query_mqtt_trace_message_publish()
+    ///     .mqtt_region_id("cn-hangzhou")
+    ///     .instance_id("mqtt-cn-i7m26mf****")
+    ///     .msg_id("AC1EC0030EAB78308DB16A3EC773****")
+    ///     .begin_time(1618646400000)
+    ///     .end_time(1621591200000)
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn query_mqtt_trace_message_publish(
         &self,
     ) -> QueryMqttTraceMessagePublishBuilder<Unset, Unset, Unset, Unset, Unset> {
@@ -65,14 +85,42 @@ pub struct QueryMqttTraceMessagePublishBuilder<
     state: PhantomData<(MqttRegionId, InstanceId, MsgId, BeginTime, EndTime)>,
 }
 
-/// The parameters of a `QueryMqttTraceMessagePublish` call, as given so far.
+/// The parameters of a `QueryMqttTraceMessagePublish` call, as given so far; a mock rule
+/// reads them with the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct QueryMqttTraceMessagePublishInput {
+pub struct QueryMqttTraceMessagePublishInput {
     mqtt_region_id: Option<String>,
     instance_id: Option<String>,
     msg_id: Option<String>,
     begin_time: Option<i64>,
     end_time: Option<i64>,
+}
+
+impl QueryMqttTraceMessagePublishInput {
+    /// The `MqttRegionId` parameter, as set on the builder.
+    pub fn mqtt_region_id(&self) -> Option<&str> {
+        self.mqtt_region_id.as_deref()
+    }
+
+    /// The `InstanceId` parameter, as set on the builder.
+    pub fn instance_id(&self) -> Option<&str> {
+        self.instance_id.as_deref()
+    }
+
+    /// The `MsgId` parameter, as set on the builder.
+    pub fn msg_id(&self) -> Option<&str> {
+        self.msg_id.as_deref()
+    }
+
+    /// The `BeginTime` parameter, as set on the builder.
+    pub fn begin_time(&self) -> Option<i64> {
+        self.begin_time
+    }
+
+    /// The `EndTime` parameter, as set on the builder.
+    pub fn end_time(&self) -> Option<i64> {
+        self.end_time
+    }
 }
 
 impl<
@@ -193,6 +241,12 @@ impl<
         }
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `QueryMqttTraceMessagePublish` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient
@@ -232,6 +286,21 @@ for QueryMqttTraceMessagePublishBuilder<
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<MqttRegionId, InstanceId, MsgId, BeginTime, EndTime> runtime::MockOperation
+for QueryMqttTraceMessagePublishBuilder<
+    MqttRegionId,
+    InstanceId,
+    MsgId,
+    BeginTime,
+    EndTime,
+> {
+    type Input = QueryMqttTraceMessagePublishInput;
+    type Output = QueryMqttTraceMessagePublishOutput;
+    type Error = QueryMqttTraceMessagePublishError;
+    const ACTION: &'static str = "QueryMqttTraceMessagePublish";
+}
+
 async fn send(
     client: Client,
     input: QueryMqttTraceMessagePublishInput,
@@ -239,7 +308,20 @@ async fn send(
     QueryMqttTraceMessagePublishOutput,
     Error<QueryMqttTraceMessagePublishError>,
 > {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(
+                &client.core,
+                &OPERATION,
+                input,
+                QueryMqttTraceMessagePublishError::service_error,
+            )
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -248,30 +330,39 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl QueryMqttTraceMessagePublishInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.mqtt_region_id {
-            params.push(Location::Query, "MqttRegionId", value);
-        }
-        if let Some(value) = self.instance_id {
-            params.push(Location::Query, "InstanceId", value);
-        }
-        if let Some(value) = self.msg_id {
-            params.push(Location::Query, "MsgId", value);
-        }
-        if let Some(value) = self.begin_time {
-            params.push(Location::Query, "BeginTime", value.to_string());
-        }
-        if let Some(value) = self.end_time {
-            params.push(Location::Query, "EndTime", value.to_string());
-        }
-        Ok(params)
+fn encode(
+    input: QueryMqttTraceMessagePublishInput,
+) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.mqtt_region_id {
+        params.push(Location::Query, "MqttRegionId", value);
     }
+
+    if let Some(value) = input.instance_id {
+        params.push(Location::Query, "InstanceId", value);
+    }
+
+    if let Some(value) = input.msg_id {
+        params.push(Location::Query, "MsgId", value);
+    }
+
+    if let Some(value) = input.begin_time {
+        params.push(Location::Query, "BeginTime", value.to_string());
+    }
+
+    if let Some(value) = input.end_time {
+        params.push(Location::Query, "EndTime", value.to_string());
+    }
+
+    Ok(params)
 }
 
 /// What a successful `QueryMqttTraceMessagePublish` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct QueryMqttTraceMessagePublishOutput {
     /// The ID Alibaba Cloud assigned to this request.

@@ -40,6 +40,28 @@ impl Client {
     ///
     /// Action `QueryMqttTraceMessageSubscribe`, sent as HTTP POST. Read-only. Alibaba Cloud
     /// allows at most 500 calls per second per account.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .query_mqtt_trace_message_subscribe()
+    ///     .mqtt_region_id("cn-hangzhou")
+    ///     .instance_id("mqtt-cn-i7m26mf****")
+    ///     .begin_time(1621936800000)
+    ///     .end_time(1618646400000)
+    ///     .current_page(1)
+    ///     .page_size(5)
+    ///     .msg_id("AC1EC1B33D5978308DB17F3245E4****")
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn query_mqtt_trace_message_subscribe(
         &self,
     ) -> QueryMqttTraceMessageSubscribeBuilder<
@@ -82,9 +104,10 @@ pub struct QueryMqttTraceMessageSubscribeBuilder<
     >,
 }
 
-/// The parameters of a `QueryMqttTraceMessageSubscribe` call, as given so far.
+/// The parameters of a `QueryMqttTraceMessageSubscribe` call, as given so far; a mock rule
+/// reads them with the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct QueryMqttTraceMessageSubscribeInput {
+pub struct QueryMqttTraceMessageSubscribeInput {
     mqtt_region_id: Option<String>,
     instance_id: Option<String>,
     reverse: Option<bool>,
@@ -94,6 +117,53 @@ struct QueryMqttTraceMessageSubscribeInput {
     current_page: Option<i32>,
     page_size: Option<i32>,
     msg_id: Option<String>,
+}
+
+impl QueryMqttTraceMessageSubscribeInput {
+    /// The `MqttRegionId` parameter, as set on the builder.
+    pub fn mqtt_region_id(&self) -> Option<&str> {
+        self.mqtt_region_id.as_deref()
+    }
+
+    /// The `InstanceId` parameter, as set on the builder.
+    pub fn instance_id(&self) -> Option<&str> {
+        self.instance_id.as_deref()
+    }
+
+    /// The `Reverse` parameter, as set on the builder.
+    pub fn reverse(&self) -> Option<bool> {
+        self.reverse
+    }
+
+    /// The `ClientId` parameter, as set on the builder.
+    pub fn client_id(&self) -> Option<&str> {
+        self.client_id.as_deref()
+    }
+
+    /// The `BeginTime` parameter, as set on the builder.
+    pub fn begin_time(&self) -> Option<i64> {
+        self.begin_time
+    }
+
+    /// The `EndTime` parameter, as set on the builder.
+    pub fn end_time(&self) -> Option<i64> {
+        self.end_time
+    }
+
+    /// The `CurrentPage` parameter, as set on the builder.
+    pub fn current_page(&self) -> Option<i32> {
+        self.current_page
+    }
+
+    /// The `PageSize` parameter, as set on the builder.
+    pub fn page_size(&self) -> Option<i32> {
+        self.page_size
+    }
+
+    /// The `MsgId` parameter, as set on the builder.
+    pub fn msg_id(&self) -> Option<&str> {
+        self.msg_id.as_deref()
+    }
 }
 
 impl<
@@ -302,6 +372,12 @@ impl<
         }
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `QueryMqttTraceMessageSubscribe` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient
@@ -390,6 +466,31 @@ for QueryMqttTraceMessageSubscribeBuilder<
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<
+    MqttRegionId,
+    InstanceId,
+    BeginTime,
+    EndTime,
+    CurrentPage,
+    PageSize,
+    MsgId,
+> runtime::MockOperation
+for QueryMqttTraceMessageSubscribeBuilder<
+    MqttRegionId,
+    InstanceId,
+    BeginTime,
+    EndTime,
+    CurrentPage,
+    PageSize,
+    MsgId,
+> {
+    type Input = QueryMqttTraceMessageSubscribeInput;
+    type Output = QueryMqttTraceMessageSubscribeOutput;
+    type Error = QueryMqttTraceMessageSubscribeError;
+    const ACTION: &'static str = "QueryMqttTraceMessageSubscribe";
+}
+
 async fn send(
     client: Client,
     input: QueryMqttTraceMessageSubscribeInput,
@@ -397,7 +498,20 @@ async fn send(
     QueryMqttTraceMessageSubscribeOutput,
     Error<QueryMqttTraceMessageSubscribeError>,
 > {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(
+                &client.core,
+                &OPERATION,
+                input,
+                QueryMqttTraceMessageSubscribeError::service_error,
+            )
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -406,38 +520,47 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl QueryMqttTraceMessageSubscribeInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.mqtt_region_id {
-            params.push(Location::Query, "MqttRegionId", value);
-        }
-        if let Some(value) = self.instance_id {
-            params.push(Location::Query, "InstanceId", value);
-        }
-        if let Some(value) = self.reverse {
-            params.push(Location::Query, "Reverse", value.to_string());
-        }
-        if let Some(value) = self.client_id {
-            params.push(Location::Query, "ClientId", value);
-        }
-        if let Some(value) = self.begin_time {
-            params.push(Location::Query, "BeginTime", value.to_string());
-        }
-        if let Some(value) = self.end_time {
-            params.push(Location::Query, "EndTime", value.to_string());
-        }
-        if let Some(value) = self.current_page {
-            params.push(Location::Query, "CurrentPage", value.to_string());
-        }
-        if let Some(value) = self.page_size {
-            params.push(Location::Query, "PageSize", value.to_string());
-        }
-        if let Some(value) = self.msg_id {
-            params.push(Location::Query, "MsgId", value);
-        }
-        Ok(params)
+fn encode(
+    input: QueryMqttTraceMessageSubscribeInput,
+) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.mqtt_region_id {
+        params.push(Location::Query, "MqttRegionId", value);
     }
+
+    if let Some(value) = input.instance_id {
+        params.push(Location::Query, "InstanceId", value);
+    }
+
+    if let Some(value) = input.reverse {
+        params.push(Location::Query, "Reverse", value.to_string());
+    }
+
+    if let Some(value) = input.client_id {
+        params.push(Location::Query, "ClientId", value);
+    }
+
+    if let Some(value) = input.begin_time {
+        params.push(Location::Query, "BeginTime", value.to_string());
+    }
+
+    if let Some(value) = input.end_time {
+        params.push(Location::Query, "EndTime", value.to_string());
+    }
+
+    if let Some(value) = input.current_page {
+        params.push(Location::Query, "CurrentPage", value.to_string());
+    }
+
+    if let Some(value) = input.page_size {
+        params.push(Location::Query, "PageSize", value.to_string());
+    }
+
+    if let Some(value) = input.msg_id {
+        params.push(Location::Query, "MsgId", value);
+    }
+
+    Ok(params)
 }
 
 fn pages(
@@ -465,7 +588,11 @@ fn page_items(output: QueryMqttTraceMessageSubscribeOutput) -> Vec<TraceMessageE
 }
 
 /// What a successful `QueryMqttTraceMessageSubscribe` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct QueryMqttTraceMessageSubscribeOutput {
     /// The number of this page, counting from 1. `None` when the answer leaves it out.

@@ -32,6 +32,23 @@ impl Client {
     ///
     /// Action `QuerySessionByClientId`, sent as HTTP POST. Read-only. Alibaba Cloud allows at
     /// most 500 calls per second per account.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .query_session_by_client_id()
+    ///     .client_id("GID_test@@@test")
+    ///     .instance_id("post-cn-0pp12gl****")
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn query_session_by_client_id(
         &self,
     ) -> QuerySessionByClientIdBuilder<Unset, Unset> {
@@ -56,11 +73,24 @@ pub struct QuerySessionByClientIdBuilder<ClientId = Unset, InstanceId = Unset> {
     state: PhantomData<(ClientId, InstanceId)>,
 }
 
-/// The parameters of a `QuerySessionByClientId` call, as given so far.
+/// The parameters of a `QuerySessionByClientId` call, as given so far; a mock rule reads
+/// them with the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct QuerySessionByClientIdInput {
+pub struct QuerySessionByClientIdInput {
     client_id: Option<String>,
     instance_id: Option<String>,
+}
+
+impl QuerySessionByClientIdInput {
+    /// The `ClientId` parameter, as set on the builder.
+    pub fn client_id(&self) -> Option<&str> {
+        self.client_id.as_deref()
+    }
+
+    /// The `InstanceId` parameter, as set on the builder.
+    pub fn instance_id(&self) -> Option<&str> {
+        self.instance_id.as_deref()
+    }
 }
 
 impl<ClientId, InstanceId> QuerySessionByClientIdBuilder<ClientId, InstanceId> {
@@ -95,6 +125,12 @@ impl<ClientId, InstanceId> QuerySessionByClientIdBuilder<ClientId, InstanceId> {
         }
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `QuerySessionByClientId` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient
@@ -122,11 +158,33 @@ for QuerySessionByClientIdBuilder<ClientId, InstanceId> {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<ClientId, InstanceId> runtime::MockOperation
+for QuerySessionByClientIdBuilder<ClientId, InstanceId> {
+    type Input = QuerySessionByClientIdInput;
+    type Output = QuerySessionByClientIdOutput;
+    type Error = QuerySessionByClientIdError;
+    const ACTION: &'static str = "QuerySessionByClientId";
+}
+
 async fn send(
     client: Client,
     input: QuerySessionByClientIdInput,
 ) -> Result<QuerySessionByClientIdOutput, Error<QuerySessionByClientIdError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(
+                &client.core,
+                &OPERATION,
+                input,
+                QuerySessionByClientIdError::service_error,
+            )
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -135,21 +193,25 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl QuerySessionByClientIdInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.client_id {
-            params.push(Location::Query, "ClientId", value);
-        }
-        if let Some(value) = self.instance_id {
-            params.push(Location::Query, "InstanceId", value);
-        }
-        Ok(params)
+fn encode(input: QuerySessionByClientIdInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.client_id {
+        params.push(Location::Query, "ClientId", value);
     }
+
+    if let Some(value) = input.instance_id {
+        params.push(Location::Query, "InstanceId", value);
+    }
+
+    Ok(params)
 }
 
 /// What a successful `QuerySessionByClientId` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct QuerySessionByClientIdOutput {
     /// `true` when the client is connected to the instance, `false` when it is not.

@@ -30,6 +30,25 @@ impl Client {
     ///
     /// Action `QueryToken`, sent as HTTP POST. Read-only. Alibaba Cloud allows at most 100
     /// calls per second per account.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .query_token()
+    ///     .token(
+    ///         "LzMT+XLFl5s/YWJ/MlDz4t/Lq5HC1iGU1P28HAMaxYxn8aQbALNtml7QZKl9L9kPe6LqUb95tEVo+zUqOogs9+jZwDUSzsd4X4qaD3n2TrBEuMOqKkk1Xdrvu9VBQQvIYbz7MJWZDYC3DlW7gLEr33Cuj54iIhagtBi3epStJitsssWs7otY9zhKOSZxhr49G3d0bh35mwyP18EMvDas8UlzeSozsSrujNUqZXOGK0PEBSd+rWMGDJlCt6GFmJgm2JFY7PJwf/7OOSmUYIYFs5o/PuPpoTMF+hcVXMs+0yDukIMTOzG9m3t8k36PVrghFmnK6pC3Rt3mibjW****ng==",
+    ///     )
+    ///     .instance_id("post-cn-0pp12gl****")
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn query_token(&self) -> QueryTokenBuilder<Unset, Unset> {
         QueryTokenBuilder {
             client: self.clone(),
@@ -52,9 +71,10 @@ pub struct QueryTokenBuilder<Token = Unset, InstanceId = Unset> {
     state: PhantomData<(Token, InstanceId)>,
 }
 
-/// The parameters of a `QueryToken` call, as given so far.
+/// The parameters of a `QueryToken` call, as given so far; a mock rule reads them with the
+/// getters (one per parameter, `None` or empty when not set).
 #[derive(Default, Clone)]
-struct QueryTokenInput {
+pub struct QueryTokenInput {
     token: Option<String>,
     instance_id: Option<String>,
 }
@@ -65,6 +85,18 @@ impl std::fmt::Debug for QueryTokenInput {
             .field("token", &runtime::Redacted(&self.token))
             .field("instance_id", &self.instance_id)
             .finish()
+    }
+}
+
+impl QueryTokenInput {
+    /// The `Token` parameter, as set on the builder.
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    /// The `InstanceId` parameter, as set on the builder.
+    pub fn instance_id(&self) -> Option<&str> {
+        self.instance_id.as_deref()
     }
 }
 
@@ -100,6 +132,12 @@ impl<Token, InstanceId> QueryTokenBuilder<Token, InstanceId> {
         }
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `QueryToken` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient
@@ -126,11 +164,27 @@ impl<Token, InstanceId> std::fmt::Debug for QueryTokenBuilder<Token, InstanceId>
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<Token, InstanceId> runtime::MockOperation for QueryTokenBuilder<Token, InstanceId> {
+    type Input = QueryTokenInput;
+    type Output = QueryTokenOutput;
+    type Error = QueryTokenError;
+    const ACTION: &'static str = "QueryToken";
+}
+
 async fn send(
     client: Client,
     input: QueryTokenInput,
 ) -> Result<QueryTokenOutput, Error<QueryTokenError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(&client.core, &OPERATION, input, QueryTokenError::service_error)
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -139,21 +193,25 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl QueryTokenInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.token {
-            params.push(Location::Query, "Token", value);
-        }
-        if let Some(value) = self.instance_id {
-            params.push(Location::Query, "InstanceId", value);
-        }
-        Ok(params)
+fn encode(input: QueryTokenInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.token {
+        params.push(Location::Query, "Token", value);
     }
+
+    if let Some(value) = input.instance_id {
+        params.push(Location::Query, "InstanceId", value);
+    }
+
+    Ok(params)
 }
 
 /// What a successful `QueryToken` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct QueryTokenOutput {
     /// `true` while the token is valid, `false` once it has expired or been revoked.

@@ -34,6 +34,29 @@ impl Client {
     /// Action `RegisterCaCertificate`, sent as HTTP POST. Changes state: not retried once it
     /// may have reached the service. Alibaba Cloud allows at most 500 calls per second per
     /// account.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .register_ca_certificate()
+    ///     .mqtt_instance_id("post-cn-7mz2d******")
+    ///     .ca_name("mqtt_ca")
+    ///     .ca_content(
+    ///         "-----BEGIN CERTIFICATE-----\\nMIIDuzCCAqdGVzdC5jbi1xaW5n******\\n-----END CERTIFICATE-----",
+    ///     )
+    ///     .verification_content(
+    ///         "-----BEGIN CERTIFICATE-----\\nMIID/DCCAu+Y5sRMpp9tnd+4s******\\n-----END CERTIFICATE-----",
+    ///     )
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn register_ca_certificate(
         &self,
     ) -> RegisterCaCertificateBuilder<Unset, Unset, Unset, Unset> {
@@ -63,13 +86,36 @@ pub struct RegisterCaCertificateBuilder<
     state: PhantomData<(MqttInstanceId, CaName, CaContent, VerificationContent)>,
 }
 
-/// The parameters of a `RegisterCaCertificate` call, as given so far.
+/// The parameters of a `RegisterCaCertificate` call, as given so far; a mock rule reads
+/// them with the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct RegisterCaCertificateInput {
+pub struct RegisterCaCertificateInput {
     mqtt_instance_id: Option<String>,
     ca_name: Option<String>,
     ca_content: Option<String>,
     verification_content: Option<String>,
+}
+
+impl RegisterCaCertificateInput {
+    /// The `MqttInstanceId` parameter, as set on the builder.
+    pub fn mqtt_instance_id(&self) -> Option<&str> {
+        self.mqtt_instance_id.as_deref()
+    }
+
+    /// The `CaName` parameter, as set on the builder.
+    pub fn ca_name(&self) -> Option<&str> {
+        self.ca_name.as_deref()
+    }
+
+    /// The `CaContent` parameter, as set on the builder.
+    pub fn ca_content(&self) -> Option<&str> {
+        self.ca_content.as_deref()
+    }
+
+    /// The `VerificationContent` parameter, as set on the builder.
+    pub fn verification_content(&self) -> Option<&str> {
+        self.verification_content.as_deref()
+    }
 }
 
 impl<
@@ -146,6 +192,12 @@ impl<
         }
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `RegisterCaCertificate` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -180,11 +232,38 @@ for RegisterCaCertificateBuilder<
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<MqttInstanceId, CaName, CaContent, VerificationContent> runtime::MockOperation
+for RegisterCaCertificateBuilder<
+    MqttInstanceId,
+    CaName,
+    CaContent,
+    VerificationContent,
+> {
+    type Input = RegisterCaCertificateInput;
+    type Output = RegisterCaCertificateOutput;
+    type Error = RegisterCaCertificateError;
+    const ACTION: &'static str = "RegisterCaCertificate";
+}
+
 async fn send(
     client: Client,
     input: RegisterCaCertificateInput,
 ) -> Result<RegisterCaCertificateOutput, Error<RegisterCaCertificateError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(
+                &client.core,
+                &OPERATION,
+                input,
+                RegisterCaCertificateError::service_error,
+            )
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -193,27 +272,33 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl RegisterCaCertificateInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.mqtt_instance_id {
-            params.push(Location::Query, "MqttInstanceId", value);
-        }
-        if let Some(value) = self.ca_name {
-            params.push(Location::Query, "CaName", value);
-        }
-        if let Some(value) = self.ca_content {
-            params.push(Location::Query, "CaContent", value);
-        }
-        if let Some(value) = self.verification_content {
-            params.push(Location::Query, "VerificationContent", value);
-        }
-        Ok(params)
+fn encode(input: RegisterCaCertificateInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.mqtt_instance_id {
+        params.push(Location::Query, "MqttInstanceId", value);
     }
+
+    if let Some(value) = input.ca_name {
+        params.push(Location::Query, "CaName", value);
+    }
+
+    if let Some(value) = input.ca_content {
+        params.push(Location::Query, "CaContent", value);
+    }
+
+    if let Some(value) = input.verification_content {
+        params.push(Location::Query, "VerificationContent", value);
+    }
+
+    Ok(params)
 }
 
 /// What a successful `RegisterCaCertificate` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct RegisterCaCertificateOutput {
     /// The ID Alibaba Cloud assigned to this request.

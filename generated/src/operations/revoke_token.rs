@@ -30,6 +30,25 @@ impl Client {
     ///
     /// Action `RevokeToken`, sent as HTTP POST. Changes state: not retried once it may have
     /// reached the service. Alibaba Cloud allows at most 5 calls per second per account.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .revoke_token()
+    ///     .token(
+    ///         "LzMT+XLFl5s/YWJ/MlDz4t/Lq5HC1iGU1P28HAMaxYxn8aQbALNtml7QZKl9L9kPe6LqUb95tEVo+zUqOogs9+jZwDUSzsd4X4qaD3n2TrBEuMOqKkk1Xdrvu9VBQQvIYbz7MJWZDYC3DlW7gLEr33Cuj54iIhagtBi3epStJitsssWs7otY9zhKOSZxhr49G3d0bh35mwyP18EMvDas8UlzeSozsSrujNUqZXOGK0PEBSd+rWMGDJlCt6GFmJgm2JFY7PJwf/7OOSmUYIYFs5o/PuPpoTMF+hcVXMs+0yDukIMTOzG9m3t8k36PVrghFmnK6pC3Rt3mibjW****ng==",
+    ///     )
+    ///     .instance_id("post-cn-0pp12gl****")
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn revoke_token(&self) -> RevokeTokenBuilder<Unset, Unset> {
         RevokeTokenBuilder {
             client: self.clone(),
@@ -52,9 +71,10 @@ pub struct RevokeTokenBuilder<Token = Unset, InstanceId = Unset> {
     state: PhantomData<(Token, InstanceId)>,
 }
 
-/// The parameters of a `RevokeToken` call, as given so far.
+/// The parameters of a `RevokeToken` call, as given so far; a mock rule reads them with the
+/// getters (one per parameter, `None` or empty when not set).
 #[derive(Default, Clone)]
-struct RevokeTokenInput {
+pub struct RevokeTokenInput {
     token: Option<String>,
     instance_id: Option<String>,
 }
@@ -65,6 +85,18 @@ impl std::fmt::Debug for RevokeTokenInput {
             .field("token", &runtime::Redacted(&self.token))
             .field("instance_id", &self.instance_id)
             .finish()
+    }
+}
+
+impl RevokeTokenInput {
+    /// The `Token` parameter, as set on the builder.
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    /// The `InstanceId` parameter, as set on the builder.
+    pub fn instance_id(&self) -> Option<&str> {
+        self.instance_id.as_deref()
     }
 }
 
@@ -100,6 +132,12 @@ impl<Token, InstanceId> RevokeTokenBuilder<Token, InstanceId> {
         }
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `RevokeToken` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -126,11 +164,28 @@ impl<Token, InstanceId> std::fmt::Debug for RevokeTokenBuilder<Token, InstanceId
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<Token, InstanceId> runtime::MockOperation
+for RevokeTokenBuilder<Token, InstanceId> {
+    type Input = RevokeTokenInput;
+    type Output = RevokeTokenOutput;
+    type Error = RevokeTokenError;
+    const ACTION: &'static str = "RevokeToken";
+}
+
 async fn send(
     client: Client,
     input: RevokeTokenInput,
 ) -> Result<RevokeTokenOutput, Error<RevokeTokenError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(&client.core, &OPERATION, input, RevokeTokenError::service_error)
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -139,21 +194,25 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl RevokeTokenInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.token {
-            params.push(Location::Query, "Token", value);
-        }
-        if let Some(value) = self.instance_id {
-            params.push(Location::Query, "InstanceId", value);
-        }
-        Ok(params)
+fn encode(input: RevokeTokenInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.token {
+        params.push(Location::Query, "Token", value);
     }
+
+    if let Some(value) = input.instance_id {
+        params.push(Location::Query, "InstanceId", value);
+    }
+
+    Ok(params)
 }
 
 /// What a successful `RevokeToken` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct RevokeTokenOutput {
     /// The ID Alibaba Cloud assigned to this request.

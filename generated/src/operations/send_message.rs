@@ -31,6 +31,24 @@ impl Client {
     ///
     /// Action `SendMessage`, sent as HTTP POST. Changes state: not retried once it may have
     /// reached the service. Alibaba Cloud allows at most 1000 calls per second per account.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .send_message()
+    ///     .mqtt_topic("TopicA")
+    ///     .instance_id("post-cn-0pp12gl****")
+    ///     .payload("test")
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn send_message(&self) -> SendMessageBuilder<Unset, Unset, Unset> {
         SendMessageBuilder {
             client: self.clone(),
@@ -53,12 +71,30 @@ pub struct SendMessageBuilder<MqttTopic = Unset, InstanceId = Unset, Payload = U
     state: PhantomData<(MqttTopic, InstanceId, Payload)>,
 }
 
-/// The parameters of a `SendMessage` call, as given so far.
+/// The parameters of a `SendMessage` call, as given so far; a mock rule reads them with the
+/// getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct SendMessageInput {
+pub struct SendMessageInput {
     mqtt_topic: Option<String>,
     instance_id: Option<String>,
     payload: Option<String>,
+}
+
+impl SendMessageInput {
+    /// The `MqttTopic` parameter, as set on the builder.
+    pub fn mqtt_topic(&self) -> Option<&str> {
+        self.mqtt_topic.as_deref()
+    }
+
+    /// The `InstanceId` parameter, as set on the builder.
+    pub fn instance_id(&self) -> Option<&str> {
+        self.instance_id.as_deref()
+    }
+
+    /// The `Payload` parameter, as set on the builder.
+    pub fn payload(&self) -> Option<&str> {
+        self.payload.as_deref()
+    }
 }
 
 impl<MqttTopic, InstanceId, Payload> SendMessageBuilder<MqttTopic, InstanceId, Payload> {
@@ -107,6 +143,12 @@ impl<MqttTopic, InstanceId, Payload> SendMessageBuilder<MqttTopic, InstanceId, P
         }
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `SendMessage` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -135,11 +177,28 @@ for SendMessageBuilder<MqttTopic, InstanceId, Payload> {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<MqttTopic, InstanceId, Payload> runtime::MockOperation
+for SendMessageBuilder<MqttTopic, InstanceId, Payload> {
+    type Input = SendMessageInput;
+    type Output = SendMessageOutput;
+    type Error = SendMessageError;
+    const ACTION: &'static str = "SendMessage";
+}
+
 async fn send(
     client: Client,
     input: SendMessageInput,
 ) -> Result<SendMessageOutput, Error<SendMessageError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(&client.core, &OPERATION, input, SendMessageError::service_error)
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -148,24 +207,29 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl SendMessageInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.mqtt_topic {
-            params.push(Location::Query, "MqttTopic", value);
-        }
-        if let Some(value) = self.instance_id {
-            params.push(Location::Query, "InstanceId", value);
-        }
-        if let Some(value) = self.payload {
-            params.push(Location::Query, "Payload", value);
-        }
-        Ok(params)
+fn encode(input: SendMessageInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.mqtt_topic {
+        params.push(Location::Query, "MqttTopic", value);
     }
+
+    if let Some(value) = input.instance_id {
+        params.push(Location::Query, "InstanceId", value);
+    }
+
+    if let Some(value) = input.payload {
+        params.push(Location::Query, "Payload", value);
+    }
+
+    Ok(params)
 }
 
 /// What a successful `SendMessage` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct SendMessageOutput {
     /// The ID the service gave the message.

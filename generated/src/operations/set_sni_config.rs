@@ -33,6 +33,23 @@ impl Client {
     ///
     /// Action `SetSniConfig`, sent as HTTP POST. Changes state: not retried once it may have
     /// reached the service.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .set_sni_config()
+    ///     .mqtt_instance_id("mqtt-cn-5yd3xxx")
+    ///     .default_certificate("1533xxxx-cn-hangzhou")
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn set_sni_config(&self) -> SetSniConfigBuilder<Unset, Unset> {
         SetSniConfigBuilder {
             client: self.clone(),
@@ -55,12 +72,30 @@ pub struct SetSniConfigBuilder<MqttInstanceId = Unset, DefaultCertificate = Unse
     state: PhantomData<(MqttInstanceId, DefaultCertificate)>,
 }
 
-/// The parameters of a `SetSniConfig` call, as given so far.
+/// The parameters of a `SetSniConfig` call, as given so far; a mock rule reads them with
+/// the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct SetSniConfigInput {
+pub struct SetSniConfigInput {
     mqtt_instance_id: Option<String>,
     default_certificate: Option<String>,
     sni_config: Option<String>,
+}
+
+impl SetSniConfigInput {
+    /// The `MqttInstanceId` parameter, as set on the builder.
+    pub fn mqtt_instance_id(&self) -> Option<&str> {
+        self.mqtt_instance_id.as_deref()
+    }
+
+    /// The `DefaultCertificate` parameter, as set on the builder.
+    pub fn default_certificate(&self) -> Option<&str> {
+        self.default_certificate.as_deref()
+    }
+
+    /// The `SniConfig` parameter, as set on the builder.
+    pub fn sni_config(&self) -> Option<&str> {
+        self.sni_config.as_deref()
+    }
 }
 
 impl<
@@ -113,6 +148,12 @@ impl<
         self
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `SetSniConfig` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -140,11 +181,28 @@ for SetSniConfigBuilder<MqttInstanceId, DefaultCertificate> {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<MqttInstanceId, DefaultCertificate> runtime::MockOperation
+for SetSniConfigBuilder<MqttInstanceId, DefaultCertificate> {
+    type Input = SetSniConfigInput;
+    type Output = SetSniConfigOutput;
+    type Error = SetSniConfigError;
+    const ACTION: &'static str = "SetSniConfig";
+}
+
 async fn send(
     client: Client,
     input: SetSniConfigInput,
 ) -> Result<SetSniConfigOutput, Error<SetSniConfigError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(&client.core, &OPERATION, input, SetSniConfigError::service_error)
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -153,24 +211,29 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl SetSniConfigInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.mqtt_instance_id {
-            params.push(Location::Query, "MqttInstanceId", value);
-        }
-        if let Some(value) = self.default_certificate {
-            params.push(Location::Query, "DefaultCertificate", value);
-        }
-        if let Some(value) = self.sni_config {
-            params.push(Location::Query, "SniConfig", value);
-        }
-        Ok(params)
+fn encode(input: SetSniConfigInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.mqtt_instance_id {
+        params.push(Location::Query, "MqttInstanceId", value);
     }
+
+    if let Some(value) = input.default_certificate {
+        params.push(Location::Query, "DefaultCertificate", value);
+    }
+
+    if let Some(value) = input.sni_config {
+        params.push(Location::Query, "SniConfig", value);
+    }
+
+    Ok(params)
 }
 
 /// What a successful `SetSniConfig` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct SetSniConfigOutput {
     /// The ID Alibaba Cloud assigned to this request.
@@ -192,7 +255,11 @@ pub struct SetSniConfigOutput {
 }
 
 /// Why the request was refused, when the caller lacks a permission.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct AccessDeniedDetail {
     /// The action that was refused. `None` when the answer leaves it out.

@@ -31,6 +31,24 @@ impl Client {
     ///
     /// Action `TagResources`, sent as HTTP POST. Changes state: not retried once it may have
     /// reached the service.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .tag_resources()
+    ///     .resource_type("instance")
+    ///     .resource_id(["value"])
+    ///     .tag([alibabacloud_onsmqtt::types::Tag::new()])
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn tag_resources(&self) -> TagResourcesBuilder<Unset, Unset, Unset> {
         TagResourcesBuilder {
             client: self.clone(),
@@ -57,12 +75,30 @@ pub struct TagResourcesBuilder<
     state: PhantomData<(ResourceType, ResourceId, TagParam)>,
 }
 
-/// The parameters of a `TagResources` call, as given so far.
+/// The parameters of a `TagResources` call, as given so far; a mock rule reads them with
+/// the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct TagResourcesInput {
+pub struct TagResourcesInput {
     resource_type: Option<String>,
     resource_id: Option<Vec<String>>,
     tag: Option<Vec<Tag>>,
+}
+
+impl TagResourcesInput {
+    /// The `ResourceType` parameter, as set on the builder.
+    pub fn resource_type(&self) -> Option<&str> {
+        self.resource_type.as_deref()
+    }
+
+    /// The `ResourceId` parameter, as set on the builder.
+    pub fn resource_id(&self) -> &[String] {
+        self.resource_id.as_deref().unwrap_or_default()
+    }
+
+    /// The `Tag` parameter, as set on the builder.
+    pub fn tag(&self) -> &[Tag] {
+        self.tag.as_deref().unwrap_or_default()
+    }
 }
 
 impl<
@@ -117,6 +153,12 @@ impl<
         }
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `TagResources` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -145,11 +187,28 @@ for TagResourcesBuilder<ResourceType, ResourceId, TagParam> {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<ResourceType, ResourceId, TagParam> runtime::MockOperation
+for TagResourcesBuilder<ResourceType, ResourceId, TagParam> {
+    type Input = TagResourcesInput;
+    type Output = TagResourcesOutput;
+    type Error = TagResourcesError;
+    const ACTION: &'static str = "TagResources";
+}
+
 async fn send(
     client: Client,
     input: TagResourcesInput,
 ) -> Result<TagResourcesOutput, Error<TagResourcesError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(&client.core, &OPERATION, input, TagResourcesError::service_error)
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -158,35 +217,40 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl TagResourcesInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.resource_type {
-            params.push(Location::Query, "ResourceType", value);
-        }
-        if let Some(values) = self.resource_id {
-            runtime::check_max_items("ResourceId", values.len(), 100usize)?;
-            for (i, value) in values.into_iter().enumerate() {
-                params.push(Location::Query, format!("ResourceId.{}", i + 1), value);
-            }
-        }
-        if let Some(values) = self.tag {
-            runtime::check_max_items("Tag", values.len(), 100usize)?;
-            for (i, item) in values.into_iter().enumerate() {
-                if let Some(value) = item.key {
-                    params.push(Location::Query, format!("Tag.{}.Key", i + 1), value);
-                }
-                if let Some(value) = item.value {
-                    params.push(Location::Query, format!("Tag.{}.Value", i + 1), value);
-                }
-            }
-        }
-        Ok(params)
+fn encode(input: TagResourcesInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.resource_type {
+        params.push(Location::Query, "ResourceType", value);
     }
+
+    if let Some(values) = input.resource_id {
+        runtime::check_max_items("ResourceId", values.len(), 100usize)?;
+        for (i, value) in values.into_iter().enumerate() {
+            params.push(Location::Query, format!("ResourceId.{}", i + 1), value);
+        }
+    }
+
+    if let Some(values) = input.tag {
+        runtime::check_max_items("Tag", values.len(), 100usize)?;
+        for (i, item) in values.into_iter().enumerate() {
+            if let Some(value) = item.key {
+                params.push(Location::Query, format!("Tag.{}.Key", i + 1), value);
+            }
+            if let Some(value) = item.value {
+                params.push(Location::Query, format!("Tag.{}.Value", i + 1), value);
+            }
+        }
+    }
+
+    Ok(params)
 }
 
 /// What a successful `TagResources` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct TagResourcesOutput {
     /// The ID Alibaba Cloud assigned to this request.

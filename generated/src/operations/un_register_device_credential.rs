@@ -32,6 +32,23 @@ impl Client {
     /// Action `UnRegisterDeviceCredential`, sent as HTTP POST. Changes state: not retried once
     /// it may have reached the service. Alibaba Cloud allows at most 500 calls per second per
     /// account.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .un_register_device_credential()
+    ///     .client_id("GID_test@@@test")
+    ///     .instance_id("post-cn-0pp12gl****")
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn un_register_device_credential(
         &self,
     ) -> UnRegisterDeviceCredentialBuilder<Unset, Unset> {
@@ -56,11 +73,24 @@ pub struct UnRegisterDeviceCredentialBuilder<ClientId = Unset, InstanceId = Unse
     state: PhantomData<(ClientId, InstanceId)>,
 }
 
-/// The parameters of a `UnRegisterDeviceCredential` call, as given so far.
+/// The parameters of a `UnRegisterDeviceCredential` call, as given so far; a mock rule
+/// reads them with the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct UnRegisterDeviceCredentialInput {
+pub struct UnRegisterDeviceCredentialInput {
     client_id: Option<String>,
     instance_id: Option<String>,
+}
+
+impl UnRegisterDeviceCredentialInput {
+    /// The `ClientId` parameter, as set on the builder.
+    pub fn client_id(&self) -> Option<&str> {
+        self.client_id.as_deref()
+    }
+
+    /// The `InstanceId` parameter, as set on the builder.
+    pub fn instance_id(&self) -> Option<&str> {
+        self.instance_id.as_deref()
+    }
 }
 
 impl<ClientId, InstanceId> UnRegisterDeviceCredentialBuilder<ClientId, InstanceId> {
@@ -94,6 +124,12 @@ impl<ClientId, InstanceId> UnRegisterDeviceCredentialBuilder<ClientId, InstanceI
         }
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `UnRegisterDeviceCredential` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -124,11 +160,33 @@ for UnRegisterDeviceCredentialBuilder<ClientId, InstanceId> {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<ClientId, InstanceId> runtime::MockOperation
+for UnRegisterDeviceCredentialBuilder<ClientId, InstanceId> {
+    type Input = UnRegisterDeviceCredentialInput;
+    type Output = UnRegisterDeviceCredentialOutput;
+    type Error = UnRegisterDeviceCredentialError;
+    const ACTION: &'static str = "UnRegisterDeviceCredential";
+}
+
 async fn send(
     client: Client,
     input: UnRegisterDeviceCredentialInput,
 ) -> Result<UnRegisterDeviceCredentialOutput, Error<UnRegisterDeviceCredentialError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(
+                &client.core,
+                &OPERATION,
+                input,
+                UnRegisterDeviceCredentialError::service_error,
+            )
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -137,21 +195,27 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl UnRegisterDeviceCredentialInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.client_id {
-            params.push(Location::Query, "ClientId", value);
-        }
-        if let Some(value) = self.instance_id {
-            params.push(Location::Query, "InstanceId", value);
-        }
-        Ok(params)
+fn encode(
+    input: UnRegisterDeviceCredentialInput,
+) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.client_id {
+        params.push(Location::Query, "ClientId", value);
     }
+
+    if let Some(value) = input.instance_id {
+        params.push(Location::Query, "InstanceId", value);
+    }
+
+    Ok(params)
 }
 
 /// What a successful `UnRegisterDeviceCredential` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct UnRegisterDeviceCredentialOutput {
     /// The ID Alibaba Cloud assigned to this request.

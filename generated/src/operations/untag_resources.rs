@@ -31,6 +31,23 @@ impl Client {
     ///
     /// Action `UntagResources`, sent as HTTP POST. Changes state: not retried once it may have
     /// reached the service.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: alibabacloud_onsmqtt::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client
+    ///     .untag_resources()
+    ///     .resource_id(["value"])
+    ///     .resource_type("instance")
+    ///     .send()
+    ///     .await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn untag_resources(&self) -> UntagResourcesBuilder<Unset, Unset> {
         UntagResourcesBuilder {
             client: self.clone(),
@@ -53,13 +70,36 @@ pub struct UntagResourcesBuilder<ResourceId = Unset, ResourceType = Unset> {
     state: PhantomData<(ResourceId, ResourceType)>,
 }
 
-/// The parameters of a `UntagResources` call, as given so far.
+/// The parameters of a `UntagResources` call, as given so far; a mock rule reads them with
+/// the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct UntagResourcesInput {
+pub struct UntagResourcesInput {
     tag_key: Option<Vec<String>>,
     resource_id: Option<Vec<String>>,
     resource_type: Option<String>,
     all: Option<bool>,
+}
+
+impl UntagResourcesInput {
+    /// The `TagKey` parameter, as set on the builder.
+    pub fn tag_key(&self) -> &[String] {
+        self.tag_key.as_deref().unwrap_or_default()
+    }
+
+    /// The `ResourceId` parameter, as set on the builder.
+    pub fn resource_id(&self) -> &[String] {
+        self.resource_id.as_deref().unwrap_or_default()
+    }
+
+    /// The `ResourceType` parameter, as set on the builder.
+    pub fn resource_type(&self) -> Option<&str> {
+        self.resource_type.as_deref()
+    }
+
+    /// The `All` parameter, as set on the builder.
+    pub fn all(&self) -> Option<bool> {
+        self.all
+    }
 }
 
 impl<ResourceId, ResourceType> UntagResourcesBuilder<ResourceId, ResourceType> {
@@ -121,6 +161,12 @@ impl<ResourceId, ResourceType> UntagResourcesBuilder<ResourceId, ResourceType> {
         self
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `UntagResources` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -148,11 +194,28 @@ for UntagResourcesBuilder<ResourceId, ResourceType> {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<ResourceId, ResourceType> runtime::MockOperation
+for UntagResourcesBuilder<ResourceId, ResourceType> {
+    type Input = UntagResourcesInput;
+    type Output = UntagResourcesOutput;
+    type Error = UntagResourcesError;
+    const ACTION: &'static str = "UntagResources";
+}
+
 async fn send(
     client: Client,
     input: UntagResourcesInput,
 ) -> Result<UntagResourcesOutput, Error<UntagResourcesError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(&client.core, &OPERATION, input, UntagResourcesError::service_error)
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -161,33 +224,39 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl UntagResourcesInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(values) = self.tag_key {
-            runtime::check_max_items("TagKey", values.len(), 100usize)?;
-            for (i, value) in values.into_iter().enumerate() {
-                params.push(Location::Query, format!("TagKey.{}", i + 1), value);
-            }
+fn encode(input: UntagResourcesInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(values) = input.tag_key {
+        runtime::check_max_items("TagKey", values.len(), 100usize)?;
+        for (i, value) in values.into_iter().enumerate() {
+            params.push(Location::Query, format!("TagKey.{}", i + 1), value);
         }
-        if let Some(values) = self.resource_id {
-            runtime::check_max_items("ResourceId", values.len(), 100usize)?;
-            for (i, value) in values.into_iter().enumerate() {
-                params.push(Location::Query, format!("ResourceId.{}", i + 1), value);
-            }
-        }
-        if let Some(value) = self.resource_type {
-            params.push(Location::Query, "ResourceType", value);
-        }
-        if let Some(value) = self.all {
-            params.push(Location::Query, "All", value.to_string());
-        }
-        Ok(params)
     }
+
+    if let Some(values) = input.resource_id {
+        runtime::check_max_items("ResourceId", values.len(), 100usize)?;
+        for (i, value) in values.into_iter().enumerate() {
+            params.push(Location::Query, format!("ResourceId.{}", i + 1), value);
+        }
+    }
+
+    if let Some(value) = input.resource_type {
+        params.push(Location::Query, "ResourceType", value);
+    }
+
+    if let Some(value) = input.all {
+        params.push(Location::Query, "All", value.to_string());
+    }
+
+    Ok(params)
 }
 
 /// What a successful `UntagResources` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct UntagResourcesOutput {
     /// The ID Alibaba Cloud assigned to this request.

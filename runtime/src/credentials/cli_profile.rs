@@ -3,11 +3,13 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::Value;
 
 use super::ecs::EcsRamRoleProvider;
 use super::env::Env;
+use super::external::{self, ExternalProvider};
 use super::oidc::OidcRoleArnProvider;
 use super::ram_role_arn::RamRoleArnProvider;
 use super::sts::StsLocation;
@@ -17,7 +19,8 @@ use super::{
 };
 
 pub(crate) const CLI_PROFILE_DISABLED: &str = "ALIBABA_CLOUD_CLI_PROFILE_DISABLED";
-const SUPPORTED: &str = "AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC, CredentialsURI";
+const SUPPORTED: &str =
+    "AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC, External, CredentialsURI";
 /// How deep `source_profile` references may nest.
 const MAX_CHAIN: usize = 8;
 
@@ -28,7 +31,22 @@ const MAX_CHAIN: usize = 8;
 ///
 /// Supported modes: `AK`, `StsToken`, `RamRoleArn` (the profile's AccessKey assumes
 /// `ram_role_arn`), `ChainableRamRoleArn` (the credentials of `source_profile` assume it),
-/// `EcsRamRole`, `OIDC` and `CredentialsURI`. The file is read at the first call.
+/// `EcsRamRole`, `OIDC`, `External` and `CredentialsURI`. The file is read at the first call.
+///
+/// - The role session name is `ram_session_name` (the key the CLI writes), else
+///   `role_session_name` (the key the official Python library reads), else
+///   `ALIBABA_CLOUD_ROLE_SESSION_NAME`, else a generated one.
+/// - `expired_seconds`, when present, must be 900 to 43200: a profile with another value
+///   (`0` included) is refused rather than silently given the default of 3600.
+/// - `External` runs the profile's `process_command` without a shell (the line is split into
+///   words as a POSIX shell would, quotes included), with no input, its standard error discarded,
+///   for at most 60 s ([`process_timeout`](CliProfileProviderBuilder::process_timeout)) and 64 KiB
+///   of output, and reads the JSON it prints: `mode` (`AK` or `StsToken`), `access_key_id`,
+///   `access_key_secret`, `sts_token` and optionally `expiration` (ISO-8601 UTC). The command runs
+///   again when those credentials near their expiration; without one, they are kept. What it
+///   prints never appears in an error or a log.
+/// - `CloudSSO` and `OAuth` profiles are refused with what to do instead: their tokens are
+///   refreshed by the CLI's own sign-in flow, which this crate does not run.
 ///
 /// In the [`DefaultCredentialsChain`](crate::DefaultCredentialsChain), this source is skipped
 /// when `ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true`.
@@ -42,6 +60,7 @@ struct Inner {
     profile: Option<String>,
     env: Env,
     endpoints: Endpoints,
+    process_timeout: Duration,
     resolved: tokio::sync::OnceCell<(String, Arc<dyn ProvideCredentials>)>,
 }
 
@@ -51,6 +70,7 @@ pub struct CliProfileProviderBuilder {
     path: Option<PathBuf>,
     profile: Option<String>,
     endpoints: Endpoints,
+    process_timeout: Option<Duration>,
 }
 
 impl CliProfileProvider {
@@ -144,16 +164,19 @@ impl CliProfileProvider {
             region: get("sts_region"),
             vpc: bool_field(p, "enable_vpc"),
         };
+        // The CLI writes `ram_session_name`; the official Python library reads `role_session_name`.
+        let session_name = || get("ram_session_name").or_else(|| get("role_session_name"));
+        let duration = || duration_field(p).map_err(context);
         let role =
             |source: Arc<dyn ProvideCredentials>| -> Result<Arc<dyn ProvideCredentials>, CredentialsError> {
                 let mut b = RamRoleArnProvider::builder()
                     .source_arc(source)
                     .role_arn(need("ram_role_arn")?)
                     .sts_location(sts());
-                if let Some(n) = get("ram_session_name") {
+                if let Some(n) = session_name() {
                     b = b.role_session_name(n);
                 }
-                if let Some(d) = u32_field(p, "expired_seconds") {
+                if let Some(d) = duration()? {
                     b = b.duration_seconds(d);
                 }
                 if let Some(policy) = get("policy") {
@@ -199,16 +222,28 @@ impl CliProfileProvider {
                     .oidc_provider_arn(need("oidc_provider_arn")?)
                     .oidc_token_file(need("oidc_token_file")?)
                     .sts_location(sts());
-                if let Some(n) = get("ram_session_name") {
+                if let Some(n) = session_name() {
                     b = b.role_session_name(n);
                 }
-                if let Some(d) = u32_field(p, "expired_seconds") {
+                if let Some(d) = duration()? {
                     b = b.duration_seconds(d);
                 }
                 if let Some(policy) = get("policy") {
                     b = b.policy(policy);
                 }
                 Arc::new(b.build_with(&inner.env).map_err(context)?)
+            }
+            "External" => Arc::new(
+                ExternalProvider::new(name, &need("process_command")?, inner.process_timeout)
+                    .map_err(context)?,
+            ),
+            "CloudSSO" | "OAuth" => {
+                return Err(context(CredentialsError::new(format!(
+                    "mode {mode:?} is not supported: its tokens are refreshed by the aliyun CLI's own \
+                     sign-in flow. Use a profile of another mode (RamRoleArn, OIDC, EcsRamRole, External \
+                     with a command that prints temporary credentials), or set ALIBABA_CLOUD_ACCESS_KEY_ID, \
+                     ALIBABA_CLOUD_ACCESS_KEY_SECRET and ALIBABA_CLOUD_SECURITY_TOKEN"
+                ))));
             }
             "CredentialsURI" => Arc::new(
                 CredentialsUriProvider::builder()
@@ -231,13 +266,24 @@ fn str_field(v: &Value, key: &str) -> Option<String> {
     v.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
-fn u32_field(v: &Value, key: &str) -> Option<u32> {
-    match v.get(key)? {
-        Value::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
+/// `expired_seconds`: absent (or null, or an empty string) means the default; any other value
+/// must be a whole number of seconds STS accepts.
+fn duration_field(v: &Value) -> Result<Option<u32>, CredentialsError> {
+    let (min, max) = (super::sts::MIN_DURATION_SECONDS, super::sts::MAX_DURATION_SECONDS);
+    let shown = match v.get("expired_seconds") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => return Ok(None),
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::String(s)) => s.trim().to_owned(),
+        Some(_) => "(not a number)".to_owned(),
+    };
+    match shown.parse::<u32>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
+        _ => Err(CredentialsError::new(format!(
+            "expired_seconds {shown} is outside the allowed range, {min} to {max} seconds (remove it for \
+             the default of 3600)"
+        ))),
     }
-    .filter(|n| *n > 0)
 }
 
 fn bool_field(v: &Value, key: &str) -> bool {
@@ -295,6 +341,12 @@ impl CliProfileProviderBuilder {
         self
     }
 
+    /// How long the `process_command` of an `External` profile may run (default 60 s).
+    pub fn process_timeout(mut self, timeout: Duration) -> Self {
+        self.process_timeout = Some(timeout);
+        self
+    }
+
     pub(crate) fn endpoints(mut self, endpoints: Endpoints) -> Self {
         self.endpoints = endpoints;
         self
@@ -327,6 +379,7 @@ impl CliProfileProviderBuilder {
                 profile,
                 env: env.clone(),
                 endpoints: self.endpoints,
+                process_timeout: self.process_timeout.unwrap_or(external::DEFAULT_TIMEOUT),
                 resolved: tokio::sync::OnceCell::new(),
             }),
         })
@@ -363,7 +416,19 @@ mod tests {
             {"name": "dangling", "mode": "ChainableRamRoleArn", "source_profile": "ghost", "ram_role_arn": "r"},
             {"name": "role", "mode": "RamRoleArn", "access_key_id": "id", "access_key_secret": "s",
              "ram_role_arn": "acs:ram::1:role/r", "ram_session_name": "sess", "expired_seconds": 1800,
-             "sts_region": "cn-shanghai", "enable_vpc": true}
+             "sts_region": "cn-shanghai", "enable_vpc": true},
+            {"name": "both", "mode": "RamRoleArn", "access_key_id": "id", "access_key_secret": "s",
+             "ram_role_arn": "acs:ram::1:role/r", "ram_session_name": "ram-name", "role_session_name": "role-name"},
+            {"name": "python", "mode": "OIDC", "ram_role_arn": "acs:ram::1:role/r", "oidc_provider_arn": "p",
+             "oidc_token_file": "/t", "role_session_name": "role-name", "expired_seconds": "43200"},
+            {"name": "zero", "mode": "RamRoleArn", "access_key_id": "id", "access_key_secret": "s",
+             "ram_role_arn": "acs:ram::1:role/r", "expired_seconds": 0},
+            {"name": "long", "mode": "ChainableRamRoleArn", "source_profile": "ak",
+             "ram_role_arn": "acs:ram::1:role/r", "expired_seconds": 43201},
+            {"name": "odd", "mode": "OIDC", "ram_role_arn": "acs:ram::1:role/r", "oidc_provider_arn": "p",
+             "oidc_token_file": "/t", "expired_seconds": -5},
+            {"name": "oauth", "mode": "OAuth", "oauth_site_type": "CN"},
+            {"name": "noprocess", "mode": "External"}
         ]
     }"#;
 
@@ -398,8 +463,22 @@ mod tests {
             !nf && m.contains("profile \"noid\"") && m.ends_with("access_key_id is missing or empty"),
             "{m}"
         );
-        let (nf, m) = msg(provider(&dir, Some("sso")).provide_credentials().await.unwrap_err());
-        assert!(!nf && m.contains("mode \"CloudSSO\" is not supported"), "{m}");
+        for (profile, mode) in [("sso", "CloudSSO"), ("oauth", "OAuth")] {
+            let (nf, m) = msg(provider(&dir, Some(profile)).provide_credentials().await.unwrap_err());
+            assert!(!nf && m.contains(&format!("profile {profile:?} of ")), "{m}");
+            assert!(
+                m.contains(&format!(
+                    "mode \"{mode}\" is not supported: its tokens are refreshed by the aliyun CLI"
+                )),
+                "{m}"
+            );
+            assert!(
+                m.contains("Use a profile of another mode") && m.contains("ALIBABA_CLOUD_SECURITY_TOKEN"),
+                "{m}"
+            );
+        }
+        let (nf, m) = msg(provider(&dir, Some("noprocess")).provide_credentials().await.unwrap_err());
+        assert!(!nf && m.ends_with("process_command is missing or empty"), "{m}");
         let (nf, m) = msg(provider(&dir, Some("loop1")).provide_credentials().await.unwrap_err());
         assert!(!nf && m.contains("loops"), "{m}");
         let (nf, m) = msg(provider(&dir, Some("dangling")).provide_credentials().await.unwrap_err());
@@ -416,6 +495,33 @@ mod tests {
         let dbg = format!("{resolved:?}");
         assert!(dbg.contains("sts-vpc.cn-shanghai.aliyuncs.com"), "{dbg}");
         assert!(dbg.contains("\"sess\"") && dbg.contains("duration_seconds: 1800"), "{dbg}");
+        // Both session name keys: the CLI's own `ram_session_name` wins.
+        let dbg = format!("{:?}", provider(&dir, Some("both")).resolve().await.unwrap());
+        assert!(dbg.contains("role_session_name: \"ram-name\""), "{dbg}");
+        // `role_session_name` alone (as the official Python library writes it) is read too.
+        let dbg = format!("{:?}", provider(&dir, Some("python")).resolve().await.unwrap());
+        assert!(
+            dbg.contains("role_session_name: \"role-name\"") && dbg.contains("duration_seconds: 43200"),
+            "{dbg}"
+        );
+    }
+
+    #[tokio::test]
+    async fn durations_outside_the_sts_range_are_refused() {
+        let dir = TempDir::new("durations");
+        for (profile, shown) in [("zero", "0"), ("long", "43201"), ("odd", "-5")] {
+            let err = provider(&dir, Some(profile)).provide_credentials().await.unwrap_err();
+            assert!(!err.is_not_found());
+            let m = err.message();
+            assert!(m.starts_with(&format!("profile {profile:?} of ")), "{m}");
+            assert!(
+                m.ends_with(&format!(
+                    "expired_seconds {shown} is outside the allowed range, 900 to 43200 seconds (remove it \
+                     for the default of 3600)"
+                )),
+                "{m}"
+            );
+        }
     }
 
     #[tokio::test]

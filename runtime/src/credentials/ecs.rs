@@ -39,7 +39,8 @@ const TIMEOUT: Duration = Duration::from_secs(1);
 /// role attached to the instance is looked up first. Timeouts are 1 s, so that machines outside
 /// ECS fail fast.
 ///
-/// The credentials are cached and refreshed three minutes before they expire.
+/// The credentials are cached and refreshed from ten minutes before they expire; they are never
+/// used with less than three minutes left.
 #[derive(Clone)]
 pub struct EcsRamRoleProvider {
     inner: Arc<Inner>,
@@ -225,7 +226,7 @@ pub(crate) fn parse_metadata_credentials(body: &[u8], what: &str) -> Result<Cred
 
 impl ProvideCredentials for EcsRamRoleProvider {
     fn provide_credentials(&self) -> CredentialsFuture<'_> {
-        Box::pin(async move { self.inner.cache.get_or_refresh("ecs_ram_role", || self.fetch()).await })
+        Box::pin(async move { self.inner.cache.get_or_refresh(|| self.fetch()).await })
     }
 }
 
@@ -314,7 +315,7 @@ impl EcsRamRoleProviderBuilder {
                     self.read_timeout.unwrap_or(TIMEOUT),
                     true,
                 ),
-                cache: CredentialsCache::default(),
+                cache: CredentialsCache::new("the ECS instance metadata service"),
             }),
         })
     }

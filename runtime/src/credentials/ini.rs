@@ -21,8 +21,9 @@ pub(crate) const PROFILE: &str = "ALIBABA_CLOUD_PROFILE";
 pub(crate) type Ini = HashMap<String, HashMap<String, String>>;
 
 /// Parses an ini file: `[section]` headers, `key = value` (or `key: value`) lines, `#` and `;`
-/// comment lines, inline comments after whitespace, optional quotes around values. Errors give
-/// the line number only, never the line, which may hold a secret.
+/// comment lines, inline comments (a `#` or `;` after whitespace; one inside a value, as in
+/// `a#b` or a URL's `?x=1;y=2`, is kept), optional quotes around values (`"a # b"` keeps all of
+/// it). Errors give the line number only, never the line, which may hold a secret.
 pub(crate) fn parse_ini(text: &str) -> Result<Ini, String> {
     let mut ini = Ini::new();
     let mut section = String::new();
@@ -51,20 +52,31 @@ pub(crate) fn parse_ini(text: &str) -> Result<Ini, String> {
         if key.is_empty() {
             return Err(format!("line {}: a value without a key", i + 1));
         }
-        let mut value = line[split + 1..].trim();
-        if let Some(pos) = value.char_indices().find_map(|(pos, c)| {
-            ((c == '#' || c == ';') && value[..pos].ends_with([' ', '\t'])).then_some(pos)
-        }) {
-            value = value[..pos].trim_end();
-        }
-        for quote in ['"', '\''] {
-            if value.len() >= 2 && value.starts_with(quote) && value.ends_with(quote) {
-                value = &value[1..value.len() - 1];
+        let raw = line[split + 1..].trim();
+        let quoted = raw.strip_prefix(['"', '\'']).and_then(|inner| {
+            let quote = raw.chars().next()?;
+            let end = inner.find(quote)?;
+            Some((&inner[..end], inner[end + 1..].trim()))
+        });
+        let value = match quoted {
+            Some((value, "")) => value,
+            Some((value, rest)) if rest.starts_with(['#', ';']) => value,
+            Some(_) => {
+                return Err(format!("line {}: text after the closing quote of a value", i + 1));
             }
-        }
+            None => strip_comment(raw),
+        };
         ini.entry(section.clone()).or_default().insert(key, value.to_owned());
     }
     Ok(ini)
+}
+
+/// `value # comment` without the comment: a `#` or `;` that follows whitespace.
+fn strip_comment(value: &str) -> &str {
+    let cut = value
+        .char_indices()
+        .find_map(|(pos, c)| ((c == '#' || c == ';') && value[..pos].ends_with([' ', '\t'])).then_some(pos));
+    cut.map_or(value, |pos| value[..pos].trim_end())
 }
 
 /// Credentials from a section of the shared credentials file, by default
@@ -332,15 +344,22 @@ mod tests {
         let ini = parse_ini(
             "\u{feff}; comment\n# another\nstray = ignored\n[default]\ntype = access_key\n\
              Access_Key_Id=  id  \naccess_key_secret = \"se#cret\" # trailing comment\n\n[ other ]\n\
-             role_arn: acs:ram::1:role/x\nurl = http://a/b?c=d;e\n",
+             role_arn: acs:ram::1:role/x\nurl = http://a/b?c=d;e\nhash = a#b ;comment\n\
+             spaced = 'a # b'\nplain = a # b\nhalf = \"a\nempty = \"\"\n",
         )
         .unwrap();
         let d = &ini["default"];
         assert_eq!(d["type"], "access_key");
         assert_eq!(d["access_key_id"], "id");
         assert_eq!(d["access_key_secret"], "se#cret");
-        assert_eq!(ini["other"]["role_arn"], "acs:ram::1:role/x");
-        assert_eq!(ini["other"]["url"], "http://a/b?c=d;e");
+        let o = &ini["other"];
+        assert_eq!(o["role_arn"], "acs:ram::1:role/x");
+        assert_eq!(o["url"], "http://a/b?c=d;e");
+        assert_eq!(o["hash"], "a#b");
+        assert_eq!(o["spaced"], "a # b");
+        assert_eq!(o["plain"], "a");
+        assert_eq!(o["half"], "\"a");
+        assert_eq!(o["empty"], "");
         assert_eq!(ini[""]["stray"], "ignored");
     }
 
@@ -350,6 +369,8 @@ mod tests {
         assert_eq!(err, "line 2 is neither a [section] nor a key = value pair");
         assert!(parse_ini("[default\n").unwrap_err().contains("line 1"));
         assert!(parse_ini("[a]\n= value\n").unwrap_err().contains("without a key"));
+        let err = parse_ini("[a]\nk = \"TopSecret\" x\n").unwrap_err();
+        assert_eq!(err, "line 2: text after the closing quote of a value");
     }
 
     #[test]
@@ -414,5 +435,44 @@ mod tests {
         let err = p.provide_credentials().await.unwrap_err();
         assert!(err.is_not_found() && err.message().ends_with("credentials.ini not found"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn ram_role_arn_sections_take_external_id_and_sts_region() {
+        let dir = std::env::temp_dir().join(format!("acs-runtime-ini-role-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("credentials.ini");
+        std::fs::write(
+            &path,
+            "[role]\ntype = ram_role_arn\naccess_key_id = id\naccess_key_secret = TopSecret\n\
+             role_arn = acs:ram::1:role/r\nexternal_id = ext-1\nsts_region = cn-shanghai\n",
+        )
+        .unwrap();
+        let p = ProfileProvider::builder()
+            .path(&path)
+            .profile_name("role")
+            .build_with(&Env::from_pairs(&[]))
+            .unwrap();
+        // Resolved without calling STS: the provider the section configures.
+        let dbg = format!("{:?}", p.load().unwrap());
+        assert!(dbg.contains("sts_endpoint: \"https://sts.cn-shanghai.aliyuncs.com/\""), "{dbg}");
+        assert!(dbg.contains("external_id: true") && !dbg.contains("TopSecret"), "{dbg}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_file_without_ini_is_read_when_only_it_exists() {
+        let home = std::env::temp_dir().join(format!("acs-runtime-ini-home-{}", std::process::id()));
+        let dir = home.join(".alibabacloud");
+        std::fs::create_dir_all(&dir).unwrap();
+        let env = Env::from_pairs(&[("HOME", home.to_str().unwrap())]);
+        let path = || ProfileProvider::builder().build_with(&env).unwrap().path().to_owned();
+        assert_eq!(path(), dir.join("credentials.ini"));
+        std::fs::write(dir.join("credentials"), "[default]\n").unwrap();
+        assert_eq!(path(), dir.join("credentials"));
+        // Both: the official name wins.
+        std::fs::write(dir.join("credentials.ini"), "[default]\n").unwrap();
+        assert_eq!(path(), dir.join("credentials.ini"));
+        std::fs::remove_dir_all(&home).unwrap();
     }
 }

@@ -15,8 +15,11 @@
 //! 6. [`CredentialsUriProvider`] when `ALIBABA_CLOUD_CREDENTIALS_URI` is set.
 //!
 //! [`RamRoleArnProvider`] assumes a RAM role with any other provider's credentials. Temporary
-//! credentials are cached and refreshed three minutes before they expire, by one caller while the
-//! others keep using the still-valid ones.
+//! credentials are cached and refreshed from ten minutes before they expire, by one caller while
+//! the others keep using the current ones; a refresh that fails then is retried 10 s later while
+//! the current ones keep serving. Credentials with less than three minutes left are never used
+//! to sign: once there, a failed refresh is an error, and credentials that arrive expired (or
+//! that close to it) are refused with an error naming their expiration.
 //!
 //! [`Config`]: crate::Config
 
@@ -25,6 +28,7 @@ mod chain;
 mod cli_profile;
 mod ecs;
 mod env;
+mod external;
 mod http;
 mod ini;
 mod oidc;
@@ -157,9 +161,31 @@ impl Credentials {
         self.inner.expiration.is_some_and(|e| e <= SystemTime::now())
     }
 
-    /// Checks what the signers rely on: a non-empty key pair, and values that can travel in HTTP
-    /// headers. The error never quotes the secret or the token.
+    /// Checks what the signers rely on: a non-empty key pair, values that can travel in HTTP
+    /// headers, and no expiration in the past (whatever provider handed them out). The error
+    /// never quotes the secret or the token.
     pub(crate) fn validate(&self) -> Result<(), CredentialsError> {
+        self.check_expiry()?;
+        self.validate_values()
+    }
+
+    /// The time-dependent part of [`validate`](Self::validate): no expiration in the past.
+    pub(crate) fn check_expiry(&self) -> Result<(), CredentialsError> {
+        if let Some(exp) = self.inner.expiration
+            && exp <= SystemTime::now()
+        {
+            return Err(CredentialsError::new(format!(
+                "the credentials of access key id {} expired at {}: they cannot sign a request",
+                self.inner.access_key_id,
+                super::time::format_utc(exp)
+            )));
+        }
+        Ok(())
+    }
+
+    /// The part of [`validate`](Self::validate) that depends on the values alone (cached per
+    /// credentials by [`Derived::valid`]).
+    pub(crate) fn validate_values(&self) -> Result<(), CredentialsError> {
         if self.inner.access_key_id.is_empty() {
             return Err(CredentialsError::new("the access key id is empty"));
         }
@@ -380,6 +406,13 @@ mod tests {
         let err = Credentials::new("id", "s").with_security_token("bad\r\ntoken").validate().unwrap_err();
         assert!(!err.to_string().contains("bad"), "{err}");
         assert!(Credentials::new("id", "s").with_security_token("").validate().is_err());
+        let expired = Credentials::new("id", "s").with_expiration(SystemTime::UNIX_EPOCH);
+        assert_eq!(
+            expired.validate().unwrap_err().message(),
+            "the credentials of access key id id expired at 1970-01-01T00:00:00Z: they cannot sign a request"
+        );
+        let later = SystemTime::now() + std::time::Duration::from_secs(60);
+        assert!(Credentials::new("id", "s").with_expiration(later).validate().is_ok());
     }
 
     #[test]

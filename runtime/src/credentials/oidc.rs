@@ -23,7 +23,8 @@ pub(crate) const OIDC_TOKEN_FILE: &str = "ALIBABA_CLOUD_OIDC_TOKEN_FILE";
 /// `ALIBABA_CLOUD_OIDC_TOKEN_FILE`, `ALIBABA_CLOUD_ROLE_SESSION_NAME`, `ALIBABA_CLOUD_STS_REGION`
 /// and `ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED`, the variables RRSA sets in a pod.
 ///
-/// The credentials are cached and refreshed three minutes before they expire.
+/// The credentials are cached and refreshed from ten minutes before they expire; they are never
+/// used with less than three minutes left.
 #[derive(Clone)]
 pub struct OidcRoleArnProvider {
     inner: Arc<Inner>,
@@ -97,7 +98,7 @@ impl OidcRoleArnProvider {
 
 impl ProvideCredentials for OidcRoleArnProvider {
     fn provide_credentials(&self) -> CredentialsFuture<'_> {
-        Box::pin(async move { self.inner.cache.get_or_refresh("oidc_role_arn", || self.fetch()).await })
+        Box::pin(async move { self.inner.cache.get_or_refresh(|| self.fetch()).await })
     }
 }
 
@@ -142,7 +143,8 @@ impl OidcRoleArnProviderBuilder {
         self
     }
 
-    /// How long the credentials last, in seconds (default 3600, at least 900).
+    /// How long the credentials last, in seconds: 900 to 43200, and at most the role's maximum
+    /// session duration (default 3600).
     pub fn duration_seconds(mut self, seconds: u32) -> Self {
         self.duration_seconds = Some(seconds);
         self
@@ -216,6 +218,7 @@ impl OidcRoleArnProviderBuilder {
         };
         let duration_seconds = sts::check_duration(self.duration_seconds)?;
         let endpoint = self.sts.resolve(env)?;
+        let cache = CredentialsCache::new(format!("STS AssumeRoleWithOIDC (role {role_arn})"));
         Ok(OidcRoleArnProvider {
             inner: Arc::new(Inner {
                 role_arn,
@@ -230,7 +233,7 @@ impl OidcRoleArnProviderBuilder {
                     self.read_timeout.unwrap_or(sts::READ_TIMEOUT),
                     false,
                 ),
-                cache: CredentialsCache::default(),
+                cache,
             }),
         })
     }

@@ -13,9 +13,10 @@ use super::{Credentials, CredentialsError, CredentialsFuture, ProvideCredentials
 /// Assumes a RAM role with STS `AssumeRole`, signed with the credentials of another provider
 /// (an AccessKey pair, or temporary credentials for role chaining).
 ///
-/// The temporary credentials are cached and refreshed three minutes before they expire, by one
-/// caller while the others keep using the still-valid ones. A refresh that fails while the
-/// cached credentials are still valid is retried 10 s later, and the call goes on with them.
+/// The temporary credentials are cached and refreshed from ten minutes before they expire, by one
+/// caller while the others keep using the current ones. A refresh that fails then is retried
+/// 10 s later, and the call goes on with the current credentials; with less than three minutes
+/// left they are no longer used, and a failed refresh is the call's error.
 ///
 /// ```
 /// use alibabacloud_runtime::{Config, Credentials, RamRoleArnProvider};
@@ -93,7 +94,7 @@ impl RamRoleArnProvider {
 
 impl ProvideCredentials for RamRoleArnProvider {
     fn provide_credentials(&self) -> CredentialsFuture<'_> {
-        Box::pin(async move { self.inner.cache.get_or_refresh("ram_role_arn", || self.fetch()).await })
+        Box::pin(async move { self.inner.cache.get_or_refresh(|| self.fetch()).await })
     }
 }
 
@@ -144,7 +145,8 @@ impl RamRoleArnProviderBuilder {
         self
     }
 
-    /// How long the credentials last, in seconds (default 3600, at least 900).
+    /// How long the credentials last, in seconds: 900 to 43200, and at most the role's maximum
+    /// session duration (default 3600).
     pub fn duration_seconds(mut self, seconds: u32) -> Self {
         self.duration_seconds = Some(seconds);
         self
@@ -218,12 +220,14 @@ impl RamRoleArnProviderBuilder {
                     ))
                 },
             )?;
+        let role_arn = role_arn.trim().to_owned();
         let duration_seconds = sts::check_duration(self.duration_seconds)?;
         let endpoint = self.sts.resolve(env)?;
         Ok(RamRoleArnProvider {
             inner: Arc::new(Inner {
                 source,
-                role_arn: role_arn.trim().to_owned(),
+                cache: CredentialsCache::new(format!("STS AssumeRole (role {role_arn})")),
+                role_arn,
                 role_session_name: sts::session_name(self.role_session_name, env),
                 duration_seconds,
                 policy: self.policy.filter(|p| !p.trim().is_empty()),
@@ -234,7 +238,6 @@ impl RamRoleArnProviderBuilder {
                     self.read_timeout.unwrap_or(sts::READ_TIMEOUT),
                     false,
                 ),
-                cache: CredentialsCache::default(),
             }),
         })
     }

@@ -14,9 +14,12 @@ use super::{Credentials, CredentialsError};
 
 /// The STS API version.
 pub(crate) const STS_VERSION: &str = "2015-04-01";
-/// The default and smallest session durations STS accepts, in seconds.
+/// The default, smallest and largest session durations STS accepts, in seconds (the largest is
+/// what a role's maximum session duration can be set to, 12 hours; STS refuses more than the
+/// role's own setting).
 pub(crate) const DEFAULT_DURATION_SECONDS: u32 = 3600;
 pub(crate) const MIN_DURATION_SECONDS: u32 = 900;
+pub(crate) const MAX_DURATION_SECONDS: u32 = 43_200;
 /// Timeouts of STS calls (as the official SDKs).
 pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub(crate) const READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -89,13 +92,16 @@ pub(crate) fn session_name(given: Option<String>, env: &Env) -> String {
     })
 }
 
-/// Checks a session duration.
+/// Checks a session duration: unset means the default, 3600 s.
 pub(crate) fn check_duration(seconds: Option<u32>) -> Result<u32, CredentialsError> {
     match seconds {
-        None | Some(0) => Ok(DEFAULT_DURATION_SECONDS),
-        Some(s) if s < MIN_DURATION_SECONDS => Err(CredentialsError::new(format!(
-            "the role session duration {s} s is too short: STS needs at least {MIN_DURATION_SECONDS} s"
-        ))),
+        None => Ok(DEFAULT_DURATION_SECONDS),
+        Some(s) if !(MIN_DURATION_SECONDS..=MAX_DURATION_SECONDS).contains(&s) => {
+            Err(CredentialsError::new(format!(
+                "the role session duration {s} s is outside the range STS accepts, \
+                 {MIN_DURATION_SECONDS} to {MAX_DURATION_SECONDS} s"
+            )))
+        }
         Some(s) => Ok(s),
     }
 }
@@ -355,9 +361,15 @@ mod tests {
         assert_eq!(session_name(None, &env), "from-env");
         assert!(session_name(None, &Env::from_pairs(&[])).starts_with("credentials-rust-"));
         assert_eq!(check_duration(None).unwrap(), 3600);
-        assert_eq!(check_duration(Some(0)).unwrap(), 3600);
         assert_eq!(check_duration(Some(900)).unwrap(), 900);
-        assert!(check_duration(Some(899)).unwrap_err().message().contains("at least 900"));
+        assert_eq!(check_duration(Some(43_200)).unwrap(), 43_200);
+        for bad in [0, 899, 43_201] {
+            let err = check_duration(Some(bad)).unwrap_err();
+            assert_eq!(
+                err.message(),
+                format!("the role session duration {bad} s is outside the range STS accepts, 900 to 43200 s")
+            );
+        }
     }
 
     fn answer(status: u16, body: &str) -> HttpResponse {

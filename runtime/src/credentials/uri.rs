@@ -18,7 +18,8 @@ pub(crate) const CREDENTIALS_URI: &str = "ALIBABA_CLOUD_CREDENTIALS_URI";
 /// `{"Code": "Success", "AccessKeyId": ..., "AccessKeySecret": ..., "SecurityToken": ...,
 /// "Expiration": "2026-11-25T16:33:53Z"}` (default URI: `ALIBABA_CLOUD_CREDENTIALS_URI`).
 ///
-/// The credentials are cached and refreshed three minutes before they expire. Errors name the
+/// The credentials are cached and refreshed from ten minutes before they expire; they are never
+/// used with less than three minutes left. Errors name the
 /// URI without its query, which may hold a secret.
 #[derive(Clone)]
 pub struct CredentialsUriProvider {
@@ -68,7 +69,7 @@ impl CredentialsUriProvider {
 
 impl ProvideCredentials for CredentialsUriProvider {
     fn provide_credentials(&self) -> CredentialsFuture<'_> {
-        Box::pin(async move { self.inner.cache.get_or_refresh("credentials_uri", || self.fetch()).await })
+        Box::pin(async move { self.inner.cache.get_or_refresh(|| self.fetch()).await })
     }
 }
 
@@ -117,13 +118,13 @@ impl CredentialsUriProviderBuilder {
             .ok_or_else(|| CredentialsError::new("the credentials URI is not an http(s) URL"))?;
         Ok(CredentialsUriProvider {
             inner: Arc::new(Inner {
+                cache: CredentialsCache::new(format!("the credentials URI {}", display_url(&uri))),
                 uri,
                 http: HttpClient::new(
                     self.connect_timeout.unwrap_or(super::sts::CONNECT_TIMEOUT),
                     self.read_timeout.unwrap_or(super::sts::READ_TIMEOUT),
                     false,
                 ),
-                cache: CredentialsCache::default(),
             }),
         })
     }

@@ -37,6 +37,15 @@ impl Color {
     }
 }
 
+/// With the `test-util` feature: an empty `Unknown` value, so that structures holding
+/// one can be made with `Default` in tests.
+#[cfg(feature = "test-util")]
+impl Default for Color {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+
 impl From<&str> for Color {
     fn from(value: &str) -> Self {
         match value {
@@ -97,6 +106,15 @@ impl Match {
     }
 }
 
+/// With the `test-util` feature: an empty `Unknown` value, so that structures holding
+/// one can be made with `Default` in tests.
+#[cfg(feature = "test-util")]
+impl Default for Match {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+
 impl From<&str> for Match {
     fn from(value: &str) -> Self {
         match value {
@@ -131,7 +149,11 @@ impl<'de> serde::Deserialize<'de> for Match {
 }
 
 /// The widget.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct Widget {
     /// Its name.

@@ -93,6 +93,15 @@ impl TestEnv {
         std::fs::write(&path, contents).unwrap();
         path
     }
+
+    /// Writes an executable `/bin/sh` script `bin/<name>` under HOME and returns its path.
+    #[cfg(unix)]
+    pub fn script(&self, name: &str, body: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt as _;
+        let path = self.write(&format!("bin/{name}"), &format!("#!/bin/sh\n{body}\n"));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
 }
 
 impl Drop for TestEnv {
@@ -342,11 +351,35 @@ pub fn sts_json(id: &str, secret: &str, token: &str, expiration: &str) -> String
 
 /// The JSON of the ECS metadata service and of credentials URIs.
 pub fn metadata_ok(id: &str, secret: &str, token: &str, expires_in_secs: u64) -> String {
+    metadata_json(id, secret, token, &in_secs(expires_in_secs))
+}
+
+/// The same with an explicit `Expiration`.
+pub fn metadata_json(id: &str, secret: &str, token: &str, expiration: &str) -> String {
     format!(
-        r#"{{"AccessKeyId":"{id}","AccessKeySecret":"{secret}","Expiration":"{}","SecurityToken":"{token}","LastUpdated":"{}","Code":"Success"}}"#,
-        in_secs(expires_in_secs),
+        r#"{{"AccessKeyId":"{id}","AccessKeySecret":"{secret}","Expiration":"{expiration}","SecurityToken":"{token}","LastUpdated":"{}","Code":"Success"}}"#,
         in_secs(0)
     )
+}
+
+/// An ISO-8601 time `secs` ago.
+pub fn secs_ago(secs: u64) -> String {
+    iso8601(SystemTime::now() - Duration::from_secs(secs))
+}
+
+/// A lifetime, in seconds, for credentials that need no refresh when they arrive (the providers
+/// refresh 600 s ahead of expiry) and are due for one after [`until_refresh_due`].
+pub const REFRESH_SOON: u64 = 602;
+
+/// A lifetime, in seconds, for credentials still usable when they arrive (the providers never
+/// sign with less than 180 s left) and no longer usable after [`until_refresh_due`].
+pub const UNUSABLE_SOON: u64 = 182;
+
+/// Waits until credentials of [`REFRESH_SOON`] are due for a refresh and credentials of
+/// [`UNUSABLE_SOON`] are no longer usable (expirations have whole seconds: up to 1 s is lost
+/// to the rounding).
+pub async fn until_refresh_due() {
+    tokio::time::sleep(Duration::from_millis(2100)).await;
 }
 
 // ---------------------------------------------------------------------------------------------

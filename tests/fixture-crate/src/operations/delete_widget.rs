@@ -27,6 +27,18 @@ impl Client {
     ///
     /// Action `DeleteWidget`, sent as HTTP POST. Changes state: not retried once it may have
     /// reached the service.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: widgets_fixture::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client.delete_widget().widget_id("value").send().await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn delete_widget(&self) -> DeleteWidgetBuilder<Unset> {
         DeleteWidgetBuilder {
             client: self.clone(),
@@ -49,9 +61,10 @@ pub struct DeleteWidgetBuilder<WidgetId = Unset> {
     state: PhantomData<(WidgetId,)>,
 }
 
-/// The parameters of a `DeleteWidget` call, as given so far.
+/// The parameters of a `DeleteWidget` call, as given so far; a mock rule reads them with
+/// the getters (one per parameter, `None` or empty when not set).
 #[derive(Default, Clone)]
-struct DeleteWidgetInput {
+pub struct DeleteWidgetInput {
     widget_id: Option<String>,
     password: Option<String>,
 }
@@ -62,6 +75,18 @@ impl std::fmt::Debug for DeleteWidgetInput {
             .field("widget_id", &self.widget_id)
             .field("password", &runtime::Redacted(&self.password))
             .finish()
+    }
+}
+
+impl DeleteWidgetInput {
+    /// The `WidgetId` parameter, as set on the builder.
+    pub fn widget_id(&self) -> Option<&str> {
+        self.widget_id.as_deref()
+    }
+
+    /// The `Password` parameter, as set on the builder.
+    pub fn password(&self) -> Option<&str> {
+        self.password.as_deref()
     }
 }
 
@@ -92,6 +117,12 @@ impl<WidgetId> DeleteWidgetBuilder<WidgetId> {
         self
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `DeleteWidget` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -117,11 +148,27 @@ impl<WidgetId> std::fmt::Debug for DeleteWidgetBuilder<WidgetId> {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<WidgetId> runtime::MockOperation for DeleteWidgetBuilder<WidgetId> {
+    type Input = DeleteWidgetInput;
+    type Output = DeleteWidgetOutput;
+    type Error = DeleteWidgetError;
+    const ACTION: &'static str = "DeleteWidget";
+}
+
 async fn send(
     client: Client,
     input: DeleteWidgetInput,
 ) -> Result<DeleteWidgetOutput, Error<DeleteWidgetError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(&client.core, &OPERATION, input, DeleteWidgetError::service_error)
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -130,21 +177,25 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl DeleteWidgetInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.widget_id {
-            params.push(Location::Form, "WidgetId", value);
-        }
-        if let Some(value) = self.password {
-            params.push(Location::Form, "Password", value);
-        }
-        Ok(params)
+fn encode(input: DeleteWidgetInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.widget_id {
+        params.push(Location::Form, "WidgetId", value);
     }
+
+    if let Some(value) = input.password {
+        params.push(Location::Form, "Password", value);
+    }
+
+    Ok(params)
 }
 
 /// What a successful `DeleteWidget` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct DeleteWidgetOutput {
     /// The request's ID.

@@ -33,6 +33,18 @@ impl Client {
     ///
     /// Action `GetWidget`, sent as HTTP GET. Read-only. Alibaba Cloud allows at most 50 calls
     /// per second per account.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: widgets_fixture::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client.get_widget().widget_id("w-1").send().await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn get_widget(&self) -> GetWidgetBuilder<Unset> {
         GetWidgetBuilder {
             client: self.clone(),
@@ -54,12 +66,30 @@ pub struct GetWidgetBuilder<WidgetId = Unset> {
     state: PhantomData<(WidgetId,)>,
 }
 
-/// The parameters of a `GetWidget` call, as given so far.
+/// The parameters of a `GetWidget` call, as given so far; a mock rule reads them with the
+/// getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct GetWidgetInput {
+pub struct GetWidgetInput {
     widget_id: Option<String>,
     r#type: Option<String>,
     self_: Option<bool>,
+}
+
+impl GetWidgetInput {
+    /// The `WidgetId` parameter, as set on the builder.
+    pub fn widget_id(&self) -> Option<&str> {
+        self.widget_id.as_deref()
+    }
+
+    /// The `Type` parameter, as set on the builder.
+    pub fn r#type(&self) -> Option<&str> {
+        self.r#type.as_deref()
+    }
+
+    /// The `Self` parameter, as set on the builder.
+    pub fn self_(&self) -> Option<bool> {
+        self.self_
+    }
 }
 
 impl<WidgetId> GetWidgetBuilder<WidgetId> {
@@ -103,6 +133,12 @@ impl<WidgetId> GetWidgetBuilder<WidgetId> {
         self
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `GetWidget` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient
@@ -128,11 +164,27 @@ impl<WidgetId> std::fmt::Debug for GetWidgetBuilder<WidgetId> {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<WidgetId> runtime::MockOperation for GetWidgetBuilder<WidgetId> {
+    type Input = GetWidgetInput;
+    type Output = GetWidgetOutput;
+    type Error = GetWidgetError;
+    const ACTION: &'static str = "GetWidget";
+}
+
 async fn send(
     client: Client,
     input: GetWidgetInput,
 ) -> Result<GetWidgetOutput, Error<GetWidgetError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(&client.core, &OPERATION, input, GetWidgetError::service_error)
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -141,24 +193,29 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl GetWidgetInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.widget_id {
-            params.push(Location::Query, "WidgetId", value);
-        }
-        if let Some(value) = self.r#type {
-            params.push(Location::Query, "Type", value);
-        }
-        if let Some(value) = self.self_ {
-            params.push(Location::Query, "Self", value.to_string());
-        }
-        Ok(params)
+fn encode(input: GetWidgetInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.widget_id {
+        params.push(Location::Query, "WidgetId", value);
     }
+
+    if let Some(value) = input.r#type {
+        params.push(Location::Query, "Type", value);
+    }
+
+    if let Some(value) = input.self_ {
+        params.push(Location::Query, "Self", value.to_string());
+    }
+
+    Ok(params)
 }
 
 /// What a successful `GetWidget` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct GetWidgetOutput {
     /// The request's ID.
@@ -202,7 +259,11 @@ impl std::fmt::Debug for GetWidgetOutput {
 }
 
 /// One element of `Parts`.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct GetWidgetPartsItem {
     /// The part's ID. `None` when the answer leaves it out.
@@ -219,7 +280,11 @@ pub struct GetWidgetPartsItem {
 }
 
 /// An object inside a list element, without a type name.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct GetWidgetInner {
     /// How deep. `None` when the answer leaves it out.

@@ -27,6 +27,18 @@ impl Client {
     /// [`page_size`](ListWidgetPagesBuilder::page_size).
     ///
     /// Action `ListWidgetPages`, sent as HTTP GET. Read-only.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: widgets_fixture::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client.list_widget_pages().page_number(1).send().await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn list_widget_pages(&self) -> ListWidgetPagesBuilder<Unset> {
         ListWidgetPagesBuilder {
             client: self.clone(),
@@ -49,11 +61,24 @@ pub struct ListWidgetPagesBuilder<PageNumber = Unset> {
     state: PhantomData<(PageNumber,)>,
 }
 
-/// The parameters of a `ListWidgetPages` call, as given so far.
+/// The parameters of a `ListWidgetPages` call, as given so far; a mock rule reads them with
+/// the getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct ListWidgetPagesInput {
+pub struct ListWidgetPagesInput {
     page_number: Option<i32>,
     page_size: Option<i32>,
+}
+
+impl ListWidgetPagesInput {
+    /// The `PageNumber` parameter, as set on the builder.
+    pub fn page_number(&self) -> Option<i32> {
+        self.page_number
+    }
+
+    /// The `PageSize` parameter, as set on the builder.
+    pub fn page_size(&self) -> Option<i32> {
+        self.page_size
+    }
 }
 
 impl<PageNumber> ListWidgetPagesBuilder<PageNumber> {
@@ -80,6 +105,12 @@ impl<PageNumber> ListWidgetPagesBuilder<PageNumber> {
     /// Sets or clears [`page_size`](Self::page_size).
     pub fn maybe_page_size(mut self, value: Option<i32>) -> Self {
         self.input.page_size = value;
+        self
+    }
+
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
         self
     }
 
@@ -129,11 +160,27 @@ impl<PageNumber> std::fmt::Debug for ListWidgetPagesBuilder<PageNumber> {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<PageNumber> runtime::MockOperation for ListWidgetPagesBuilder<PageNumber> {
+    type Input = ListWidgetPagesInput;
+    type Output = ListWidgetPagesOutput;
+    type Error = ListWidgetPagesError;
+    const ACTION: &'static str = "ListWidgetPages";
+}
+
 async fn send(
     client: Client,
     input: ListWidgetPagesInput,
 ) -> Result<ListWidgetPagesOutput, Error<ListWidgetPagesError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(&client.core, &OPERATION, input, ListWidgetPagesError::service_error)
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -142,17 +189,17 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl ListWidgetPagesInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.page_number {
-            params.push(Location::Query, "PageNumber", value.to_string());
-        }
-        if let Some(value) = self.page_size {
-            params.push(Location::Query, "PageSize", value.to_string());
-        }
-        Ok(params)
+fn encode(input: ListWidgetPagesInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.page_number {
+        params.push(Location::Query, "PageNumber", value.to_string());
     }
+
+    if let Some(value) = input.page_size {
+        params.push(Location::Query, "PageSize", value.to_string());
+    }
+
+    Ok(params)
 }
 
 fn pages(
@@ -192,7 +239,11 @@ fn page_items(output: ListWidgetPagesOutput) -> Vec<String> {
 }
 
 /// What a successful `ListWidgetPages` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct ListWidgetPagesOutput {
     /// The request's ID.
@@ -208,7 +259,11 @@ pub struct ListWidgetPagesOutput {
 }
 
 /// The page, in an object without a type name.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct ListWidgetPagesData {
     /// How many names there are. `None` when the answer leaves it out.

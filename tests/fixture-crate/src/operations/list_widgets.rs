@@ -29,6 +29,18 @@ impl Client {
     /// [`next_token`](ListWidgetsBuilder::next_token).
     ///
     /// Action `ListWidgets`, sent as HTTP POST. Read-only.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: widgets_fixture::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client.list_widgets().max_results(1).send().await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn list_widgets(&self) -> ListWidgetsBuilder<Unset> {
         ListWidgetsBuilder {
             client: self.clone(),
@@ -51,11 +63,24 @@ pub struct ListWidgetsBuilder<MaxResults = Unset> {
     state: PhantomData<(MaxResults,)>,
 }
 
-/// The parameters of a `ListWidgets` call, as given so far.
+/// The parameters of a `ListWidgets` call, as given so far; a mock rule reads them with the
+/// getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct ListWidgetsInput {
+pub struct ListWidgetsInput {
     next_token: Option<String>,
     max_results: Option<i32>,
+}
+
+impl ListWidgetsInput {
+    /// The `NextToken` parameter, as set on the builder.
+    pub fn next_token(&self) -> Option<&str> {
+        self.next_token.as_deref()
+    }
+
+    /// The `MaxResults` parameter, as set on the builder.
+    pub fn max_results(&self) -> Option<i32> {
+        self.max_results
+    }
 }
 
 impl<MaxResults> ListWidgetsBuilder<MaxResults> {
@@ -83,6 +108,12 @@ impl<MaxResults> ListWidgetsBuilder<MaxResults> {
             input: self.input,
             state: PhantomData,
         }
+    }
+
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
     }
 
     /// Sends the `ListWidgets` request and waits for the answer.
@@ -130,11 +161,27 @@ impl<MaxResults> std::fmt::Debug for ListWidgetsBuilder<MaxResults> {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<MaxResults> runtime::MockOperation for ListWidgetsBuilder<MaxResults> {
+    type Input = ListWidgetsInput;
+    type Output = ListWidgetsOutput;
+    type Error = ListWidgetsError;
+    const ACTION: &'static str = "ListWidgets";
+}
+
 async fn send(
     client: Client,
     input: ListWidgetsInput,
 ) -> Result<ListWidgetsOutput, Error<ListWidgetsError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(&client.core, &OPERATION, input, ListWidgetsError::service_error)
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -143,23 +190,18 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl ListWidgetsInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(value) = self.next_token {
-            params.push(Location::Query, "NextToken", value);
-        }
-        if let Some(value) = self.max_results {
-            runtime::check_range(
-                "MaxResults",
-                i64::from(value),
-                Some(1i64),
-                Some(100i64),
-            )?;
-            params.push(Location::Query, "MaxResults", value.to_string());
-        }
-        Ok(params)
+fn encode(input: ListWidgetsInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(value) = input.next_token {
+        params.push(Location::Query, "NextToken", value);
     }
+
+    if let Some(value) = input.max_results {
+        runtime::check_range("MaxResults", i64::from(value), Some(1i64), Some(100i64))?;
+        params.push(Location::Query, "MaxResults", value.to_string());
+    }
+
+    Ok(params)
 }
 
 fn pages(
@@ -186,7 +228,11 @@ fn page_items(output: ListWidgetsOutput) -> Vec<Widget> {
 }
 
 /// What a successful `ListWidgets` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct ListWidgetsOutput {
     /// The request's ID.

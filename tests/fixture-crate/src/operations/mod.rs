@@ -8,29 +8,36 @@
 
 mod delete_widget;
 
-pub use delete_widget::{DeleteWidgetBuilder, DeleteWidgetError, DeleteWidgetOutput};
+pub use delete_widget::{
+    DeleteWidgetBuilder, DeleteWidgetError, DeleteWidgetInput, DeleteWidgetOutput,
+};
 
 mod get_widget;
 
 pub use get_widget::{
-    GetWidgetBuilder, GetWidgetError, GetWidgetInner, GetWidgetOutput, GetWidgetPartsItem,
+    GetWidgetBuilder, GetWidgetError, GetWidgetInner, GetWidgetInput, GetWidgetOutput,
+    GetWidgetPartsItem,
 };
 
 mod list_widget_pages;
 
 pub use list_widget_pages::{
     ListWidgetPagesBuilder, ListWidgetPagesData, ListWidgetPagesError,
-    ListWidgetPagesOutput,
+    ListWidgetPagesInput, ListWidgetPagesOutput,
 };
 
 mod list_widgets;
 
-pub use list_widgets::{ListWidgetsBuilder, ListWidgetsError, ListWidgetsOutput};
+pub use list_widgets::{
+    ListWidgetsBuilder, ListWidgetsError, ListWidgetsInput, ListWidgetsOutput,
+};
 
 mod ping;
 
-pub use ping::{PingBuilder, PingError, PingOutput};
+pub use ping::{PingBuilder, PingError, PingInput, PingOutput};
 
 mod tag_widgets;
 
-pub use tag_widgets::{Label, TagWidgetsBuilder, TagWidgetsError, TagWidgetsOutput};
+pub use tag_widgets::{
+    Label, TagWidgetsBuilder, TagWidgetsError, TagWidgetsInput, TagWidgetsOutput,
+};

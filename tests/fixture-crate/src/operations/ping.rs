@@ -23,6 +23,18 @@ impl Client {
     /// No parameter is required.
     ///
     /// Action `Ping`, sent as HTTP GET. Read-only.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: widgets_fixture::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client.ping().send().await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn ping(&self) -> PingBuilder {
         PingBuilder {
             client: self.clone(),
@@ -40,10 +52,18 @@ pub struct PingBuilder {
     state: PhantomData<fn()>,
 }
 
-/// The parameters of a `Ping` call, as given so far.
+/// The parameters of a `Ping` call, as given so far; a mock rule reads them with the
+/// getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct PingInput {}
+pub struct PingInput {}
+impl PingInput {}
 impl PingBuilder {
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `Ping` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. Transient
@@ -64,8 +84,24 @@ impl std::fmt::Debug for PingBuilder {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl runtime::MockOperation for PingBuilder {
+    type Input = PingInput;
+    type Output = PingOutput;
+    type Error = PingError;
+    const ACTION: &'static str = "Ping";
+}
+
 async fn send(client: Client, input: PingInput) -> Result<PingOutput, Error<PingError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(&client.core, &OPERATION, input, PingError::service_error)
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -74,15 +110,17 @@ async fn send(client: Client, input: PingInput) -> Result<PingOutput, Error<Ping
     response.json().map_err(Error::Decode)
 }
 
-impl PingInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let params = Params::new();
-        Ok(params)
-    }
+fn encode(_input: PingInput) -> Result<Params, runtime::InvalidInput> {
+    let params = Params::new();
+    Ok(params)
 }
 
 /// What a successful `Ping` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct PingOutput {
     /// The request's ID.

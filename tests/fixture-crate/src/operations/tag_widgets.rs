@@ -30,6 +30,18 @@ impl Client {
     ///
     /// Action `TagWidgets`, sent as HTTP POST. Changes state: not retried once it may have
     /// reached the service. Alibaba Cloud allows at most 5 calls per second per account.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// # client: widgets_fixture::Client,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answer = client.tag_widgets().widget_ids(["value"]).color("value").send().await?;
+    /// println!("{answer:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn tag_widgets(&self) -> TagWidgetsBuilder<Unset, Unset> {
         TagWidgetsBuilder {
             client: self.clone(),
@@ -52,9 +64,10 @@ pub struct TagWidgetsBuilder<WidgetIds = Unset, ColorParam = Unset> {
     state: PhantomData<(WidgetIds, ColorParam)>,
 }
 
-/// The parameters of a `TagWidgets` call, as given so far.
+/// The parameters of a `TagWidgets` call, as given so far; a mock rule reads them with the
+/// getters (one per parameter, `None` or empty when not set).
 #[derive(Debug, Default, Clone)]
-struct TagWidgetsInput {
+pub struct TagWidgetsInput {
     widget_ids: Option<Vec<String>>,
     tag: Option<Vec<Label>>,
     color: Option<Color>,
@@ -62,6 +75,43 @@ struct TagWidgetsInput {
     force: Option<bool>,
     count: Option<i64>,
     colors: Option<Vec<Color>>,
+}
+
+impl TagWidgetsInput {
+    /// The `WidgetIds` parameter, as set on the builder.
+    pub fn widget_ids(&self) -> &[String] {
+        self.widget_ids.as_deref().unwrap_or_default()
+    }
+
+    /// The `Tag` parameter, as set on the builder.
+    pub fn tag(&self) -> &[Label] {
+        self.tag.as_deref().unwrap_or_default()
+    }
+
+    /// The `Color` parameter, as set on the builder.
+    pub fn color(&self) -> Option<&Color> {
+        self.color.as_ref()
+    }
+
+    /// The `Note` parameter, as set on the builder.
+    pub fn note(&self) -> Option<&str> {
+        self.note.as_deref()
+    }
+
+    /// The `Force` parameter, as set on the builder.
+    pub fn force(&self) -> Option<bool> {
+        self.force
+    }
+
+    /// The `Count` parameter, as set on the builder.
+    pub fn count(&self) -> Option<i64> {
+        self.count
+    }
+
+    /// The `Colors` parameter, as set on the builder.
+    pub fn colors(&self) -> &[Color] {
+        self.colors.as_deref().unwrap_or_default()
+    }
 }
 
 impl<WidgetIds, ColorParam> TagWidgetsBuilder<WidgetIds, ColorParam> {
@@ -158,6 +208,12 @@ impl<WidgetIds, ColorParam> TagWidgetsBuilder<WidgetIds, ColorParam> {
         self
     }
 
+    /// Overrides the client's timeouts, retry policy or deadline for this call only.
+    pub fn with_options(mut self, options: runtime::CallOptions) -> Self {
+        self.client.core.set_call_options(options);
+        self
+    }
+
     /// Sends the `TagWidgets` request and waits for the answer.
     ///
     /// Parameters are checked against the spec's constraints before anything is sent. This call
@@ -185,11 +241,28 @@ for TagWidgetsBuilder<WidgetIds, ColorParam> {
     }
 }
 
+#[cfg(feature = "test-util")]
+impl<WidgetIds, ColorParam> runtime::MockOperation
+for TagWidgetsBuilder<WidgetIds, ColorParam> {
+    type Input = TagWidgetsInput;
+    type Output = TagWidgetsOutput;
+    type Error = TagWidgetsError;
+    const ACTION: &'static str = "TagWidgets";
+}
+
 async fn send(
     client: Client,
     input: TagWidgetsInput,
 ) -> Result<TagWidgetsOutput, Error<TagWidgetsError>> {
-    let params = input.encode().map_err(Error::InvalidInput)?;
+    #[cfg(feature = "test-util")]
+    if let Some(mocks) = client.core.mocks() {
+        encode(input.clone()).map_err(Error::InvalidInput)?;
+        return mocks
+            .answer(&client.core, &OPERATION, input, TagWidgetsError::service_error)
+            .await;
+    }
+
+    let params = encode(input).map_err(Error::InvalidInput)?;
     let response = client
         .core
         .execute(&OPERATION, params)
@@ -198,56 +271,65 @@ async fn send(
     response.json().map_err(Error::Decode)
 }
 
-impl TagWidgetsInput {
-    fn encode(self) -> Result<Params, runtime::InvalidInput> {
-        let mut params = Params::new();
-        if let Some(values) = self.widget_ids {
-            runtime::check_max_items("WidgetIds", values.len(), 3usize)?;
-            for (i, value) in values.into_iter().enumerate() {
-                params.push(Location::Form, format!("WidgetIds.{}", i + 1), value);
-            }
+fn encode(input: TagWidgetsInput) -> Result<Params, runtime::InvalidInput> {
+    let mut params = Params::new();
+    if let Some(values) = input.widget_ids {
+        runtime::check_max_items("WidgetIds", values.len(), 3usize)?;
+        for (i, value) in values.into_iter().enumerate() {
+            params.push(Location::Form, format!("WidgetIds.{}", i + 1), value);
         }
-        if let Some(values) = self.tag {
-            runtime::check_max_items("Tag", values.len(), 20usize)?;
-            for (i, item) in values.into_iter().enumerate() {
-                if let Some(value) = item.key {
-                    params.push(Location::Query, format!("Tag.{}.Key", i + 1), value);
-                }
-                if let Some(value) = item.value {
-                    params.push(Location::Query, format!("Tag.{}.Value", i + 1), value);
-                }
-            }
-        }
-        if let Some(value) = self.color {
-            params.push(Location::Form, "Color", value.as_str().to_owned());
-        }
-        if let Some(value) = self.note {
-            runtime::check_length("Note", &value, Some(1usize), Some(10usize))?;
-            params.push(Location::Query, "Note", value);
-        }
-        if let Some(value) = self.force {
-            params.push(Location::Form, "Force", value.to_string());
-        }
-        if let Some(value) = self.count {
-            runtime::check_range("Count", value, Some(0i64), Some(9000000000i64))?;
-            params.push(Location::Query, "Count", value.to_string());
-        }
-        if let Some(values) = self.colors {
-            for (i, value) in values.into_iter().enumerate() {
-                params
-                    .push(
-                        Location::Query,
-                        format!("Colors.{}", i + 1),
-                        value.as_str().to_owned(),
-                    );
-            }
-        }
-        Ok(params)
     }
+
+    if let Some(values) = input.tag {
+        runtime::check_max_items("Tag", values.len(), 20usize)?;
+        for (i, item) in values.into_iter().enumerate() {
+            if let Some(value) = item.key {
+                params.push(Location::Query, format!("Tag.{}.Key", i + 1), value);
+            }
+            if let Some(value) = item.value {
+                params.push(Location::Query, format!("Tag.{}.Value", i + 1), value);
+            }
+        }
+    }
+
+    if let Some(value) = input.color {
+        params.push(Location::Form, "Color", value.as_str().to_owned());
+    }
+
+    if let Some(value) = input.note {
+        runtime::check_length("Note", &value, Some(1usize), Some(10usize))?;
+        params.push(Location::Query, "Note", value);
+    }
+
+    if let Some(value) = input.force {
+        params.push(Location::Form, "Force", value.to_string());
+    }
+
+    if let Some(value) = input.count {
+        runtime::check_range("Count", value, Some(0i64), Some(9000000000i64))?;
+        params.push(Location::Query, "Count", value.to_string());
+    }
+
+    if let Some(values) = input.colors {
+        for (i, value) in values.into_iter().enumerate() {
+            params
+                .push(
+                    Location::Query,
+                    format!("Colors.{}", i + 1),
+                    value.as_str().to_owned(),
+                );
+        }
+    }
+
+    Ok(params)
 }
 
 /// What a successful `TagWidgets` call returns.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct TagWidgetsOutput {
     /// The request's ID.
