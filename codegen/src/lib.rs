@@ -50,6 +50,20 @@ pub const NASTY_FIXTURE: Target =
 /// Everything `cargo xtask codegen` writes.
 pub const TARGETS: &[Target] = &[CLIENT, FEATURES_FIXTURE, NASTY_FIXTURE];
 
+/// The server side of the real API, generated into the local service crate (`onsmqtt-local`).
+pub const SERVER: Target = Target { spec_dir: "spec/onsmqtt", output_dir: "local/src/generated" };
+
+/// Everything `cargo xtask codegen` writes with the server emitter.
+pub const SERVER_TARGETS: &[Target] = &[SERVER];
+
+/// Loads `target`'s spec under `root` and generates the server side of every operation.
+pub fn generate_server(root: &Path, target: Target) -> Result<Vec<GeneratedFile>, Error> {
+    let loaded = load::load_dir(root, target.spec_dir)?;
+    validate::validate(&loaded).map_err(LoadError::from)?;
+    let ir = lower::lower(&loaded);
+    Ok(emit::emit_server(&ir)?)
+}
+
 /// Anything that stops generation.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum Error {

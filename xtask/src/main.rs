@@ -85,6 +85,15 @@ fn codegen(root: &Path, check: bool) -> ExitCode {
             }
         }
     }
+    for target in onsmqtt_codegen::SERVER_TARGETS {
+        match onsmqtt_codegen::generate_server(root, *target) {
+            Ok(files) => generated.push((target, files)),
+            Err(e) => {
+                eprintln!("{:?}", miette::Report::new(e));
+                failed = true;
+            }
+        }
+    }
     if failed {
         return ExitCode::FAILURE;
     }
@@ -224,8 +233,14 @@ fn ci(root: &Path) -> ExitCode {
 }
 
 /// The official Python SDK, pinned, in `target/oracle-venv`; tests find it there.
-const ORACLE_PACKAGES: &[&str] =
-    &["alibabacloud-tea-openapi==0.4.6", "alibabacloud-openapi-util==0.2.4", "alibabacloud-tea-util==0.3.15"];
+/// `alibabacloud-onsmqtt20200420` gives typed calls for driving the local service
+/// (local/tests/official_sdk.rs).
+const ORACLE_PACKAGES: &[&str] = &[
+    "alibabacloud-tea-openapi==0.4.6",
+    "alibabacloud-openapi-util==0.2.4",
+    "alibabacloud-tea-util==0.3.15",
+    "alibabacloud-onsmqtt20200420==1.7.1",
+];
 
 fn oracle(root: &Path) -> Result<(), String> {
     let venv = root.join("target/oracle-venv");

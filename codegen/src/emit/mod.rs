@@ -1,11 +1,13 @@
 //! Emitters: IR in, formatted Rust files out. They read only the IR.
 
 mod operation;
+mod server;
 mod types;
 
 use crate::ir;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
+pub use server::emit_server;
 
 /// One file of the generated crate.
 #[derive(Debug, Clone, PartialEq, Eq)]
