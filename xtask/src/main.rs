@@ -269,7 +269,8 @@ fn oracle(root: &Path) -> Result<(), String> {
 }
 
 /// Runs the `spec_pipeline` fuzz target for `seconds`, seeded with the real spec and the bad-spec
-/// corpus, then the structure-aware `spec_names` for half as long. cargo-fuzz needs nightly flags;
+/// corpus, then the structure-aware `spec_names` and the local service's `request_parser` for half
+/// as long each. cargo-fuzz needs nightly flags;
 /// RUSTC_BOOTSTRAP=1 lets the stable toolchain take them. Crashes are written to
 /// fuzz/artifacts/<target>/.
 fn fuzz(root: &Path, seconds: u64) -> ExitCode {
@@ -288,8 +289,10 @@ fn fuzz(root: &Path, seconds: u64) -> ExitCode {
         }
     }
     // spec_pipeline: bytes, seeded with real and broken specs; spec_names: structure-aware
-    // names and texts, for half as long.
-    let targets = [("spec_pipeline", seconds, true), ("spec_names", seconds.div_ceil(2), false)];
+    // names and texts; request_parser: any query and body for any operation of the local service.
+    let half = seconds.div_ceil(2);
+    let targets =
+        [("spec_pipeline", seconds, true), ("spec_names", half, false), ("request_parser", half, false)];
     for (target, secs, seeded) in targets {
         let corpus = root.join("fuzz/corpus").join(target);
         if let Err(e) = std::fs::create_dir_all(&corpus) {
