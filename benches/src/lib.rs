@@ -11,6 +11,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod charts;
+
 /// The workspace root (the parent of this crate).
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("benches/ lives in the workspace").to_owned()

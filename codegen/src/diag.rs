@@ -5,6 +5,9 @@ use crate::source::{SourceFile, Span};
 use miette::{Diagnostic, NamedSource, SourceSpan};
 use std::fmt;
 
+/// Lines longer than this (in bytes) are not quoted in diagnostics.
+const MAX_SNIPPET_LINE: usize = 1000;
+
 /// One problem in one spec file.
 #[derive(Debug, Clone, thiserror::Error, Diagnostic)]
 #[error("{location}: {context}{message}")]
@@ -50,12 +53,28 @@ impl SpecError {
         if !context.is_empty() {
             context.push_str(": ");
         }
+        // A snippet of a very long line is no help to read, and the renderer cannot pad that
+        // far: such a problem is shown by its location alone.
+        let text = &*file.text;
+        let line_start = text[..span.offset.min(text.len())].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+        let line_len = text[line_start..].find(['\n', '\r']).unwrap_or(text.len() - line_start);
+        let (src, span_at) = if line_len > MAX_SNIPPET_LINE {
+            (
+                NamedSource::new(file.name.clone(), std::sync::Arc::<str>::from("")),
+                SourceSpan::new(0.into(), 0),
+            )
+        } else {
+            (
+                NamedSource::new(file.name.clone(), file.text.clone()),
+                SourceSpan::new(span.offset.into(), span.len),
+            )
+        };
         SpecError {
             location: format!("{}:{}:{}", file.name, span.line, span.column),
             context,
             message: message.into(),
-            src: NamedSource::new(file.name.clone(), file.text.clone()),
-            span: SourceSpan::new(span.offset.into(), span.len),
+            src,
+            span: span_at,
             label: "here".to_owned(),
             help: None,
         }
@@ -126,6 +145,32 @@ pub enum LoadError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Spec(#[from] SpecErrors),
+    /// The spec folder holds something it may not (or lacks something it must hold).
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Folder(#[from] FolderErrors),
+}
+
+/// One problem with the spec folder itself: a missing or odd entry.
+#[derive(Debug, Clone, thiserror::Error, Diagnostic)]
+#[error("{path}: {message}")]
+pub struct FolderError {
+    /// The entry, as it is named on disk (bytes that are not UTF-8 shown as `\xNN`).
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    #[help]
+    pub help: Option<String>,
+}
+
+/// Every problem found in a spec folder's entries.
+#[derive(Debug, Clone, Default, thiserror::Error, Diagnostic)]
+#[error("the spec folder has {} problem{}", .errors.len(), if .errors.len() == 1 { "" } else { "s" })]
+pub struct FolderErrors {
+    /// The problems, in name order.
+    #[related]
+    pub errors: Vec<FolderError>,
 }
 
 impl fmt::Display for crate::source::Span {

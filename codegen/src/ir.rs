@@ -61,8 +61,10 @@ pub struct Operation {
     pub spec_file: String,
     /// API action, e.g. `QuerySessionByClientId`.
     pub action: String,
-    /// Module (and file stem), e.g. `query_session_by_client_id`.
+    /// Module, e.g. `query_session_by_client_id` (`r#type` for a keyword).
     pub module: String,
+    /// The module's file name without `.rs` (no `r#`).
+    pub file_stem: String,
     /// `Client` method, e.g. `query_session_by_client_id`.
     pub method: String,
     /// Builder type.
@@ -120,6 +122,10 @@ pub struct Param {
     pub wire: String,
     /// Field and setter name.
     pub ident: String,
+    /// Builder setter, usually `ident` (renamed when the builder has a method of that name).
+    pub setter: String,
+    /// `maybe_*` setter of an optional scalar.
+    pub maybe: Option<String>,
     /// Typestate parameter name (required parameters only), e.g. `ClientId`.
     pub state: Option<String>,
     /// Where it travels.
@@ -216,6 +222,9 @@ pub struct StructField {
     pub wire: String,
     /// Field name.
     pub ident: String,
+    /// Setter of a member of a request structure, usually `ident` (renamed when the structure
+    /// has a method of that name).
+    pub setter: String,
     /// Docs.
     pub docs: String,
     /// Its type.

@@ -14,11 +14,12 @@ pub mod ir;
 pub mod load;
 pub mod lower;
 pub mod names;
+pub mod naming;
 pub mod source;
 pub mod spec;
 pub mod validate;
 
-pub use diag::{LoadError, SpecError, SpecErrors};
+pub use diag::{FolderError, FolderErrors, LoadError, SpecError, SpecErrors};
 pub use emit::GeneratedFile;
 
 use std::path::{Path, PathBuf};
@@ -40,8 +41,14 @@ pub const CLIENT: Target = Target { spec_dir: "spec/onsmqtt", output_dir: "gener
 pub const FEATURES_FIXTURE: Target =
     Target { spec_dir: "tests/fixtures/features", output_dir: "tests/fixture-crate/src" };
 
+/// A made-up service of the nastiest names (keywords, prelude, std and runtime names, names that
+/// collide with the generator's own once converted) and of text that tries to become code,
+/// generated into a crate that the test suite compiles and documents.
+pub const NASTY_FIXTURE: Target =
+    Target { spec_dir: "tests/fixtures/nasty", output_dir: "tests/nasty-crate/src" };
+
 /// Everything `cargo xtask codegen` writes.
-pub const TARGETS: &[Target] = &[CLIENT, FEATURES_FIXTURE];
+pub const TARGETS: &[Target] = &[CLIENT, FEATURES_FIXTURE, NASTY_FIXTURE];
 
 /// The server side of the real API, generated into the local service crate (`onsmqtt-local`).
 pub const SERVER: Target = Target { spec_dir: "spec/onsmqtt", output_dir: "local/src/generated" };
@@ -111,6 +118,12 @@ pub enum FileState {
 
 /// Brings `<root>/<output_dir>` in line with `files`, or in check mode only compares. Paths in the
 /// result are relative to `root`. Line endings are normalised before comparing.
+///
+/// Writing is all or nothing: the new files are written to a staging folder inside
+/// `output_dir` first; only when all of them are written are the top-level entries they belong
+/// to (`client.rs`, `service.rs`, `types.rs`, the whole `operations/`) swapped in by renames,
+/// and a failed rename puts back what was already moved. Files in `operations/` that the
+/// generator did not write (no `// @generated` header) are carried over.
 pub fn sync(
     root: &Path,
     output_dir: &str,
@@ -120,42 +133,115 @@ pub fn sync(
     let mut states = Vec::with_capacity(files.len());
     for f in files {
         let rel = PathBuf::from(output_dir).join(&f.path);
-        let abs = root.join(&rel);
-        let current = std::fs::read_to_string(&abs).ok().map(|s| s.replace("\r\n", "\n"));
+        let current = std::fs::read_to_string(root.join(&rel)).ok().map(|s| s.replace("\r\n", "\n"));
         if current.as_deref() == Some(f.contents.as_str()) {
             states.push(FileState::Unchanged(rel));
-            continue;
+        } else {
+            states.push(FileState::Changed(rel));
         }
-        if !check {
-            let io = |source| Error::Io { path: rel.display().to_string(), source };
-            if let Some(dir) = abs.parent() {
-                std::fs::create_dir_all(dir).map_err(io)?;
-            }
-            std::fs::write(&abs, &f.contents).map_err(io)?;
-        }
-        states.push(FileState::Changed(rel));
     }
     // Generated operation files whose spec is gone.
     let ops_dir = root.join(output_dir).join("operations");
+    let mut kept = Vec::new();
     if let Ok(entries) = std::fs::read_dir(&ops_dir) {
-        let mut extra: Vec<PathBuf> = entries
-            .filter_map(Result::ok)
-            .map(|e| PathBuf::from(output_dir).join("operations").join(e.file_name()))
-            .filter(|rel| {
-                let known = files.iter().any(|f| PathBuf::from(output_dir).join(&f.path) == *rel);
-                !known && is_generated(&root.join(rel))
-            })
-            .collect();
-        extra.sort();
-        for rel in extra {
-            if !check {
-                std::fs::remove_file(root.join(&rel))
-                    .map_err(|source| Error::Io { path: rel.display().to_string(), source })?;
+        let mut extra = Vec::new();
+        for e in entries.filter_map(Result::ok) {
+            let rel = PathBuf::from(output_dir).join("operations").join(e.file_name());
+            if files.iter().any(|f| PathBuf::from(output_dir).join(&f.path) == rel) {
+                continue;
             }
-            states.push(FileState::Stale(rel));
+            if is_generated(&root.join(&rel)) {
+                extra.push(rel);
+            } else {
+                kept.push(e.file_name());
+            }
+        }
+        extra.sort();
+        states.extend(extra.into_iter().map(FileState::Stale));
+    }
+    let dirty = states.iter().any(|s| !matches!(s, FileState::Unchanged(_)));
+    if check || !dirty {
+        return Ok(states);
+    }
+    write_all_or_nothing(root, output_dir, files, &kept)?;
+    Ok(states)
+}
+
+/// Stages `files` (and the hand-written entries `kept` of `operations/`), then swaps them in.
+fn write_all_or_nothing(
+    root: &Path,
+    output_dir: &str,
+    files: &[GeneratedFile],
+    kept: &[std::ffi::OsString],
+) -> Result<(), Error> {
+    let out = root.join(output_dir);
+    let io = |path: &Path, source| Error::Io { path: path.display().to_string(), source };
+    let staging = out.join(".codegen-staging");
+    let backup = out.join(".codegen-backup");
+    for dir in [&staging, &backup] {
+        if dir.exists() {
+            std::fs::remove_dir_all(dir).map_err(|e| io(dir, e))?;
         }
     }
-    Ok(states)
+    let stage = || -> Result<(), Error> {
+        std::fs::create_dir_all(staging.join("operations")).map_err(|e| io(&staging, e))?;
+        for f in files {
+            let path = staging.join(&f.path);
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+            }
+            std::fs::write(&path, &f.contents).map_err(|e| io(&out.join(&f.path), e))?;
+        }
+        for name in kept {
+            let from = out.join("operations").join(name);
+            std::fs::copy(&from, staging.join("operations").join(name)).map_err(|e| io(&from, e))?;
+        }
+        Ok(())
+    };
+    if let Err(e) = stage() {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(e);
+    }
+    // The top-level entries the generator owns, each swapped as a whole.
+    let mut tops: Vec<String> =
+        files.iter().map(|f| f.path.split('/').next().unwrap_or(&f.path).to_owned()).collect();
+    tops.sort();
+    tops.dedup();
+    std::fs::create_dir_all(&backup).map_err(|e| io(&backup, e))?;
+    // (entry, whether an old one was moved to the backup)
+    let mut swapped: Vec<(&str, bool)> = Vec::new();
+    let mut failure = None;
+    for top in &tops {
+        let (old, new, aside) = (out.join(top), staging.join(top), backup.join(top));
+        let had_old = old.exists();
+        if had_old && let Err(e) = std::fs::rename(&old, &aside) {
+            failure = Some(io(&old, e));
+            break;
+        }
+        if let Err(e) = std::fs::rename(&new, &old) {
+            if had_old {
+                let _ = std::fs::rename(&aside, &old);
+            }
+            failure = Some(io(&old, e));
+            break;
+        }
+        swapped.push((top, had_old));
+    }
+    if let Some(e) = failure {
+        // Put back what was swapped already.
+        for (top, had_old) in swapped.into_iter().rev() {
+            let _ = std::fs::remove_dir_all(out.join(top)).or_else(|_| std::fs::remove_file(out.join(top)));
+            if had_old {
+                let _ = std::fs::rename(backup.join(top), out.join(top));
+            }
+        }
+        let _ = std::fs::remove_dir_all(&staging);
+        let _ = std::fs::remove_dir_all(&backup);
+        return Err(e);
+    }
+    let _ = std::fs::remove_dir_all(&staging);
+    let _ = std::fs::remove_dir_all(&backup);
+    Ok(())
 }
 
 fn is_generated(path: &Path) -> bool {

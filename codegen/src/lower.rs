@@ -2,30 +2,31 @@
 
 use crate::ir;
 use crate::load::Loaded;
-use crate::names;
+use crate::naming::{self, Names, OpNames};
 use crate::spec::{self, TypeName};
 use std::collections::BTreeMap;
 
-/// The name a structure gets when the spec gives none: `<Operation><Field>`, with `Item` for the
-/// elements of a list.
-pub fn default_struct_name(op: &str, field: &str, list_item: bool) -> String {
-    format!("{op}{}{}", names::camel(field), if list_item { "Item" } else { "" })
-}
-
 /// Lowers a spec that `validate` accepted.
 pub fn lower(spec: &Loaded) -> ir::Service {
+    lower_named(spec, &naming::plan(spec))
+}
+
+/// Lowers a spec that `validate` accepted, with the names [`naming::plan`] gave it.
+pub fn lower_named(spec: &Loaded, names: &Names) -> ir::Service {
     let (service_file, s) = &spec.service;
     let enums = s
         .enums
         .iter()
-        .map(|e| ir::Enum {
+        .zip(&names.enums)
+        .map(|(e, n)| ir::Enum {
             name: e.name.clone(),
             docs: e.description.clone(),
             variants: e
                 .values
                 .iter()
-                .map(|v| ir::EnumVariant {
-                    ident: names::camel(&v.value),
+                .zip(&n.variants)
+                .map(|(v, ident)| ir::EnumVariant {
+                    ident: ident.clone(),
                     wire: v.value.clone(),
                     docs: v.description.clone(),
                 })
@@ -33,13 +34,12 @@ pub fn lower(spec: &Loaded) -> ir::Service {
         })
         .collect();
 
-    // Every type name a generated file may mention: shared enums and all structures.
-    let mut type_names: Vec<String> = s.enums.iter().map(|e| e.name.clone()).collect();
-    for (_, op) in &spec.operations {
-        type_names.extend(named_structs(op).into_iter().map(|st| st.name));
-    }
-    let mut operations: Vec<ir::Operation> =
-        spec.operations.iter().map(|(file, op)| lower_operation(&file.name, op, &type_names)).collect();
+    let mut operations: Vec<ir::Operation> = spec
+        .operations
+        .iter()
+        .zip(&names.operations)
+        .map(|((file, op), n)| lower_operation(&file.name, op, n))
+        .collect();
     operations.sort_by(|a, b| a.action.cmp(&b.action));
 
     // A structure named alike in several operations is shared (validation made sure the shapes
@@ -95,67 +95,21 @@ pub fn lower(spec: &Loaded) -> ir::Service {
     }
 }
 
-/// Names the generated operation code uses in type position; a typestate parameter must not
-/// shadow them.
-const NAMES_IN_SCOPE: &[&str] = &[
-    "Client",
-    "Error",
-    "Operation",
-    "Params",
-    "ServiceError",
-    "Location",
-    "IsSet",
-    "Set",
-    "Unset",
-    "Cursor",
-    "Items",
-    "PageSpec",
-    "Pages",
-    "PhantomData",
-    "Future",
-    "Option",
-    "Some",
-    "None",
-    "Result",
-    "Ok",
-    "Err",
-    "String",
-    "Vec",
-    "Box",
-    "Self",
-];
-
-fn lower_operation(spec_file: &str, op: &spec::Operation, type_names: &[String]) -> ir::Operation {
+fn lower_operation(spec_file: &str, op: &spec::Operation, n: &OpNames) -> ir::Operation {
     let action = op.name.clone();
     let mut structs = Vec::new();
-    let mut params: Vec<ir::Param> =
-        op.parameters.iter().map(|p| lower_param(&action, p, &mut structs)).collect();
-    // Typestate parameters are named after the required parameters (`ClientId`), unless that
-    // would shadow a type the file names: then `<Name>Param`.
-    let own = [
-        format!("{action}Builder"),
-        format!("{action}Output"),
-        format!("{action}Error"),
-        format!("{action}Input"),
-    ];
-    for p in &mut params {
-        if let Some(state) = &mut p.state {
-            let taken = |n: &str| {
-                NAMES_IN_SCOPE.contains(&n)
-                    || type_names.iter().any(|t| t == n)
-                    || own.iter().any(|t| t == n)
-                    || structs.iter().any(|s: &ir::Struct| s.name == n)
-            };
-            if taken(state) {
-                state.push_str("Param");
-            }
-        }
-    }
-    let output_fields = lower_fields(&action, &op.response, &mut structs);
+    let params: Vec<ir::Param> = op
+        .parameters
+        .iter()
+        .enumerate()
+        .zip(&n.params)
+        .map(|((i, p), pn)| lower_param(n, &format!("parameters[{i}]"), p, pn, &mut structs))
+        .collect();
+    let output_fields = lower_fields(n, "response", &op.response, &mut structs);
 
     let mut errors: Vec<ir::ErrorVariant> = Vec::new();
     let mut retryable_codes = Vec::new();
-    for e in &op.errors {
+    for (e, ident) in op.errors.iter().zip(&n.error_variants) {
         // Validation accepted only 100..=599.
         let status = u16::try_from(e.status).unwrap_or(500);
         let templated = e.code.ends_with("%s");
@@ -171,7 +125,7 @@ fn lower_operation(spec_file: &str, op: &spec::Operation, type_names: &[String])
             continue;
         }
         errors.push(ir::ErrorVariant {
-            ident: names::camel(code.trim_end_matches('.')),
+            ident: ident.clone(),
             code,
             templated,
             statuses: vec![status],
@@ -181,16 +135,17 @@ fn lower_operation(spec_file: &str, op: &spec::Operation, type_names: &[String])
         });
     }
 
-    let paging = op.paging.as_ref().map(|p| lower_paging(op, p));
+    let paging = op.paging.as_ref().map(|p| lower_paging(op, n, p));
 
     ir::Operation {
         spec_file: spec_file.to_owned(),
-        module: names::snake(&action),
-        method: names::snake(&action),
-        builder: format!("{action}Builder"),
-        output: format!("{action}Output"),
-        error: format!("{action}Error"),
-        input: format!("{action}Input"),
+        module: n.module.clone(),
+        file_stem: n.file_stem.clone(),
+        method: n.method.clone(),
+        builder: n.builder.clone(),
+        output: n.output.clone(),
+        error: n.error.clone(),
+        input: n.input.clone(),
         summary: op.summary.trim().to_owned(),
         description: op.description.as_ref().map(|d| d.trim().to_owned()).filter(|d| !d.is_empty()),
         http_method: match op.method {
@@ -209,60 +164,6 @@ fn lower_operation(spec_file: &str, op: &spec::Operation, type_names: &[String])
         paging,
         example_json: op.examples.as_ref().and_then(|e| e.json.clone()),
         action,
-    }
-}
-
-/// A structure an operation's spec declares.
-pub(crate) struct NamedStruct<'a> {
-    /// Its Rust name: the `type_name`, or the one [`default_struct_name`] derives.
-    pub name: String,
-    /// Its members.
-    pub fields: &'a [spec::Field],
-    /// Whether callers build it (the element of a list parameter).
-    pub request: bool,
-    /// The spec path of the key that names it, for diagnostics.
-    pub path: String,
-}
-
-/// Every structure `op` declares, request elements first, then the response's, outermost first.
-pub(crate) fn named_structs(op: &spec::Operation) -> Vec<NamedStruct<'_>> {
-    let mut out = Vec::new();
-    for (i, p) in op.parameters.iter().enumerate() {
-        if let Some(items) = &p.items
-            && let Some(fields) = &items.fields
-        {
-            out.push(NamedStruct {
-                name: items.type_name.clone().unwrap_or_else(|| default_struct_name(&op.name, &p.name, true)),
-                fields,
-                request: true,
-                path: format!("parameters[{i}].items.type_name"),
-            });
-        }
-    }
-    response_structs(&op.name, "response", &op.response, &mut out);
-    out
-}
-
-fn response_structs<'a>(op: &str, path: &str, fields: &'a [spec::Field], out: &mut Vec<NamedStruct<'a>>) {
-    for (i, f) in fields.iter().enumerate() {
-        let fpath = format!("{path}[{i}]");
-        let (type_name, sub, list, at, sub_path) = match (&f.fields, &f.items) {
-            (Some(sub), _) => (&f.type_name, sub, false, "type_name", format!("{fpath}.fields")),
-            (None, Some(items)) => match &items.fields {
-                Some(sub) => {
-                    (&items.type_name, sub, true, "items.type_name", format!("{fpath}.items.fields"))
-                }
-                None => continue,
-            },
-            _ => continue,
-        };
-        out.push(NamedStruct {
-            name: type_name.clone().unwrap_or_else(|| default_struct_name(op, &f.name, list)),
-            fields: sub,
-            request: false,
-            path: format!("{fpath}.{}", if type_name.is_some() { at } else { "name" }),
-        });
-        response_structs(op, &sub_path, sub, out);
     }
 }
 
@@ -285,13 +186,26 @@ fn example_text(v: &Option<serde_yaml::Value>) -> Option<String> {
     }
 }
 
-fn lower_param(action: &str, p: &spec::Parameter, structs: &mut Vec<ir::Struct>) -> ir::Param {
+/// The name [`naming::plan`] gave the structure declared at `node`.
+fn struct_name(n: &OpNames, node: &str) -> String {
+    // Every node `named_structs` lists has a name; a miss would be a generator bug, and the
+    // emitted code would then fail to parse, which `emit` reports.
+    n.structs.get(node).cloned().unwrap_or_default()
+}
+
+fn lower_param(
+    n: &OpNames,
+    path: &str,
+    p: &spec::Parameter,
+    pn: &naming::ParamNames,
+    structs: &mut Vec<ir::Struct>,
+) -> ir::Param {
     let ty = match (p.ty, &p.items) {
         (TypeName::Array, Some(items)) => match &items.fields {
             Some(fields) => {
-                let name =
-                    items.type_name.clone().unwrap_or_else(|| default_struct_name(action, &p.name, true));
-                let fields = lower_fields(action, fields, structs);
+                let node = format!("{path}.items");
+                let name = struct_name(n, &node);
+                let fields = lower_fields(n, &format!("{node}.fields"), fields, structs);
                 let members = fields
                     .iter()
                     .filter_map(|f| match &f.ty {
@@ -320,8 +234,10 @@ fn lower_param(action: &str, p: &spec::Parameter, structs: &mut Vec<ir::Struct>)
     };
     ir::Param {
         wire: p.name.clone(),
-        ident: names::snake(&p.name),
-        state: p.required.then(|| names::camel(&p.name)),
+        ident: pn.field.clone(),
+        setter: pn.setter.clone(),
+        maybe: pn.maybe.clone(),
+        state: pn.state.clone(),
         location: match p.location {
             spec::ParamLocation::Query => ir::Location::Query,
             spec::ParamLocation::Form => ir::Location::Form,
@@ -340,52 +256,55 @@ fn lower_param(action: &str, p: &spec::Parameter, structs: &mut Vec<ir::Struct>)
     }
 }
 
-fn lower_fields(action: &str, fields: &[spec::Field], structs: &mut Vec<ir::Struct>) -> Vec<ir::StructField> {
-    fields
-        .iter()
-        .map(|f| {
-            let ty = match (f.ty, &f.fields, &f.items) {
-                (TypeName::Object, Some(sub), _) => {
-                    let name =
-                        f.type_name.clone().unwrap_or_else(|| default_struct_name(action, &f.name, false));
-                    push_struct(action, structs, name.clone(), f.description.trim(), sub);
-                    ir::FieldType::Struct(name)
-                }
-                (TypeName::Array, _, Some(items)) => ir::FieldType::List(Box::new(match &items.fields {
-                    Some(sub) => {
-                        let name = items
-                            .type_name
-                            .clone()
-                            .unwrap_or_else(|| default_struct_name(action, &f.name, true));
-                        let docs = items
-                            .description
-                            .clone()
-                            .unwrap_or_else(|| format!("One element of `{}`.", f.name));
-                        push_struct(action, structs, name.clone(), docs.trim(), sub);
-                        ir::FieldType::Struct(name)
-                    }
-                    None => ir::FieldType::Scalar(scalar(items.ty, items.enum_ref.as_deref(), items.format)),
-                })),
-                _ => ir::FieldType::Scalar(scalar(f.ty, f.enum_ref.as_deref(), f.format)),
-            };
-            ir::StructField {
-                wire: f.name.clone(),
-                ident: names::snake(&f.name),
-                docs: f.description.trim().to_owned(),
-                ty,
-                required: f.required,
-                wire_string: f.wire == Some(spec::Wire::String),
-                sensitive: f.sensitive,
+/// Lowers the fields listed at spec path `path` (`response`, `response[0].fields`, ...).
+fn lower_fields(
+    n: &OpNames,
+    path: &str,
+    fields: &[spec::Field],
+    structs: &mut Vec<ir::Struct>,
+) -> Vec<ir::StructField> {
+    fields.iter().enumerate().map(|(i, f)| lower_field(n, &format!("{path}[{i}]"), f, structs)).collect()
+}
+
+/// Lowers the field at spec path `fpath`.
+fn lower_field(n: &OpNames, fpath: &str, f: &spec::Field, structs: &mut Vec<ir::Struct>) -> ir::StructField {
+    let ty = match (f.ty, &f.fields, &f.items) {
+        (TypeName::Object, Some(sub), _) => {
+            let name = struct_name(n, fpath);
+            push_struct(n, structs, name.clone(), f.description.trim(), &format!("{fpath}.fields"), sub);
+            ir::FieldType::Struct(name)
+        }
+        (TypeName::Array, _, Some(items)) => ir::FieldType::List(Box::new(match &items.fields {
+            Some(sub) => {
+                let node = format!("{fpath}.items");
+                let name = struct_name(n, &node);
+                let docs =
+                    items.description.clone().unwrap_or_else(|| format!("One element of `{}`.", f.name));
+                push_struct(n, structs, name.clone(), docs.trim(), &format!("{node}.fields"), sub);
+                ir::FieldType::Struct(name)
             }
-        })
-        .collect()
+            None => ir::FieldType::Scalar(scalar(items.ty, items.enum_ref.as_deref(), items.format)),
+        })),
+        _ => ir::FieldType::Scalar(scalar(f.ty, f.enum_ref.as_deref(), f.format)),
+    };
+    ir::StructField {
+        wire: f.name.clone(),
+        ident: naming::field(&f.name),
+        setter: naming::member_setter(&f.name),
+        docs: f.description.trim().to_owned(),
+        ty,
+        required: f.required,
+        wire_string: f.wire == Some(spec::Wire::String),
+        sensitive: f.sensitive,
+    }
 }
 
 fn push_struct(
-    action: &str,
+    n: &OpNames,
     structs: &mut Vec<ir::Struct>,
     name: String,
     docs: &str,
+    fields_path: &str,
     fields: &[spec::Field],
 ) {
     // Reserve the slot first so that outer structures come before inner ones.
@@ -399,7 +318,7 @@ fn push_struct(
         fields: Vec::new(),
         request: false,
     });
-    let lowered = lower_fields(action, fields, structs);
+    let lowered = lower_fields(n, fields_path, fields, structs);
     structs[at].fields = lowered;
 }
 
@@ -409,7 +328,7 @@ fn path_steps(fields: &[spec::Field], path: &str) -> Vec<ir::PathStep> {
     for part in path.split('.') {
         let Some(f) = fields.iter().find(|f| f.name == part) else { break };
         out.push(ir::PathStep {
-            ident: names::snake(&f.name),
+            ident: naming::field(&f.name),
             optional: !f.required && f.ty != TypeName::Array,
         });
         fields = f.fields.as_deref().unwrap_or(&[]);
@@ -417,11 +336,11 @@ fn path_steps(fields: &[spec::Field], path: &str) -> Vec<ir::PathStep> {
     out
 }
 
-fn lower_paging(op: &spec::Operation, p: &spec::Paging) -> ir::Paging {
+fn lower_paging(op: &spec::Operation, n: &OpNames, p: &spec::Paging) -> ir::Paging {
+    // The item type is that of the response field the path ends at, lowered where it stands.
     let mut scratch = Vec::new();
-    let item_type = crate::validate::resolve(&op.response, &p.items)
-        .map(|f| lower_fields(&op.name, std::slice::from_ref(f), &mut scratch))
-        .and_then(|mut v| v.pop())
+    let item_type = naming::resolve_path(&op.response, &p.items)
+        .map(|(path, f)| lower_field(n, &path, f, &mut scratch))
         .map(|f| match f.ty {
             ir::FieldType::List(inner) => *inner,
             other => other,
@@ -432,7 +351,7 @@ fn lower_paging(op: &spec::Operation, p: &spec::Paging) -> ir::Paging {
             spec::PagingStyle::NextToken => ir::PagingStyle::NextToken,
             spec::PagingStyle::PageNumber => ir::PagingStyle::PageNumber,
         },
-        input: names::snake(&p.input),
+        input: naming::field(&p.input),
         output: p.output.as_deref().map(|o| path_steps(&op.response, o)).unwrap_or_default(),
         items: path_steps(&op.response, &p.items),
         item_type,
@@ -440,7 +359,7 @@ fn lower_paging(op: &spec::Operation, p: &spec::Paging) -> ir::Paging {
         total_is_i64: p
             .total
             .as_deref()
-            .and_then(|t| crate::validate::resolve(&op.response, t))
+            .and_then(|t| naming::resolve(&op.response, t))
             .is_some_and(|f| f.ty == TypeName::Int64),
     }
 }

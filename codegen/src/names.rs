@@ -23,8 +23,12 @@ pub fn snake(wire: &str) -> String {
 /// An UpperCamelCase type or variant name, e.g. `Customauth.over.capacity` ->
 /// `CustomauthOverCapacity`; `Self` -> `Self_`.
 pub fn camel(wire: &str) -> String {
-    let s = wire.replace(['.', '-'], "_").to_upper_camel_case();
-    escape(s)
+    escape(camel_bare(wire))
+}
+
+/// [`camel`] without escaping, for names that are built on (`<Action><Field>Item`).
+pub fn camel_bare(wire: &str) -> String {
+    wire.replace(['.', '-'], "_").to_upper_camel_case()
 }
 
 /// The bare name behind an identifier, without `r#`.

@@ -33,18 +33,27 @@ pub struct Span {
 }
 
 impl SourceFile {
-    /// The span of the byte offset `offset`, `len` bytes long, clamped to the file.
+    /// The span of the byte offset `offset`, `len` bytes long, clamped to the file and its line.
+    ///
+    /// Lines are counted as YAML counts them: LF, CRLF and a lone CR each end a line.
     pub fn span_at(&self, offset: usize, len: usize) -> Span {
         let text = &*self.text;
         let mut offset = offset.min(text.len());
         while !text.is_char_boundary(offset) {
             offset -= 1;
         }
-        let before = &text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let before = &text.as_bytes()[..offset];
+        let mut line = 1;
+        let mut line_start = 0;
+        for (i, b) in before.iter().enumerate() {
+            let breaks = *b == b'\n' || (*b == b'\r' && text.as_bytes().get(i + 1) != Some(&b'\n'));
+            if breaks {
+                line += 1;
+                line_start = i + 1;
+            }
+        }
         let column = text[line_start..offset].chars().count() + 1;
-        let rest_of_line = text[offset..].find('\n').unwrap_or(text.len() - offset);
+        let rest_of_line = text[offset..].find(['\n', '\r']).unwrap_or(text.len() - offset);
         let mut len = len.min(rest_of_line).max(usize::from(offset < text.len()));
         // Whole characters only: a length taken from a decoded scalar may end inside one.
         while !text.is_char_boundary(offset + len) {
@@ -53,18 +62,38 @@ impl SourceFile {
         Span { offset, len, line, column }
     }
 
-    /// The span of 1-based `line` and `column`, or the end of the file past it.
+    /// The span of 1-based `line` and `column` (in characters), or the end of the file past it.
     pub fn span_at_line_col(&self, line: usize, column: usize, len: usize) -> Span {
         let mut offset = 0;
-        for (i, l) in self.text.split_inclusive('\n').enumerate() {
+        for (i, l) in lines(&self.text).enumerate() {
             if i + 1 == line {
-                let col_bytes: usize = l.chars().take(column.saturating_sub(1)).map(char::len_utf8).sum();
+                let content = l.trim_end_matches(['\n', '\r']);
+                let col_bytes: usize =
+                    content.chars().take(column.saturating_sub(1)).map(char::len_utf8).sum();
                 return self.span_at(offset + col_bytes, len);
             }
             offset += l.len();
         }
         self.span_at(self.text.len(), len)
     }
+}
+
+/// The lines of `text`, each with its line break (LF, CRLF or a lone CR), as YAML counts them.
+pub fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let end = match rest.find(['\n', '\r']) {
+            None => rest.len(),
+            Some(i) if rest[i..].starts_with("\r\n") => i + 2,
+            Some(i) => i + 1,
+        };
+        let (line, tail) = rest.split_at(end);
+        rest = tail;
+        Some(line)
+    })
 }
 
 /// Positions of the keys and values of one YAML document, by path.
@@ -251,19 +280,19 @@ impl MarkedEventReceiver for IndexBuilder<'_> {
 }
 
 /// Maps yaml-rust2's character offsets to byte offsets.
-struct CharToByte {
+pub(crate) struct CharToByte {
     /// Byte offset of every char whose offset differs from its index (empty for ASCII text).
     offsets: Option<Vec<usize>>,
     len: usize,
 }
 
 impl CharToByte {
-    fn new(text: &str) -> Self {
+    pub(crate) fn new(text: &str) -> Self {
         let offsets = (!text.is_ascii()).then(|| text.char_indices().map(|(b, _)| b).collect());
         CharToByte { offsets, len: text.len() }
     }
 
-    fn byte(&self, char_index: usize) -> usize {
+    pub(crate) fn byte(&self, char_index: usize) -> usize {
         match &self.offsets {
             None => char_index.min(self.len),
             Some(v) => v.get(char_index).copied().unwrap_or(self.len),
@@ -337,5 +366,19 @@ mod tests {
         assert_eq!(e.span_at(0, 3).len, 0);
         let u = file("aé");
         assert_eq!(u.span_at(0, 2).len, 3);
+    }
+
+    #[test]
+    fn counts_lf_crlf_and_lone_cr_as_line_breaks() {
+        let f = file("a\r\nb\rc\nd\re");
+        let at = |needle: &str| {
+            let s = f.span_at(f.text.find(needle).unwrap(), 1);
+            (s.line, s.column)
+        };
+        assert_eq!([at("a"), at("b"), at("c"), at("d"), at("e")], [(1, 1), (2, 1), (3, 1), (4, 1), (5, 1)]);
+        assert_eq!(f.span_at_line_col(3, 1, 1).offset, f.text.find('c').unwrap());
+        assert_eq!(f.span_at_line_col(5, 1, 1).offset, f.text.find('e').unwrap());
+        assert_eq!(f.span_at(0, 10).len, 1);
+        assert_eq!(lines("a\r\nb\rc\n").collect::<Vec<_>>(), ["a\r\n", "b\r", "c\n"]);
     }
 }

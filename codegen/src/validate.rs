@@ -4,12 +4,10 @@
 use crate::diag::{SpecError, SpecErrors};
 use crate::load::Loaded;
 use crate::names;
+use crate::naming::{self, MAX_NAME_CHARS};
 use crate::source::{PositionIndex, SourceFile};
 use crate::spec::{self, TypeName};
 use std::collections::{BTreeMap, HashMap, HashSet};
-
-/// Setter names the builders use themselves.
-const RESERVED_SETTERS: &[&str] = &["send", "paginate", "items", "client", "input"];
 
 /// Checks `spec`, returning every problem found.
 pub fn validate(spec: &Loaded) -> Result<(), SpecErrors> {
@@ -17,20 +15,26 @@ pub fn validate(spec: &Loaded) -> Result<(), SpecErrors> {
     let (service_file, service) = &spec.service;
     let enums = check_service(service_file, service, &mut errors);
 
+    let names = naming::plan(spec);
     let mut by_module: HashMap<String, &str> = HashMap::new();
     // type name -> (operation, shape, file, path) of its first definition
     let mut structs: BTreeMap<String, (String, String, &SourceFile, String)> = BTreeMap::new();
-    for (file, op) in &spec.operations {
+    for (i, (file, op)) in spec.operations.iter().enumerate() {
         let mut cx = Cx::new(file, Some(&op.name), &mut errors);
         check_operation(&mut cx, op, &enums);
-        let module = names::snake(&op.name);
-        if let Some(other) = by_module.insert(module.clone(), &file.name) {
+        let op_names = &names.operations[i];
+        let module = &op_names.file_stem;
+        if let Some(other) = by_module.insert(module.to_lowercase(), &file.name) {
             cx.err_key("name", format!("the module name `{module}` is also that of {other}"))
-                .help("operation names must differ after conversion to snake_case");
+                .help("operation names must differ after conversion to snake_case (and in more than letter case: some file systems ignore it)");
         }
-        let local = crate::lower::named_structs(op).into_iter().map(|st| {
+        for problem in names.problems.iter().filter(|p| p.operation == Some(i)) {
+            cx.err_key(&problem.path, problem.message.clone()).help(&problem.help);
+        }
+        let local = naming::named_structs(op).into_iter().map(|st| {
             let kind = if st.request { "request:" } else { "" };
-            (st.name, format!("{kind}{}", shape(st.fields)), st.path)
+            let name = op_names.structs.get(&st.node).cloned().unwrap_or(st.derived);
+            (name, format!("{kind}{}", shape(st.fields)), st.path)
         });
         for (name, shape, path) in local {
             match structs.get(&name) {
@@ -50,6 +54,12 @@ pub fn validate(spec: &Loaded) -> Result<(), SpecErrors> {
                     structs.insert(name, (op.name.clone(), shape, file, path));
                 }
             }
+        }
+    }
+    {
+        let mut cx = Cx::new(service_file, None, &mut errors);
+        for problem in names.problems.iter().filter(|p| p.operation.is_none()) {
+            cx.err(&problem.path, problem.message.clone()).help(&problem.help);
         }
     }
     if errors.is_empty() { Ok(()) } else { Err(errors) }
@@ -149,7 +159,8 @@ fn check_service(file: &SourceFile, s: &spec::Service, errors: &mut SpecErrors) 
     for (i, e) in s.enums.iter().enumerate() {
         let path = format!("enums[{i}]");
         check_description(&mut cx, &format!("{path}.description"), &e.description, "enumeration");
-        if !names::is_type_name(&e.name) {
+        if too_long(&mut cx, &format!("{path}.name"), "a type name", &e.name) {
+        } else if !names::is_type_name(&e.name) {
             cx.err(&format!("{path}.name"), format!("`{}` is not a type name", e.name))
                 .help("UpperCamelCase ASCII letters and digits");
         } else if !enums.insert(e.name.clone()) {
@@ -167,8 +178,9 @@ fn check_service(file: &SourceFile, s: &spec::Service, errors: &mut SpecErrors) 
         for (j, v) in e.values.iter().enumerate() {
             let vpath = format!("{path}.values[{j}].value");
             check_description(&mut cx, &format!("{path}.values[{j}].description"), &v.description, "value");
-            let ident = names::camel(&v.value);
-            if v.value.is_empty()
+            let ident = naming::enum_variant(&v.value);
+            if too_long(&mut cx, &vpath, "an enumeration value", &v.value) {
+            } else if v.value.is_empty()
                 || !v.value.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
                 || !v.value.starts_with(|c: char| c.is_ascii_alphabetic())
             {
@@ -178,9 +190,6 @@ fn check_service(file: &SourceFile, s: &spec::Service, errors: &mut SpecErrors) 
                 let line = cx.line_of(&format!("{path}.values[{first}].value"));
                 cx.err(&vpath, format!("value `{}` is listed twice in `{}`", v.value, e.name))
                     .help(&format!("it is first listed on line {line}; list each value once"));
-            } else if ident == "Unknown" {
-                cx.err(&vpath, "`Unknown` is reserved for values the spec does not list")
-                    .help("the generated enum has a variant `Unknown(String)` for unlisted values");
             } else if let Some((other, first)) = first_seen(&mut idents, ident.clone(), (&v.value, j)) {
                 let line = cx.line_of(&format!("{path}.values[{first}].value"));
                 cx.err(&vpath, format!("`{}` and `{other}` both become the variant `{ident}`", v.value))
@@ -195,7 +204,8 @@ fn check_service(file: &SourceFile, s: &spec::Service, errors: &mut SpecErrors) 
 
 fn check_operation(cx: &mut Cx<'_>, op: &spec::Operation, enums: &HashSet<String>) {
     let stem = cx.file.name.rsplit('/').next().and_then(|n| n.strip_suffix(".yaml")).unwrap_or("");
-    if !names::is_wire_name(&op.name) || !op.name.starts_with(|c: char| c.is_ascii_uppercase()) {
+    if too_long(cx, "name", "an action name", &op.name) {
+    } else if !names::is_wire_name(&op.name) || !op.name.starts_with(|c: char| c.is_ascii_uppercase()) {
         cx.err("name", format!("`{}` is not an action name", op.name))
             .help("UpperCamelCase ASCII letters and digits, as the API spells the action");
     } else if stem != op.name {
@@ -219,6 +229,9 @@ fn check_operation(cx: &mut Cx<'_>, op: &spec::Operation, enums: &HashSet<String
     let mut idents: HashMap<String, (String, usize)> = HashMap::new();
     for (i, p) in op.parameters.iter().enumerate() {
         let path = format!("parameters[{i}]");
+        if too_long(cx, &format!("{path}.name"), "a parameter name", &p.name) {
+            continue;
+        }
         if !names::is_wire_name(&p.name) {
             cx.err(&format!("{path}.name"), format!("`{}` is not a parameter name", p.name))
                 .help("ASCII letters and digits, starting with a letter");
@@ -230,14 +243,8 @@ fn check_operation(cx: &mut Cx<'_>, op: &spec::Operation, enums: &HashSet<String
                 .help(&format!("it is first listed on line {line}; list each parameter once"));
             continue;
         }
-        let ident = names::snake(&p.name);
-        if RESERVED_SETTERS.contains(&names::unraw(&ident)) {
-            cx.err(
-                &format!("{path}.name"),
-                format!("`{}` would become the setter `{ident}`, which the builder already has", p.name),
-            )
-            .help(&format!("the request builders reserve the setters `{}`", RESERVED_SETTERS.join("`, `")));
-        } else if let Some((other, first)) = first_seen(&mut idents, ident.clone(), (p.name.clone(), i)) {
+        let ident = naming::field(&p.name);
+        if let Some((other, first)) = first_seen(&mut idents, ident.clone(), (p.name.clone(), i)) {
             let line = cx.line_of(&format!("parameters[{first}].name"));
             cx.err(
                 &format!("{path}.name"),
@@ -268,6 +275,9 @@ fn check_operation(cx: &mut Cx<'_>, op: &spec::Operation, enums: &HashSet<String
             )
             .help("e.g. `status: 400`");
         }
+        if too_long(cx, &format!("{path}.code"), "an error code", &e.code) {
+            continue;
+        }
         let base = e.code.strip_suffix("%s").unwrap_or(&e.code);
         let code_ok = !base.is_empty()
             && base.starts_with(|c: char| c.is_ascii_alphabetic())
@@ -290,11 +300,8 @@ fn check_operation(cx: &mut Cx<'_>, op: &spec::Operation, enums: &HashSet<String
                 .help(&format!("it is first listed on line {line}; list each status and code once"));
             continue;
         }
-        let ident = names::camel(base.trim_end_matches('.'));
-        if ident == "Unhandled" {
-            cx.err(&format!("{path}.code"), "`Unhandled` is reserved for codes the spec does not list")
-                .help("the error enum has an `Unhandled` variant for codes the spec does not list");
-        } else if let Some((other, first)) = variants.get(&ident) {
+        let ident = naming::error_variant(base);
+        if let Some((other, first)) = variants.get(&ident) {
             if *other != e.code {
                 let line = cx.line_of(&format!("errors[{first}].code"));
                 cx.err(
@@ -411,6 +418,7 @@ fn check_param(cx: &mut Cx<'_>, path: &str, p: &spec::Parameter, enums: &HashSet
                 ),
             }
             if let Some(n) = &items.type_name
+                && !too_long(cx, &format!("{ipath}.type_name"), "a type name", n)
                 && !names::is_type_name(n)
             {
                 cx.err(&format!("{ipath}.type_name"), format!("`{n}` is not a type name"))
@@ -461,6 +469,9 @@ fn check_fields(cx: &mut Cx<'_>, path: &str, fields: &[spec::Field], enums: &Has
     for (i, f) in fields.iter().enumerate() {
         let fpath = format!("{path}[{i}]");
         check_description(cx, &format!("{fpath}.description"), &f.description, "field");
+        if too_long(cx, &format!("{fpath}.name"), "a field name", &f.name) {
+            continue;
+        }
         if !names::is_wire_name(&f.name) {
             cx.err(&format!("{fpath}.name"), format!("`{}` is not a field name", f.name))
                 .help("ASCII letters and digits, starting with a letter");
@@ -472,7 +483,7 @@ fn check_fields(cx: &mut Cx<'_>, path: &str, fields: &[spec::Field], enums: &Has
                 .help(&format!("it is first listed on line {line}; list each field once"));
             continue;
         }
-        let ident = names::snake(&f.name);
+        let ident = naming::field(&f.name);
         if let Some((other, first)) = first_seen(&mut idents, ident.clone(), (&f.name, i)) {
             let line = cx.line_of(&format!("{path}[{first}].name"));
             cx.err(
@@ -485,7 +496,7 @@ fn check_fields(cx: &mut Cx<'_>, path: &str, fields: &[spec::Field], enums: &Has
         }
         check_scalar_extras(cx, &fpath, f.ty, f.enum_ref.as_deref(), f.format, f.wire, enums);
         if let Some(n) = &f.type_name {
-            if !names::is_type_name(n) {
+            if !too_long(cx, &format!("{fpath}.type_name"), "a type name", n) && !names::is_type_name(n) {
                 cx.err(&format!("{fpath}.type_name"), format!("`{n}` is not a type name"))
                     .help("UpperCamelCase ASCII letters and digits");
             }
@@ -529,6 +540,7 @@ fn check_fields(cx: &mut Cx<'_>, path: &str, fields: &[spec::Field], enums: &Has
 fn check_items(cx: &mut Cx<'_>, path: &str, items: &spec::Schema, enums: &HashSet<String>) {
     check_scalar_extras(cx, path, items.ty, items.enum_ref.as_deref(), items.format, items.wire, enums);
     if let Some(n) = &items.type_name
+        && !too_long(cx, &format!("{path}.type_name"), "a type name", n)
         && !names::is_type_name(n)
     {
         cx.err(&format!("{path}.type_name"), format!("`{n}` is not a type name"))
@@ -555,21 +567,44 @@ fn check_items(cx: &mut Cx<'_>, path: &str, items: &spec::Schema, enums: &HashSe
 }
 
 fn check_paging(cx: &mut Cx<'_>, op: &spec::Operation, p: &spec::Paging) {
+    use spec::PagingStyle::{NextToken, PageNumber};
     let param = |name: &str| op.parameters.iter().find(|q| q.name == name);
+    let integer = |ty: TypeName| matches!(ty, TypeName::Int32 | TypeName::Int64);
     match param(&p.input) {
         None => {
             cx.err("paging.input", format!("there is no parameter `{}`", p.input)).help(&param_list(op));
         }
-        Some(q) if q.required && p.style == spec::PagingStyle::NextToken => {
+        Some(q) if p.style == NextToken && (q.ty != TypeName::String || q.enum_ref.is_some()) => {
+            cx.err("paging.input", format!("the token parameter `{}` must be a plain `string`", q.name))
+                .help("the next-token style copies the token the answer gives into this parameter");
+        }
+        Some(q) if p.style == NextToken && q.required => {
             cx.err("paging.input", "the token parameter must be optional: the first page has none")
                 .help("remove `required: true` from the token parameter");
         }
+        Some(q) if p.style == PageNumber && !integer(q.ty) => {
+            cx.err(
+                "paging.input",
+                format!("the page-number parameter `{}` must be an `int32` or `int64`", q.name),
+            )
+            .help("the page-number style sets this parameter to 1, 2, 3, ...");
+        }
         Some(_) => {}
     }
-    if let Some(size) = &p.page_size
-        && param(size).is_none()
-    {
-        cx.err("paging.page_size", format!("there is no parameter `{size}`")).help(&param_list(op));
+    if let Some(size) = &p.page_size {
+        match param(size) {
+            None => {
+                cx.err("paging.page_size", format!("there is no parameter `{size}`")).help(&param_list(op));
+            }
+            Some(q) if !integer(q.ty) => {
+                cx.err(
+                    "paging.page_size",
+                    format!("the page-size parameter `{size}` must be an `int32` or `int64`"),
+                )
+                .help("name the parameter that says how many items one page holds");
+            }
+            Some(_) => {}
+        }
     }
     for (key, path) in [
         ("paging.output", p.output.as_ref()),
@@ -577,25 +612,51 @@ fn check_paging(cx: &mut Cx<'_>, op: &spec::Operation, p: &spec::Paging) {
         ("paging.total", p.total.as_ref()),
     ] {
         let Some(path) = path else { continue };
-        match resolve(&op.response, path) {
-            None => {
-                cx.err(key, format!("the response has no field `{path}`"))
-                    .help("a dot-separated path of response field names, e.g. `Data.NextToken`");
-            }
-            Some(f) if key == "paging.items" && f.ty != TypeName::Array => {
+        let Some(f) = naming::resolve(&op.response, path) else {
+            cx.err(key, format!("the response has no field `{path}`"))
+                .help("a dot-separated path of response field names, e.g. `Data.NextToken`");
+            continue;
+        };
+        let scalar = f.fields.is_none() && f.items.is_none();
+        match key {
+            "paging.items" if f.ty != TypeName::Array => {
                 cx.err(key, format!("`{path}` is not an array"))
                     .help("`items` names the response list that holds one page");
             }
-            Some(_) => {}
+            "paging.output" if p.style == NextToken && (f.ty != TypeName::String || f.enum_ref.is_some()) => {
+                cx.err(key, format!("`{path}` is not a plain `string`, so it cannot be the next token"))
+                    .help("`output` names the response field that holds the next page's token");
+            }
+            "paging.output" if p.style == PageNumber && !(integer(f.ty) && scalar) => {
+                cx.err(key, format!("`{path}` is not an integer, so it cannot be the page number"))
+                    .help("`output` names the response field that holds the current page number");
+            }
+            "paging.total" if !(integer(f.ty) && scalar) => {
+                cx.err(key, format!("`{path}` is not an integer, so it cannot be the total"))
+                    .help("`total` names the response field that holds the number of items in all pages");
+            }
+            _ => {}
         }
     }
-    if p.style == spec::PagingStyle::NextToken && p.output.is_none() {
+    if p.style == NextToken && p.output.is_none() {
         cx.err_key("paging", "next-token paging needs `output`, the path of the next token in the response");
     }
-    if p.style == spec::PagingStyle::PageNumber && p.total.is_none() {
+    if p.style == PageNumber && p.total.is_none() {
         cx.err_key("paging", "page-number paging needs `total` to know when to stop")
             .help("add `total:`, the dot path of the response's total item count");
     }
+}
+
+/// Refuses a name longer than [`MAX_NAME_CHARS`]; true when it did.
+fn too_long(cx: &mut Cx<'_>, path: &str, what: &str, name: &str) -> bool {
+    let chars = name.chars().count();
+    if chars <= MAX_NAME_CHARS {
+        return false;
+    }
+    cx.err(path, format!("{what} of {chars} characters is too long")).help(&format!(
+        "names have at most {MAX_NAME_CHARS} characters: they become Rust names and file names"
+    ));
+    true
 }
 
 /// A description is required and becomes rustdoc: `description:` with nothing after it reads as
@@ -627,18 +688,6 @@ fn param_list(op: &spec::Operation) -> String {
     }
     let names: Vec<&str> = op.parameters.iter().map(|p| p.name.as_str()).collect();
     format!("name one of the parameters: `{}`", names.join("`, `"))
-}
-
-/// The response field at a dot-separated path.
-pub(crate) fn resolve<'a>(fields: &'a [spec::Field], path: &str) -> Option<&'a spec::Field> {
-    let mut fields = fields;
-    let mut found = None;
-    for part in path.split('.') {
-        let f = fields.iter().find(|f| f.name == part)?;
-        fields = f.fields.as_deref().unwrap_or(&[]);
-        found = Some(f);
-    }
-    found
 }
 
 /// A textual key that is equal for two structures exactly when they generate the same type.

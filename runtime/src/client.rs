@@ -15,7 +15,6 @@ use tracing::Instrument as _;
 use super::call::{CallOptions, Effective};
 use super::config::{Config, Resolved, SignatureVersion};
 use super::credentials::Credentials;
-use super::encode;
 use super::error::{
     ConfigError, DecodeError, Error, ServiceError, TimeoutError, TimeoutPhase, TransportError,
 };
@@ -223,7 +222,7 @@ impl ClientCore {
             self.inner.limiters.acquire(config.rate_limit, op).await;
 
             let creds = config.credentials.provide_credentials().await.map_err(Error::Credentials)?;
-            creds.validate().map_err(Error::Credentials)?;
+            creds.derived().valid(&creds).map_err(Error::Credentials)?;
             let request = self.prepare(op, params, &creds).map_err(Error::Config)?;
             let secrets = Secrets::of(&creds);
 
@@ -320,7 +319,7 @@ impl ClientCore {
         http: &reqwest::Client,
         op: &'static Operation,
         request: reqwest::Request,
-        secrets: &Secrets,
+        secrets: &Secrets<'_>,
         settings: &Effective,
         span: &tracing::Span,
     ) -> Result<Response, Failed> {
@@ -415,29 +414,17 @@ impl fmt::Debug for ClientCore {
 /// The credentials a server could echo back (a gateway's error page quoting the request, whose
 /// V1 query or V3 headers carry the security token): they must never reach an error, a log line or
 /// a `Debug` string. Holds the AccessKey secret and the token, each also percent-encoded (as in the
-/// V1 query) and with `/` JSON-escaped. Values shorter than [`Secrets::MIN_LEN`] are left alone:
-/// real ones are far longer, and masking a toy value would mangle ordinary messages.
-struct Secrets(Vec<String>);
+/// V1 query) and with `/` JSON-escaped, made once per credentials (see
+/// [`Derived::secret_forms`](super::derived::Derived::secret_forms)). Values shorter than
+/// [`MIN_SECRET_LEN`](super::derived::MIN_SECRET_LEN) are left alone: real ones are far longer, and
+/// masking a toy value would mangle ordinary messages.
+struct Secrets<'c>(&'c [String]);
 
-impl Secrets {
-    const MIN_LEN: usize = 8;
+impl<'c> Secrets<'c> {
     const MASK: &'static str = "***";
 
-    fn of(creds: &Credentials) -> Secrets {
-        let mut forms = Vec::new();
-        for value in [Some(creds.access_key_secret()), creds.security_token()].into_iter().flatten() {
-            if value.len() < Self::MIN_LEN {
-                continue;
-            }
-            for form in [value.to_owned(), encode::pct(value), value.replace('/', "\\/")] {
-                if !forms.contains(&form) {
-                    forms.push(form);
-                }
-            }
-        }
-        // Longest first, so that a form containing another is masked whole.
-        forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
-        Secrets(forms)
+    fn of(creds: &'c Credentials) -> Secrets<'c> {
+        Secrets(creds.derived().secret_forms(creds))
     }
 
     fn found_in(&self, text: &str) -> bool {
@@ -447,7 +434,7 @@ impl Secrets {
     /// Masks every secret in `text`.
     fn mask(&self, text: &mut String) {
         if self.found_in(text) {
-            for form in &self.0 {
+            for form in self.0 {
                 *text = text.replace(form.as_str(), Self::MASK);
             }
         }
@@ -481,7 +468,7 @@ impl Secrets {
     }
 }
 
-impl fmt::Debug for Secrets {
+impl fmt::Debug for Secrets<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secrets(***)")
     }
@@ -1402,7 +1389,8 @@ mod tests {
             .mask_error(ServiceError::new(400, "Bad", "CAIS+tok/en==").with_request_id("CAIS+tok/en=="));
         assert_eq!((err.message(), err.request_id()), ("***", Some("***")));
         // Toy values are too short to mask safely: ordinary words would be mangled.
-        let toy = Secrets::of(&Credentials::new("id", "s").with_security_token("tok"));
+        let toy_creds = Credentials::new("id", "s").with_security_token("tok");
+        let toy = Secrets::of(&toy_creds);
         let mut text = "token s".to_owned();
         toy.mask(&mut text);
         assert_eq!(text, "token s");

@@ -31,6 +31,7 @@ mod config;
 mod credentials;
 #[doc(hidden)]
 pub mod de; // Part of the contract with generated code; see `__private`.
+mod derived;
 mod encode;
 mod error;
 mod error_body;

@@ -15,7 +15,10 @@
 //! `file:line:column` of the case. `InvalidUtf8.yaml` holds Latin-1 bytes on purpose (marked
 //! `binary` in .gitattributes; to recreate it:
 //! `printf '# Bad spec case: Latin-1 bytes in a UTF-8 file.\nname: InvalidUtf8\nsummary: Looks up one client \xe9t\xe9.\n' > tests/bad-specs/InvalidUtf8.yaml`);
-//! the oversized file is generated here rather than committed.
+//! the oversized file and the worst inputs the limits allow (deep nesting, alias bombs, too many
+//! values; `load::worst_inputs`) are generated here rather than committed. Cases holding control
+//! characters or other line endings (`NulCharacter`, `LoneCarriageReturn`, `CrlfLineEndings`, ...)
+//! are marked `binary` in .gitattributes so their bytes stay exact.
 //!
 //! `tests/good-specs/` holds specs that look risky but are valid (Rust keywords as names, tabs
 //! inside a block scalar): they must generate code that parses, and the lines with escaped names
@@ -232,7 +235,7 @@ fn good_spec() {
             .contents
             .lines()
             .filter(|l| !l.trim_start().starts_with("//"))
-            .filter(|l| ["r#", "self_", "Self_", "crate_", "super_"].iter().any(|k| l.contains(k)))
+            .filter(|l| ["r#", "self_", "Self_", "crate_", "super_", "_("].iter().any(|k| l.contains(k)))
             .map(str::trim)
             .collect();
         let escaped = if escaped.is_empty() { "(none)".to_owned() } else { escaped.join("\n") };
@@ -365,5 +368,25 @@ proptest! {
         let (service_name, service_bytes) = read(SERVICE);
         let service = mutate(std::str::from_utf8(&service_bytes).unwrap(), &service_mutations);
         assert_no_panic((service_name, service), vec![(op_name, op)])?;
+    }
+}
+
+/// The worst inputs the size limit allows are refused, each at a located line: deep flow and
+/// block nesting, an anchored string aliased hundreds of thousands of times, too many nodes.
+/// Generated here rather than committed; `cargo xtask spec-limits` times them.
+#[test]
+fn worst_inputs_are_refused_with_a_location() {
+    let head = "name: Worst\nsummary: Looks up one client.\nmethod: POST\nmutating: false\n";
+    let cases = onsmqtt_codegen::load::worst_inputs(head);
+    assert!(cases.len() >= 5);
+    for (what, text, expected) in cases {
+        assert!(text.len() <= load::MAX_FILE_BYTES, "{what} is over the size limit");
+        let case = format!("tests/bad-specs/generated/{what}.yaml");
+        let errors = expect_spec_errors(&case, read(SERVICE), vec![(case.clone(), text.into_bytes())]);
+        let rendered = errors.render_plain();
+        assert_eq!(errors.errors.len(), 1, "{what}: {rendered}");
+        assert!(errors.errors[0].message.contains(expected), "{what}: {rendered}");
+        let first = rendered.lines().next().unwrap();
+        assert!(leading_location(first, &case).is_some(), "{what}: {rendered}");
     }
 }

@@ -114,6 +114,93 @@ fn feature_fixture_resolves_awkward_names() {
     assert_eq!(types.contents.matches("pub struct Widget {").count(), 1, "Widget is shared, defined once");
 }
 
+fn nasty() -> &'static [GeneratedFile] {
+    static FILES: OnceLock<Vec<GeneratedFile>> = OnceLock::new();
+    FILES.get_or_init(|| match onsmqtt_codegen::generate_target(&root(), onsmqtt_codegen::NASTY_FIXTURE) {
+        Ok(files) => files,
+        Err(e) => panic!("the nasty fixture does not generate:\n{:?}", miette::Report::new(e)),
+    })
+}
+
+/// The nasty crate compiles (and documents with `-D warnings`) what is on disk; it must be what
+/// the nasty spec generates.
+#[test]
+fn nasty_fixture_is_up_to_date() {
+    let target = onsmqtt_codegen::NASTY_FIXTURE;
+    let states = onsmqtt_codegen::sync(&root(), target.output_dir, nasty(), true).unwrap();
+    let stale: Vec<_> = states.iter().filter(|s| !matches!(s, FileState::Unchanged(_))).collect();
+    assert!(stale.is_empty(), "out of date with {}, run `cargo xtask codegen`: {stale:?}", target.spec_dir);
+}
+
+/// The renaming rules of spec/README.md ("Rust names"), as the nasty fixture shows them.
+#[test]
+fn nasty_fixture_names_follow_the_renaming_rules() {
+    let file =
+        |name: &str| &nasty().iter().find(|f| f.path == name).unwrap_or_else(|| panic!("no {name}")).contents;
+    // A keyword module keeps its bare file name; `mod` would be `operations/mod.rs`.
+    assert!(file("operations/mod.rs").contains("mod r#type;"));
+    assert!(file("operations/mod.rs").contains("mod mod_;"));
+    assert!(nasty().iter().any(|f| f.path == "operations/type.rs"));
+    // Client methods that exist already get a `_`.
+    assert!(file("operations/new.rs").contains("pub fn new_(&self)"));
+    assert!(file("operations/clone.rs").contains("pub fn clone_(&self)"));
+    assert!(file("operations/endpoint.rs").contains("pub fn endpoint_(&self)"));
+    // Builder setters: the builder's own methods and `maybe_*` collisions.
+    let new = file("operations/new.rs");
+    assert!(new.contains("pub fn send_(mut self"));
+    assert!(new.contains("pub fn into_(\n"));
+    assert!(new.contains("pub fn maybe_label(mut self, value: impl Into<String>)"));
+    assert!(new.contains("pub fn maybe_label_(mut self, value: Option<String>)"));
+    assert!(new.contains("ResultParamParam = Unset"));
+    let clone = file("operations/clone.rs");
+    assert!(clone.contains("pub fn into_pages_(mut self") && clone.contains("pub fn into_pages(self)"));
+    assert!(clone.contains("pub fn into_items_(mut self") && clone.contains("pub fn into_items(self)"));
+    // Families and derived structure names that land on taken names.
+    assert!(file("operations/service.rs").contains("pub enum ServiceError_ {"));
+    assert!(file("operations/service.rs").contains("pub struct ServiceError__ {"));
+    assert!(file("operations/config.rs").contains("pub struct ConfigBuilder_ {"));
+    let ty = file("operations/type.rs");
+    assert!(ty.contains("pub struct TypeError_ {") && ty.contains("pub enum TypeError {"));
+    assert!(ty.contains("pub struct TypeOutput_ {") && ty.contains("pub struct TypeOutput {"));
+    assert!(ty.contains("Unhandled_(ServiceError)") && ty.contains("Unhandled(ServiceError)"));
+    assert!(ty.contains("pub fn new_(mut self, value: impl Into<String>) -> Self"));
+    assert!(ty.contains("pub fn default_(mut self, value: impl Into<String>) -> Self"));
+    assert!(file("types.rs").contains("Unknown_,") && file("types.rs").contains("Unknown(String),"));
+}
+
+/// Spec text never starts a doc line that would open a code block, a doc test or raw HTML, in
+/// any generated crate.
+#[test]
+fn spec_text_never_opens_a_block_in_docs() {
+    for f in nasty().iter().chain(fixture()).chain(generated()) {
+        // The generator's own `# Example` blocks open with exactly "```no_run"; spec text can
+        // only show a fence escaped.
+        let mut in_example = false;
+        for line in f.contents.lines() {
+            let t = line.trim_start();
+            let Some(doc) = t.strip_prefix("///").or_else(|| t.strip_prefix("//!")) else { continue };
+            let doc = doc.strip_prefix(' ').unwrap_or(doc);
+            if doc == "```no_run" || (in_example && doc == "```") {
+                in_example = !in_example;
+                continue;
+            }
+            if in_example {
+                continue;
+            }
+            assert!(
+                !(doc.starts_with("```")
+                    || doc.starts_with("~~~")
+                    || doc.starts_with('<')
+                    || doc.starts_with("    ")),
+                "{}: {line}",
+                f.path
+            );
+        }
+        let unescaped = f.contents.replace("\\<", "");
+        assert!(!unescaped.contains("<script>") && !unescaped.contains("<img"), "{}", f.path);
+    }
+}
+
 /// Adding an optional parameter to a spec changes exactly that operation's generated file, and
 /// check mode reports it as stale until the code is regenerated.
 #[test]

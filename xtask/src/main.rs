@@ -31,6 +31,9 @@ enum Task {
         #[arg(long, default_value_t = 30)]
         seconds: u64,
     },
+    /// Time the generator on the worst spec files the size limit allows (release build): each
+    /// must be decided in under 1 s and 200 MB.
+    SpecLimits,
     /// Run the benchmarks (per call, throughput, generator, compile cost) and print one table.
     Bench {
         /// Run only these parts (comma-separated): per-call, generator, throughput, compile.
@@ -46,6 +49,14 @@ fn main() -> ExitCode {
         Task::Codegen { check } => codegen(&root, check),
         Task::Ci => ci(&root),
         Task::Fuzz { seconds } => fuzz(&root, seconds),
+        Task::SpecLimits => {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+            let args = ["run", "--release", "--quiet", "-p", "onsmqtt-codegen", "--example", "spec_limits"];
+            match Command::new(cargo).args(args).current_dir(&root).status() {
+                Ok(s) if s.success() => ExitCode::SUCCESS,
+                _ => ExitCode::FAILURE,
+            }
+        }
         Task::Bench { only } => bench(&root, &only),
         Task::Oracle => match oracle(&root) {
             Ok(()) => ExitCode::SUCCESS,
@@ -62,22 +73,33 @@ fn workspace_root() -> PathBuf {
 }
 
 fn codegen(root: &Path, check: bool) -> ExitCode {
-    let mut states = Vec::new();
+    // Every target is generated (and so validated) before anything is written.
+    let mut generated = Vec::new();
+    let mut failed = false;
     for target in onsmqtt_codegen::TARGETS {
-        let result = onsmqtt_codegen::generate_target(root, *target)
-            .and_then(|files| onsmqtt_codegen::sync(root, target.output_dir, &files, check));
-        match result {
-            Ok(s) => states.extend(s),
+        match onsmqtt_codegen::generate_target(root, *target) {
+            Ok(files) => generated.push((target, files)),
             Err(e) => {
                 eprintln!("{:?}", miette::Report::new(e));
-                return ExitCode::FAILURE;
+                failed = true;
             }
         }
     }
     for target in onsmqtt_codegen::SERVER_TARGETS {
-        let result = onsmqtt_codegen::generate_server(root, *target)
-            .and_then(|files| onsmqtt_codegen::sync(root, target.output_dir, &files, check));
-        match result {
+        match onsmqtt_codegen::generate_server(root, *target) {
+            Ok(files) => generated.push((target, files)),
+            Err(e) => {
+                eprintln!("{:?}", miette::Report::new(e));
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        return ExitCode::FAILURE;
+    }
+    let mut states = Vec::new();
+    for (target, files) in &generated {
+        match onsmqtt_codegen::sync(root, target.output_dir, files, check) {
             Ok(s) => states.extend(s),
             Err(e) => {
                 eprintln!("{:?}", miette::Report::new(e));
@@ -254,8 +276,9 @@ fn oracle(root: &Path) -> Result<(), String> {
 }
 
 /// Runs the `spec_pipeline` fuzz target for `seconds`, seeded with the real spec and the bad-spec
-/// corpus. cargo-fuzz needs nightly flags; RUSTC_BOOTSTRAP=1 lets the stable toolchain take them.
-/// Crashes are written to fuzz/artifacts/spec_pipeline/.
+/// corpus, then the structure-aware `spec_names` for half as long. cargo-fuzz needs nightly flags;
+/// RUSTC_BOOTSTRAP=1 lets the stable toolchain take them. Crashes are written to
+/// fuzz/artifacts/<target>/.
 fn fuzz(root: &Path, seconds: u64) -> ExitCode {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let installed =
@@ -271,35 +294,41 @@ fn fuzz(root: &Path, seconds: u64) -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    let corpus = root.join("fuzz/corpus/spec_pipeline");
-    if let Err(e) = std::fs::create_dir_all(&corpus) {
-        eprintln!("error: cannot create {}: {e}", corpus.display());
-        return ExitCode::FAILURE;
-    }
-    // New inputs go to the first folder; the others only seed it.
-    let seeds = ["spec/onsmqtt", "tests/bad-specs", "tests/good-specs"].map(|d| root.join(d));
-    println!("==> cargo fuzz run spec_pipeline ({seconds} s)");
-    let status = Command::new(&cargo)
-        .args(["fuzz", "run", "spec_pipeline"])
-        .arg(&corpus)
-        .args(&seeds)
-        .arg("--")
-        .arg(format!("-max_total_time={seconds}"))
-        .arg(format!("-dict={}", root.join("fuzz/spec_pipeline.dict").display()))
-        .env("RUSTC_BOOTSTRAP", "1")
-        .current_dir(root)
-        .status();
-    match status {
-        Ok(s) if s.success() => ExitCode::SUCCESS,
-        Ok(s) => {
-            eprintln!("error: the fuzzer stopped ({s}); see fuzz/artifacts/spec_pipeline/");
-            ExitCode::FAILURE
+    // spec_pipeline: bytes, seeded with real and broken specs; spec_names: structure-aware
+    // names and texts, for half as long.
+    let targets = [("spec_pipeline", seconds, true), ("spec_names", seconds.div_ceil(2), false)];
+    for (target, secs, seeded) in targets {
+        let corpus = root.join("fuzz/corpus").join(target);
+        if let Err(e) = std::fs::create_dir_all(&corpus) {
+            eprintln!("error: cannot create {}: {e}", corpus.display());
+            return ExitCode::FAILURE;
         }
-        Err(e) => {
-            eprintln!("error: cannot run cargo fuzz: {e}");
-            ExitCode::FAILURE
+        // New inputs go to the first folder; the others only seed it.
+        let seeds: Vec<PathBuf> = if seeded {
+            ["spec/onsmqtt", "tests/bad-specs", "tests/good-specs"].iter().map(|d| root.join(d)).collect()
+        } else {
+            Vec::new()
+        };
+        println!("==> cargo fuzz run {target} ({secs} s)");
+        let mut command = Command::new(&cargo);
+        command.args(["fuzz", "run", target]).arg(&corpus).args(&seeds).arg("--");
+        command.arg(format!("-max_total_time={secs}"));
+        if seeded {
+            command.arg(format!("-dict={}", root.join("fuzz/spec_pipeline.dict").display()));
+        }
+        match command.env("RUSTC_BOOTSTRAP", "1").current_dir(root).status() {
+            Ok(s) if s.success() => {}
+            Ok(s) => {
+                eprintln!("error: the fuzzer stopped ({s}); see fuzz/artifacts/{target}/");
+                return ExitCode::FAILURE;
+            }
+            Err(e) => {
+                eprintln!("error: cannot run cargo fuzz: {e}");
+                return ExitCode::FAILURE;
+            }
         }
     }
+    ExitCode::SUCCESS
 }
 
 /// `cargo xtask bench`: every benchmark of `benches/`, then the one table (`bench_report`), which

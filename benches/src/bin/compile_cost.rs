@@ -1,4 +1,5 @@
-//! Compile cost of the generated crate, per operation.
+//! Compile cost: the runtime crate, the generated crate per operation, a clean build of a small
+//! application, and the same figures for `ali-acs` 0.8 with its `sms` feature.
 //!
 //! For synthetic specs of 10, 100 and 500 operations and for the real spec, this writes a copy of
 //! the client crate (the real `generated/Cargo.toml` and `src/lib.rs`, plus the files the
@@ -11,9 +12,20 @@
 //! The builders' `send()` is a generic shim (typestate) over non-generic code, so a little code
 //! is instantiated in the user's crate: a small crate calling 10 operations is timed the same way.
 //!
+//! The runtime crate alone is timed the same way (`cargo clean -p alibabacloud-runtime`, then
+//! `cargo build -p alibabacloud-runtime`). A clean build of the application (everything from
+//! scratch, in a target directory of its own, wall clock) shows what a user waits for the first
+//! time.
+//!
+//! For comparison, `ali-acs` 0.8 with its `sms` feature (56 operations; from crates.io, into a
+//! scratch workspace under `target/bench-compile/ali-acs/`, never committed): the crate alone
+//! (`cargo clean -p ali-acs`, then `cargo build -p ali-acs`, its dependencies built) and a clean
+//! build of an application making ten SMS calls through it. `--no-ali-acs` skips it.
+//!
 //! Results go to `target/bench-results/compile.json`.
 //!
-//! `cargo run --release -p onsmqtt-benches --bin compile_cost -- [--sizes 10,100,500] [--reps 2]`
+//! `cargo run --release -p onsmqtt-benches --bin compile_cost -- [--sizes 10,50,100,250,500,1000]
+//! [--reps 2] [--no-ali-acs]`
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -53,6 +65,33 @@ pub fn client() -> Client {
             .build()
             .expect("valid configuration"),
     )
+}
+"#;
+
+/// The same kind of application on `ali-acs`: ten SMS calls.
+const ACS_LIB: &str = r#"//! An application calling ten SMS operations through ali-acs.
+use ali_acs::sms::*;
+use ali_acs::v3::AccessKeySecret;
+
+/// Makes ten calls.
+pub async fn ten_calls(conn: &Connection) -> Result<usize, Box<dyn std::error::Error>> {
+    let r = conn.send_sms(SendSms::new("13800138000", "sign", "SMS_123456789")).await?;
+    let _ = r.biz_id();
+    conn.get_sms_sign(GetSmsSign::new("sign")).await?;
+    conn.delete_sms_sign(DeleteSmsSign::new("sign")).await?;
+    conn.query_sms_sign(QuerySmsSign::new("sign")).await?;
+    conn.get_sms_template(GetSmsTemplate::new("SMS_1")).await?;
+    conn.delete_sms_template(DeleteSmsTemplate::new("SMS_1")).await?;
+    conn.query_sms_template(QuerySmsTemplate::new("SMS_1")).await?;
+    conn.query_card_sms_template(QueryCardSmsTemplate::new("SMS_1")).await?;
+    conn.required_phone_code(RequiredPhoneCode::new("13800138000")).await?;
+    conn.send_sms(SendSms::new("13800138001", "sign", "SMS_123456789")).await?;
+    Ok(10)
+}
+
+/// A connection for the calls.
+pub fn connection() -> Connection {
+    Connection::new(Endpoint::CnHangzhou, AccessKeySecret::new("id", "secret"))
 }
 "#;
 
@@ -135,10 +174,58 @@ fn time_crate(ws: &Path, target: &Path, lib: &Path, package: &str, reps: usize) 
     best
 }
 
+/// Times building a crate whose sources are not ours to touch (the runtime through a path, a
+/// registry crate): `cargo clean -p`, then `cargo build -p`, best of `reps`. Its dependencies are
+/// built first, untimed.
+fn time_cleaned(ws: &Path, target: &Path, package: &str, reps: usize) -> f64 {
+    cargo(ws, target, &["build", "--quiet", "-p", package]);
+    let mut best = f64::INFINITY;
+    for _ in 0..reps {
+        cargo(ws, target, &["clean", "--quiet", "-p", package]);
+        best = best.min(cargo(ws, target, &["build", "--quiet", "-p", package]).as_secs_f64());
+    }
+    best
+}
+
+/// A clean build of `package` and everything under it, in a target directory of its own.
+fn clean_build(ws: &Path, target: &Path, package: &str) -> f64 {
+    let _ = std::fs::remove_dir_all(target);
+    cargo(ws, target, &["build", "--quiet", "-p", package]).as_secs_f64()
+}
+
+/// The ali-acs figures: that crate alone and a clean build of a ten-call application.
+fn ali_acs(base: &Path, reps: usize) -> serde_json::Value {
+    let ws = base.join("ali-acs");
+    write(
+        &ws.join("Cargo.toml"),
+        "# Written by benches/src/bin/compile_cost.rs; scratch space, never committed.\n\
+         [workspace]\nresolver = \"3\"\nmembers = [\"app\"]\n\n\
+         [profile.dev.package.\"*\"]\ndebug = false\n\n[profile.dev]\ndebug = \"line-tables-only\"\n",
+    );
+    write(
+        &ws.join("app/Cargo.toml"),
+        "[package]\nname = \"acs-app\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
+         [dependencies]\nali-acs = { version = \"=0.8.0\", default-features = false, features = [\"sms\"] }\n",
+    );
+    write(&ws.join("app/src/lib.rs"), ACS_LIB);
+    let target = ws.join("target");
+    let alone = time_cleaned(&ws, &target, "ali-acs", reps);
+    let app_alone = time_crate(&ws, &target, &ws.join("app/src/lib.rs"), "acs-app", reps);
+    let clean = clean_build(&ws, &ws.join("target-clean"), "acs-app");
+    serde_json::json!({
+        "version": "0.8.0",
+        "features": ["sms"],
+        "operations": 56,
+        "crate_seconds": alone,
+        "app_alone_seconds": app_alone,
+        "app_clean_seconds": clean,
+    })
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let sizes: Vec<usize> = arg(&args, "--sizes")
-        .unwrap_or("10,100,500")
+        .unwrap_or("10,50,100,250,500,1000")
         .split(',')
         .map(|s| s.trim().parse().expect("--sizes takes numbers"))
         .collect();
@@ -156,9 +243,7 @@ fn main() {
     let mut members: Vec<String> = variants.iter().map(|(_, dir, _)| dir.clone()).collect();
     members.push("user".into());
     write(&ws.join("Cargo.toml"), workspace_manifest(&root, &members));
-    if !ws.join("Cargo.lock").exists() {
-        write(&ws.join("Cargo.lock"), std::fs::read(root.join("Cargo.lock")).expect("Cargo.lock"));
-    }
+    write(&ws.join("Cargo.lock"), std::fs::read(root.join("Cargo.lock")).expect("Cargo.lock"));
     let mut ops = Vec::new();
     for (_, dir, spec) in &variants {
         ops.push(write_copy(&root, &ws.join(dir), &format!("onsmqtt-{dir}"), spec));
@@ -169,17 +254,19 @@ fn main() {
     write(&ws.join("user/Cargo.toml"), user_manifest);
     write(&ws.join("user/src/lib.rs"), USER_LIB);
 
-    println!("compile cost: debug build of the crate alone, dependencies prebuilt, best of {reps}");
+    println!("compile cost: debug, incremental off, dependencies prebuilt, best of {reps}");
     println!("building the dependencies once ({})...", target.display());
     let deps = cargo(&ws, &target, &["build", "--quiet", "-p", "onsmqtt-cc-real"]);
     println!("  dependencies and the real crate: {:.1} s", deps.as_secs_f64());
 
-    println!("{:>14} {:>6} {:>9} {:>9}", "spec", "ops", "seconds", "s/op");
+    let runtime = time_cleaned(&ws, &target, "alibabacloud-runtime", reps);
+    println!("  runtime crate alone: {runtime:.2} s");
+    println!("{:>16} {:>6} {:>9} {:>9}", "spec", "ops", "seconds", "s/op");
     let mut rows = Vec::new();
     for ((name, dir, _), n) in variants.iter().zip(&ops) {
         let secs =
             time_crate(&ws, &target, &ws.join(dir).join("src/lib.rs"), &format!("onsmqtt-{dir}"), reps);
-        println!("{name:>14} {n:>6} {secs:>9.2} {:>9.4}", secs / *n as f64);
+        println!("{name:>16} {n:>6} {secs:>9.2} {:>9.4}", secs / *n as f64);
         rows.push(serde_json::json!({ "spec": name, "operations": n, "seconds": secs, "seconds_per_op": secs / *n as f64 }));
     }
     // The marginal cost of an operation: the slope between the smallest and largest synthetic spec.
@@ -196,15 +283,32 @@ fn main() {
         println!("  marginal cost per operation (slope): {m:.4} s");
     }
     let user = time_crate(&ws, &target, &ws.join("user/src/lib.rs"), "onsmqtt-user", reps);
-    println!("  user crate calling 10 operations: {user:.2} s");
+    println!("  application calling 10 operations, alone: {user:.2} s");
+    let app_clean = clean_build(&ws, &base.join("target-clean"), "onsmqtt-user");
+    println!("  application, clean build (everything): {app_clean:.1} s");
+    let acs = if args.iter().any(|a| a == "--no-ali-acs") {
+        serde_json::Value::Null
+    } else {
+        let acs = ali_acs(&base, reps);
+        println!(
+            "  ali-acs 0.8 (sms, 56 operations) alone: {:.2} s; application alone {:.2} s, clean build {:.1} s",
+            acs["crate_seconds"].as_f64().unwrap_or(0.0),
+            acs["app_alone_seconds"].as_f64().unwrap_or(0.0),
+            acs["app_clean_seconds"].as_f64().unwrap_or(0.0)
+        );
+        acs
+    };
 
     let out = serde_json::json!({
         "profile": "debug",
         "incremental": false,
         "reps": reps,
+        "runtime_seconds": runtime,
         "rows": rows,
         "marginal_seconds_per_op": marginal,
         "user_crate_10_ops_seconds": user,
+        "app_clean_seconds": app_clean,
+        "ali_acs": acs,
         "workspace": PathBuf::from(&ws).display().to_string(),
     });
     match write_result("compile", &out) {

@@ -1,71 +1,94 @@
 //! Throughput: our client against a bare reqwest client, both calling the same local server.
 //!
-//! A minimal HTTP/1.1 server (hyper, keep-alive, fixed JSON answer) runs in this process on its
-//! own one-thread runtime (threads named `bench-server`); the clients run on a two-thread runtime.
-//! For each concurrency (1 and 64), each client makes `--calls` calls (20,000) in `--rounds` short
-//! rounds (10), every round running the clients one after the other:
+//! The server is a second process (this binary with `--serve`): hyper, HTTP/1.1, keep-alive, a
+//! fixed JSON answer, on a one-thread runtime. When the machine has two cores or more, the server
+//! is pinned to one core and the clients to another (`sched_setaffinity`), so neither steals the
+//! other's CPU and the client's CPU time is its own (`getrusage` of this process only).
 //!
-//! - **ours**: `client.query_session_by_client_id().client_id(..).instance_id(..).send()` with
-//!   static credentials, a plain `http://127.0.0.1` endpoint and the default retries (V3 signing,
-//!   tracing span, bounded body read, classification, JSON decoding: all of it);
+//! For each concurrency (1, 8, 64, 256), each client makes `--calls` calls (20,000) in `--rounds`
+//! short rounds (10), every round running the clients one after the other, the order rotating:
+//!
+//! - **ours V3** / **ours V1**: `client.query_session_by_client_id().client_id(..)
+//!   .instance_id(..).send()`, credentials from a caching provider (`CredentialsUriProvider`: STS
+//!   credentials with a security token, fetched once from the server's `/credentials` and cached),
+//!   a plain `http://127.0.0.1` endpoint, the default retries (signing, tracing span, bounded body
+//!   read, masking, classification, JSON decoding: all of it);
+//! - **ours V3, static key**: the same with a fixed AccessKey pair (no token, fewer headers);
 //! - **bare**: the same unsigned `POST /?ClientId=..&InstanceId=..` through a `reqwest::Client`
 //!   with the same transport settings (HTTP/1.1 only, same timeouts, rustls/ring), reading the
 //!   body and decoding it into the same output struct;
-//! - **bare_headers** (diagnostic): the bare client sending, prebuilt, the ten headers a signed
-//!   request carries (fixed values): what carrying them costs the transport and the server,
-//!   with no signing at all.
+//! - **bare + headers** (diagnostic): the bare client sending, prebuilt, the headers a V3 request
+//!   with a security token carries (fixed values): what the protocol's headers cost the transport
+//!   and the server, with no signing at all.
 //!
-//! Reported per client: calls/s, CPU time per call for the whole process (getrusage, server
-//! included, measured the same way for both) and for the client side alone (the server threads'
-//! CPU from /proc subtracted), and peak RSS (VmHWM, reset before each run where the kernel allows).
+//! Reported per client: calls/s, the client process's CPU time per call, the server process's
+//! CPU per call (from `/proc/<pid>/stat`, 10 ms ticks, so over all rounds), peak RSS (VmHWM).
 //! Ratios are paired: taken within each round, then the median over the rounds; absolute
 //! values are medians over the rounds. Results go to `target/bench-results/throughput.json`.
 //!
-//! `cargo run --release -p onsmqtt-benches --bin throughput -- [--calls N] [--rounds R]`
+//! `cargo run --release -p onsmqtt-benches --bin throughput -- [--calls N] [--rounds R]
+//! [--concurrency 1,8,64,256] [--out NAME]`; `--profile KIND [--concurrency N]` runs one client
+//! alone (for callgrind or perf), KIND one of `ours_v3`, `ours_v1`, `ours_v3_static`, `bare`,
+//! `bare_headers`.
 
 use std::convert::Infallible;
+use std::io::{BufRead as _, Read as _, Write as _};
 use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use alibabacloud_onsmqtt::operations::QuerySessionByClientIdOutput;
-use alibabacloud_onsmqtt::{Client, Config, Credentials};
+use alibabacloud_onsmqtt::{Client, Config, Credentials, CredentialsUriProvider, SignatureVersion};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use onsmqtt_benches::{
-    QUERY_SESSION_BODY, peak_rss_kib, process_cpu_ns, reset_peak_rss, threads_cpu_ns, write_result,
-};
+use onsmqtt_benches::{QUERY_SESSION_BODY, peak_rss_kib, process_cpu_ns, reset_peak_rss, write_result};
 
 const CLIENT_ID: &str = "GID_test@@@test";
 const INSTANCE_ID: &str = "post-cn-0pp12gl****";
-const SERVER_THREAD: &str = "bench-server";
+const ACCESS_KEY_ID: &str = "STS.NUgYrLnoC37mZZCNnAbez2ttt";
+const ACCESS_KEY_SECRET: &str = "ExampleTemporarySecret0123456789abcdef";
+const SECURITY_TOKEN: &str = "CAIS8gF1q6Ft5B2yfSjIr5bQKtf0q5hpxYi8OxUFgMeXPNs8vd8b4y3GbRdO6qbM\
+                              zbt0m9BH3v5K9pv3nY3iOlDgwE2pFXKvF/3eUyBT9fh9DQLhdUZpvcRpKSP";
+const CLIENT_CORE: usize = 0;
+const SERVER_CORE: usize = 1;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
-    Ours,
+    OursV3,
+    OursV1,
+    OursV3Static,
     Bare,
-    /// Diagnostic: the bare client sending, prebuilt, the headers a signed request carries. The
-    /// difference to `Bare` is what carrying them costs the transport and the server.
+    /// Diagnostic: the bare client sending, prebuilt, the headers a signed V3 request with a
+    /// security token carries. The difference to `Bare` is what carrying them costs.
     BareHeaders,
 }
 
 impl Kind {
-    const ALL: [Kind; 3] = [Kind::Ours, Kind::Bare, Kind::BareHeaders];
+    const ALL: [Kind; 5] = [Kind::OursV3, Kind::OursV1, Kind::OursV3Static, Kind::Bare, Kind::BareHeaders];
 
     fn name(self) -> &'static str {
         match self {
-            Kind::Ours => "ours",
+            Kind::OursV3 => "ours_v3",
+            Kind::OursV1 => "ours_v1",
+            Kind::OursV3Static => "ours_v3_static",
             Kind::Bare => "bare",
             Kind::BareHeaders => "bare_headers",
         }
     }
+
+    fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.name() == s)
+    }
 }
 
-/// Both clients, built once and reused by every run (as an application would).
+/// Every client, built once and reused by every run (as an application would).
 struct Clients {
-    ours: Client,
+    ours_v3: Client,
+    ours_v1: Client,
+    ours_v3_static: Client,
     bare: reqwest::Client,
     bare_url: reqwest::Url,
     signed_headers: reqwest::header::HeaderMap,
@@ -73,16 +96,21 @@ struct Clients {
 
 impl Clients {
     async fn call(&self, kind: Kind) {
-        let out = match kind {
-            Kind::Ours => self
-                .ours
+        let ours = match kind {
+            Kind::OursV3 => Some(&self.ours_v3),
+            Kind::OursV1 => Some(&self.ours_v1),
+            Kind::OursV3Static => Some(&self.ours_v3_static),
+            Kind::Bare | Kind::BareHeaders => None,
+        };
+        let out = match ours {
+            Some(client) => client
                 .query_session_by_client_id()
                 .client_id(CLIENT_ID)
                 .instance_id(INSTANCE_ID)
                 .send()
                 .await
                 .expect("our call succeeds"),
-            Kind::Bare | Kind::BareHeaders => {
+            None => {
                 let request = self.bare.post(self.bare_url.clone());
                 let request = if kind == Kind::Bare {
                     request.header(reqwest::header::CONTENT_LENGTH, "0")
@@ -106,26 +134,25 @@ impl Clients {
 #[derive(Clone, Copy, Debug, Default)]
 struct Sample {
     calls: f64,
-    cpu_ns: f64,
     server_ns: f64,
     calls_per_s: f64,
     cpu_ns_per_call: f64,
-    client_cpu_ns_per_call: f64,
     peak_rss_kib: u64,
 }
 
 fn run(
     rt: &tokio::runtime::Runtime,
     clients: &Arc<Clients>,
+    server_pid: u32,
     kind: Kind,
     concurrency: usize,
     calls: usize,
 ) -> Sample {
-    let per_task = calls / concurrency;
+    let per_task = (calls / concurrency).max(1);
     let total = per_task * concurrency;
     let peak_reset = reset_peak_rss();
     let cpu0 = process_cpu_ns();
-    let server0 = threads_cpu_ns(SERVER_THREAD);
+    let server0 = pid_cpu_ns(server_pid);
     let started = Instant::now();
     rt.block_on(async {
         let tasks: Vec<_> = (0..concurrency)
@@ -144,17 +171,26 @@ fn run(
     });
     let wall = started.elapsed();
     let cpu = process_cpu_ns().saturating_sub(cpu0) as f64;
-    let server = threads_cpu_ns(SERVER_THREAD).saturating_sub(server0) as f64;
+    let server = pid_cpu_ns(server_pid).saturating_sub(server0) as f64;
     let n = total as f64;
     Sample {
         calls: n,
-        cpu_ns: cpu,
         server_ns: server,
         calls_per_s: n / wall.as_secs_f64(),
         cpu_ns_per_call: cpu / n,
-        client_cpu_ns_per_call: (cpu - server).max(0.0) / n,
         peak_rss_kib: if peak_reset { peak_rss_kib().unwrap_or(0) } else { 0 },
     }
+}
+
+/// User + system CPU of another process, from `/proc/<pid>/stat` (clock ticks, assumed 100/s).
+fn pid_cpu_ns(pid: u32) -> u64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return 0 };
+    // The command name may hold spaces: fields count from after its closing parenthesis.
+    let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else { return 0 };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    let ticks: u64 = [11, 12].iter().filter_map(|&i| fields.get(i)?.parse::<u64>().ok()).sum();
+    ticks * 10_000_000
 }
 
 fn median(mut xs: Vec<f64>) -> f64 {
@@ -172,12 +208,11 @@ fn median(mut xs: Vec<f64>) -> f64 {
 fn summarize(samples: &[Sample]) -> serde_json::Value {
     let m = |f: fn(&Sample) -> f64| median(samples.iter().map(f).collect());
     let sum = |f: fn(&Sample) -> f64| samples.iter().map(f).sum::<f64>();
-    // The server threads' CPU comes in clock ticks (10 ms): over all rounds, not per round.
-    let client = (sum(|s| s.cpu_ns) - sum(|s| s.server_ns)).max(0.0) / sum(|s| s.calls).max(1.0);
     serde_json::json!({
         "calls_per_s": m(|s| s.calls_per_s),
         "cpu_ns_per_call": m(|s| s.cpu_ns_per_call),
-        "client_cpu_ns_per_call": client,
+        // The server's CPU comes in clock ticks (10 ms): over all rounds, not per round.
+        "server_cpu_ns_per_call": sum(|s| s.server_ns) / sum(|s| s.calls).max(1.0),
         "peak_rss_kib": samples.iter().map(|s| s.peak_rss_kib).max().unwrap_or(0),
         "rounds": samples.iter().map(|s| serde_json::json!({
             "calls_per_s": s.calls_per_s,
@@ -186,20 +221,82 @@ fn summarize(samples: &[Sample]) -> serde_json::Value {
     })
 }
 
-/// The server: HTTP/1.1 with keep-alive, the same JSON answer to every request.
+/// Pins the calling thread (and the threads it starts afterwards) to one core.
+fn pin_to_core(core: usize) -> bool {
+    // SAFETY: `set` is a plain bit set on the stack, initialised by CPU_ZERO before use, and
+    // sched_setaffinity(0, ..) only reads it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_ZERO(&mut set);
+        libc::CPU_SET(core, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
+    }
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
+
+/// `--serve`: the server process. Prints its port, serves until its standard input closes (the
+/// parent exited or dropped it).
+fn serve_main() {
+    if cores() >= 2 && !pin_to_core(SERVER_CORE) {
+        eprintln!("server: could not pin to core {SERVER_CORE}");
+    }
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("server runtime");
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1");
+        let port = listener.local_addr().expect("local address").port();
+        println!("PORT {port}");
+        std::io::stdout().flush().expect("stdout");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        std::thread::spawn(move || {
+            let mut sink = Vec::new();
+            let _ = std::io::stdin().read_to_end(&mut sink);
+            let _ = tx.send(());
+        });
+        tokio::select! {
+            () = serve(listener) => {}
+            _ = rx => {}
+        }
+    });
+}
+
+/// The credentials the `/credentials` path hands out (as a credentials URI does), valid for years.
+fn credentials_body() -> String {
+    let expiration = "2099-01-01T00:00:00Z";
+    serde_json::json!({
+        "Code": "Success",
+        "AccessKeyId": ACCESS_KEY_ID,
+        "AccessKeySecret": ACCESS_KEY_SECRET,
+        "SecurityToken": SECURITY_TOKEN,
+        "Expiration": expiration,
+    })
+    .to_string()
+}
+
+/// HTTP/1.1 with keep-alive: the credentials at `/credentials`, the same JSON answer otherwise.
 async fn serve(listener: tokio::net::TcpListener) {
+    let creds = Bytes::from(credentials_body());
     loop {
         let Ok((stream, _)) = listener.accept().await else { continue };
         let _ = stream.set_nodelay(true);
+        let creds = creds.clone();
         tokio::spawn(async move {
-            let service = service_fn(|_req: hyper::Request<hyper::body::Incoming>| async {
-                let mut response =
-                    hyper::Response::new(Full::new(Bytes::from_static(QUERY_SESSION_BODY.as_bytes())));
-                response.headers_mut().insert(
-                    hyper::header::CONTENT_TYPE,
-                    hyper::header::HeaderValue::from_static("application/json;charset=utf-8"),
-                );
-                Ok::<_, Infallible>(response)
+            let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                let body = if req.uri().path() == "/credentials" {
+                    creds.clone()
+                } else {
+                    Bytes::from_static(QUERY_SESSION_BODY.as_bytes())
+                };
+                async move {
+                    let mut response = hyper::Response::new(Full::new(body));
+                    response.headers_mut().insert(
+                        hyper::header::CONTENT_TYPE,
+                        hyper::header::HeaderValue::from_static("application/json;charset=utf-8"),
+                    );
+                    Ok::<_, Infallible>(response)
+                }
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .keep_alive(true)
@@ -209,20 +306,40 @@ async fn serve(listener: tokio::net::TcpListener) {
     }
 }
 
-/// The headers our client sends with a V3 request, with fixed values (for `Kind::BareHeaders`).
+/// Starts the server process and reads its address.
+fn start_server() -> (Child, SocketAddr) {
+    let exe = std::env::current_exe().expect("the benchmark's own path");
+    let mut child = Command::new(exe)
+        .arg("--serve")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the server process starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut line = String::new();
+    std::io::BufReader::new(stdout).read_line(&mut line).expect("the server prints its port");
+    let port: u16 =
+        line.trim().strip_prefix("PORT ").and_then(|p| p.parse().ok()).expect("`PORT <n>` from the server");
+    (child, SocketAddr::from(([127, 0, 0, 1], port)))
+}
+
+/// The headers our client sends with a V3 request and STS credentials, with fixed values.
 fn signed_headers(host: &str, user_agent: &str) -> reqwest::header::HeaderMap {
     use reqwest::header::{HeaderName, HeaderValue};
-    let fixed: [(&str, &str); 8] = [
+    let fixed: [(&str, &str); 10] = [
         ("accept", "application/json"),
         ("x-acs-action", "QuerySessionByClientId"),
         ("x-acs-version", "2020-04-20"),
         ("x-acs-date", "2026-11-25T16:33:53Z"),
         ("x-acs-signature-nonce", "5bada90d77ab75779895acb5101c5bb6"),
         ("x-acs-content-sha256", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        ("x-acs-accesskey-id", ACCESS_KEY_ID),
+        ("x-acs-security-token", SECURITY_TOKEN),
         (
             "authorization",
-            "ACS3-HMAC-SHA256 Credential=LTAI5tExampleAccessKeyId,SignedHeaders=accept;host;user-agent;\
-             x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version,\
+            "ACS3-HMAC-SHA256 Credential=STS.NUgYrLnoC37mZZCNnAbez2ttt,SignedHeaders=accept;host;\
+             user-agent;x-acs-accesskey-id;x-acs-action;x-acs-content-sha256;x-acs-date;\
+             x-acs-security-token;x-acs-signature-nonce;x-acs-version,\
              Signature=97508021cb3b5124d07de7f86d4ebee99ae5a29b4f4df41ac3fdcbaf25821309",
         ),
         ("content-length", "0"),
@@ -254,150 +371,142 @@ fn bare_client(config: &Config) -> reqwest::Client {
         .expect("the bare client builds")
 }
 
-fn arg(args: &[String], name: &str, default: usize) -> usize {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map(|v| v.parse().unwrap_or_else(|_| panic!("{name} takes a number")))
-        .unwrap_or(default)
+fn arg<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(String::as_str)
 }
 
-fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let calls = arg(&args, "--calls", 20_000);
-    // Many short rounds, each running every client in turn: slow drift in the machine's load
-    // hits the three alike.
-    let rounds = arg(&args, "--rounds", 10).max(1);
-    let per_run = (calls / rounds).max(64);
+fn num(args: &[String], name: &str, default: usize) -> usize {
+    arg(args, name).map_or(default, |v| v.parse().unwrap_or_else(|_| panic!("{name} takes a number")))
+}
 
-    let server_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .thread_name(SERVER_THREAD)
-        .enable_all()
-        .build()
-        .expect("server runtime");
-    let addr: SocketAddr = server_rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1");
-        let addr = listener.local_addr().expect("local address");
-        tokio::spawn(serve(listener));
-        addr
-    });
-
-    // `--client-threads N` (default 1): one thread is a current-thread runtime, which gives the
-    // steadiest CPU figures on a small machine (no idle workers spinning for work to steal).
-    let client_threads = arg(&args, "--client-threads", 1).max(1);
-    let client_rt = if client_threads == 1 {
-        tokio::runtime::Builder::new_current_thread().enable_all().build()
-    } else {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(client_threads)
-            .thread_name("bench-client")
-            .enable_all()
-            .build()
-    }
-    .expect("client runtime");
-    let endpoint = format!("http://{addr}");
-    let config = Config::builder()
-        .endpoint(&endpoint)
-        .credentials(Credentials::new("LTAI5tExampleAccessKeyId", "ExampleAccessKeySecret0123456789"))
-        .build()
-        .expect("config");
-    let bare = bare_client(&config);
+fn build_clients(endpoint: &str) -> Clients {
+    let ours = |signature: SignatureVersion, cached: bool| {
+        let builder = Config::builder().endpoint(endpoint).signature_version(signature);
+        let builder = if cached {
+            let provider = CredentialsUriProvider::builder()
+                .uri(format!("{endpoint}/credentials"))
+                .build()
+                .expect("the credentials URI provider builds");
+            builder.credentials_provider(provider)
+        } else {
+            builder
+                .credentials(Credentials::new("LTAI5tExampleAccessKeyId", "ExampleAccessKeySecret0123456789"))
+        };
+        Client::new(builder.build().expect("config"))
+    };
+    let ours_v3 = ours(SignatureVersion::V3, true);
+    let bare = bare_client(ours_v3.config());
     let bare_url = reqwest::Url::parse(&format!(
         "{endpoint}/?ClientId=GID_test%40%40%40test&InstanceId=post-cn-0pp12gl%2A%2A%2A%2A"
     ))
     .expect("url");
-    let ours = Client::new(config);
-    let signed_headers = signed_headers(&addr.to_string(), ours.user_agent());
-    let clients = Arc::new(Clients { ours, bare, bare_url, signed_headers });
+    let host = endpoint.trim_start_matches("http://");
+    let signed_headers = signed_headers(host, ours_v3.user_agent());
+    Clients {
+        ours_v1: ours(SignatureVersion::V1, true),
+        ours_v3_static: ours(SignatureVersion::V3, false),
+        ours_v3,
+        bare,
+        bare_url,
+        signed_headers,
+    }
+}
 
-    // `--profile ours|bare [--concurrency N]`: one client only, for callgrind or perf.
-    if let Some(i) = args.iter().position(|a| a == "--profile") {
-        let kind = match args.get(i + 1).map(String::as_str) {
-            Some("ours") => Kind::Ours,
-            Some("bare") => Kind::Bare,
-            Some("bare_headers") => Kind::BareHeaders,
-            _ => panic!("--profile takes `ours`, `bare` or `bare_headers`"),
-        };
-        let concurrency = arg(&args, "--concurrency", 1).max(1);
-        run(&client_rt, &clients, kind, concurrency, concurrency * 8);
-        let s = run(&client_rt, &clients, kind, concurrency, calls);
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--serve") {
+        serve_main();
+        return;
+    }
+    let calls = num(&args, "--calls", 20_000);
+    // Many short rounds, each running every client in turn: slow drift in the machine's load
+    // hits them alike.
+    let rounds = num(&args, "--rounds", 10).max(1);
+    let per_run = (calls / rounds).max(256);
+    let concurrencies: Vec<usize> = arg(&args, "--concurrency")
+        .unwrap_or("1,8,64,256")
+        .split(',')
+        .map(|c| c.trim().parse::<usize>().expect("--concurrency takes numbers").max(1))
+        .collect();
+
+    let (mut server, addr) = start_server();
+    let pinned = cores() >= 2 && pin_to_core(CLIENT_CORE);
+    // One thread, a current-thread runtime: the steadiest CPU figures (no idle workers spinning).
+    let client_rt =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("client runtime");
+    let endpoint = format!("http://{addr}");
+    let clients = Arc::new(build_clients(&endpoint));
+    let pid = server.id();
+
+    if let Some(kind) = arg(&args, "--profile") {
+        let kind = Kind::parse(kind)
+            .unwrap_or_else(|| panic!("--profile takes one of {:?}", Kind::ALL.map(Kind::name)));
+        let concurrency = concurrencies.first().copied().unwrap_or(1);
+        run(&client_rt, &clients, pid, kind, concurrency, concurrency * 8);
+        let s = run(&client_rt, &clients, pid, kind, concurrency, calls);
         println!("{}: {:.0} calls/s, {:.2} us CPU/call", kind.name(), s.calls_per_s, s.cpu_ns_per_call / 1e3);
         return;
     }
 
-    // Warm up: open the connections of both pools, fault in the code paths.
+    // Warm up: open the connections of every pool, fetch the credentials, fault the code in.
+    let widest = concurrencies.iter().copied().max().unwrap_or(1);
     for kind in Kind::ALL {
-        run(&client_rt, &clients, kind, 64, 4_096);
+        run(&client_rt, &clients, pid, kind, widest, widest * 16);
     }
 
     println!(
-        "throughput: {calls} calls per client and concurrency, in {rounds} rounds of {per_run}; \
-         server in-process on {addr}"
+        "throughput: {calls} calls per client and concurrency, in {rounds} rounds of {per_run}; server process \
+         {pid} on {addr}; {}",
+        if pinned {
+            format!("client pinned to core {CLIENT_CORE}, server to core {SERVER_CORE}")
+        } else {
+            "not pinned".into()
+        }
     );
-    println!(
-        "{:>4} {:>12} {:>11} {:>14} {:>14} {:>10}",
-        "conc", "who", "calls/s", "cpu/call (us)", "client (us)", "peak RSS"
-    );
+    println!("{:>4} {:>15} {:>11} {:>14} {:>10}", "conc", "who", "calls/s", "cpu/call (us)", "peak RSS");
     let mut results = Vec::new();
-    for concurrency in [1usize, 64] {
-        let mut samples: [Vec<Sample>; 3] = Default::default();
+    for &concurrency in &concurrencies {
+        let mut samples: [Vec<Sample>; 5] = Default::default();
         for round in 0..rounds {
-            // Rotate who goes first, so drift on a shared machine hits all alike.
             let mut order = Kind::ALL;
             order.rotate_left(round % Kind::ALL.len());
             for kind in order {
-                let s = run(&client_rt, &clients, kind, concurrency, per_run);
+                let s = run(&client_rt, &clients, pid, kind, concurrency, per_run);
                 println!(
-                    "{concurrency:>4} {:>12} {:>11.0} {:>14.2} {:>14.2} {:>7} MiB",
+                    "{concurrency:>4} {:>15} {:>11.0} {:>14.2} {:>7} MiB",
                     kind.name(),
                     s.calls_per_s,
                     s.cpu_ns_per_call / 1e3,
-                    s.client_cpu_ns_per_call / 1e3,
                     s.peak_rss_kib / 1024
                 );
                 samples[kind as usize].push(s);
             }
         }
-        let [o, b, h] = [0, 1, 2].map(|i| summarize(&samples[i]));
         // Ratios are taken within each round (runs next to each other in time), then the median
-        // over the rounds: load from other processes on a shared machine drifts slowly and
-        // cancels out of a paired ratio, much less out of a ratio of medians.
+        // over the rounds: load from other processes drifts slowly and cancels out of a paired
+        // ratio, much less out of a ratio of medians.
         let ratio = |x: &[Sample], y: &[Sample], f: fn(&Sample) -> f64| {
             median(x.iter().zip(y).map(|(x, y)| f(x) / f(y).max(f64::MIN_POSITIVE)).collect())
         };
-        let (os, bs, hs) = (&samples[0], &samples[1], &samples[2]);
-        let (by_calls, by_cpu) = (|s: &Sample| s.calls_per_s, |s: &Sample| s.cpu_ns_per_call);
-        let r = serde_json::json!({
-            "concurrency": concurrency,
-            "calls": calls,
-            "ratios": "median over rounds of the ratio within each round",
-            "calls_per_s_ratio": ratio(os, bs, by_calls),
-            "cpu_per_call_ratio": ratio(os, bs, by_cpu),
-            // From totals: the server threads' CPU is known to 10 ms only.
-            "client_cpu_per_call_ratio": o["client_cpu_ns_per_call"].as_f64().unwrap_or(0.0)
-                / b["client_cpu_ns_per_call"].as_f64().unwrap_or(1.0).max(f64::MIN_POSITIVE),
-            "bare_headers_calls_per_s_ratio": ratio(hs, bs, by_calls),
-            "bare_headers_cpu_per_call_ratio": ratio(hs, bs, by_cpu),
-            "ours": o,
-            "bare": b,
-            "bare_headers": h,
-        });
-        let f = |k: &str| r[k].as_f64().unwrap_or(0.0);
-        println!(
-            "  concurrency {concurrency}: ours/bare calls/s {:.3}, CPU/call {:.3} (client side alone {:.3}); \
-             bare with our headers/bare: calls/s {:.3}, CPU/call {:.3}",
-            f("calls_per_s_ratio"),
-            f("cpu_per_call_ratio"),
-            f("client_cpu_per_call_ratio"),
-            f("bare_headers_calls_per_s_ratio"),
-            f("bare_headers_cpu_per_call_ratio"),
-        );
+        let bare = &samples[Kind::Bare as usize];
+        let mut r = serde_json::json!({ "concurrency": concurrency, "calls": calls });
+        let mut line = format!("  concurrency {concurrency}, ratio to bare (calls/s, CPU/call):");
+        for kind in Kind::ALL {
+            let s = &samples[kind as usize];
+            let mut v = summarize(s);
+            if kind != Kind::Bare {
+                let (calls, cpu) = (ratio(s, bare, |s| s.calls_per_s), ratio(s, bare, |s| s.cpu_ns_per_call));
+                v["calls_per_s_ratio"] = calls.into();
+                v["cpu_per_call_ratio"] = cpu.into();
+                line.push_str(&format!(" {} {calls:.3} {cpu:.3};", kind.name()));
+            }
+            r[kind.name()] = v;
+        }
+        println!("{line}");
         results.push(r);
     }
-    // Let the runtimes go before the final reading.
-    drop(clients);
-    client_rt.shutdown_timeout(Duration::from_secs(1));
+    drop(server.stdin.take());
+    let _ = server.wait();
     let peak = results
         .iter()
         .flat_map(|r| Kind::ALL.map(|k| &r[k.name()]["peak_rss_kib"]))
@@ -405,14 +514,15 @@ fn main() {
         .chain(peak_rss_kib())
         .max()
         .unwrap_or(0);
-    println!("peak RSS (VmHWM) of the process: {} MiB", peak / 1024);
     let out = serde_json::json!({
         "calls": calls,
         "rounds": rounds,
+        "pinned": pinned,
+        "server": "separate process",
         "results": results,
         "peak_rss_kib": peak,
     });
-    match write_result("throughput", &out) {
+    match write_result(arg(&args, "--out").unwrap_or("throughput"), &out) {
         Ok(p) => println!("results: {}", p.display()),
         Err(e) => eprintln!("could not write the results: {e}"),
     }

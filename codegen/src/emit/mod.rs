@@ -38,7 +38,7 @@ pub fn emit(service: &ir::Service) -> Result<Vec<GeneratedFile>, EmitError> {
     files.push(file("operations/mod.rs", &service.spec_file, operation::mod_file(service))?);
     let lib_name = service.crate_name.replace('-', "_");
     let op_file = |op: &ir::Operation| {
-        file(&format!("operations/{}.rs", op.module), &op.spec_file, operation::operation(op, &lib_name))
+        file(&format!("operations/{}.rs", op.file_stem), &op.spec_file, operation::operation(op, &lib_name))
     };
     // Operation files are independent, and formatting them is most of the generator's time: a
     // large spec is spread over the cores. The order (and so the output) stays the same.
@@ -149,6 +149,9 @@ pub(crate) fn inner_docs(text: &str) -> TokenStream {
 }
 
 /// Doc lines, each with the leading space `///` comments have.
+///
+/// Paragraphs are re-wrapped, and a line never starts with `<`, a backtick fence or a tilde
+/// fence: inside a code span such a line would still open an HTML block or a code block.
 pub(crate) fn doc_lines(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     for (i, para) in text.split("\n\n").enumerate() {
@@ -157,7 +160,9 @@ pub(crate) fn doc_lines(text: &str) -> Vec<String> {
         }
         let mut line = String::new();
         for word in para.split_whitespace() {
-            if !line.is_empty() && line.len() + word.len() + 1 > 88 {
+            let may_start_line =
+                !(word.starts_with('<') || word.starts_with("```") || word.starts_with("~~~"));
+            if !line.is_empty() && line.len() + word.len() + 1 > 88 && may_start_line {
                 out.push(format!(" {line}"));
                 line.clear();
             }
@@ -173,21 +178,88 @@ pub(crate) fn doc_lines(text: &str) -> Vec<String> {
     out
 }
 
-/// Spec prose made safe for rustdoc: `[`, `]`, `<`, `>` outside code spans are escaped, so the
-/// text never becomes a broken link or an HTML tag.
-pub(crate) fn md(line: &str) -> String {
-    let mut out = String::with_capacity(line.len());
-    let mut in_code = false;
-    for c in line.chars() {
-        if c == '`' {
-            in_code = !in_code;
+/// Spec prose made inert for rustdoc: whatever it holds, it stays text.
+///
+/// Per paragraph: a run of one or two backticks with a matching run later is a code span, kept
+/// as it is; every other backtick is escaped, so a fence (```` ``` ````) shows as backticks and
+/// never opens a code block or a doc test. Outside code spans `\`, `[`, `]`, `<`, `>` and `~`
+/// are escaped (no link, no HTML, no tilde fence), and a word holding `://` becomes a code span
+/// (rustdoc warns about bare URLs).
+pub(crate) fn md(text: &str) -> String {
+    text.split("\n\n").map(md_paragraph).collect::<Vec<_>>().join("\n\n")
+}
+
+fn md_paragraph(para: &str) -> String {
+    let chars: Vec<char> = para.chars().collect();
+    // Backtick runs: (start, length).
+    let mut runs = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == '`' {
+            let start = i;
+            while i < chars.len() && chars[i] == '`' {
+                i += 1;
+            }
+            runs.push((start, i - start));
+        } else {
+            i += 1;
         }
-        if !in_code && matches!(c, '[' | ']' | '<' | '>') {
-            out.push('\\');
-        }
-        out.push(c);
     }
+    let mut out = String::with_capacity(para.len() + para.len() / 8);
+    let mut at = 0; // next char to copy
+    let mut r = 0;
+    while r < runs.len() {
+        let (start, len) = runs[r];
+        let close = (len <= 2).then(|| (r + 1..runs.len()).find(|&k| runs[k].1 == len)).flatten();
+        plain(&chars[at..start], &mut out);
+        match close {
+            Some(k) => {
+                let end = runs[k].0 + len;
+                out.extend(&chars[start..end]);
+                at = end;
+                r = k + 1;
+            }
+            None => {
+                for _ in 0..len {
+                    out.push_str("\\`");
+                }
+                at = start + len;
+                r += 1;
+            }
+        }
+    }
+    plain(&chars[at..], &mut out);
     out
+}
+
+/// Text outside code spans: special characters escaped, URLs as code.
+fn plain(chars: &[char], out: &mut String) {
+    let text: String = chars.iter().collect();
+    let mut first = true;
+    for piece in text.split(' ') {
+        if !first {
+            out.push(' ');
+        }
+        first = false;
+        if piece.contains("://") {
+            out.push_str(&code_span(piece));
+            continue;
+        }
+        for c in piece.chars() {
+            if matches!(c, '\\' | '[' | ']' | '<' | '>' | '~') {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+    }
+}
+
+/// `text` as a code span: fenced by more backticks than any run inside it.
+fn code_span(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') { " " } else { "" };
+    format!("{fence}{pad}{text}{pad}{fence}")
 }
 
 #[cfg(test)]
@@ -198,6 +270,17 @@ mod tests {
     fn wraps_and_escapes_docs() {
         let lines = doc_lines(&md("A <region> [note] `a<b>` and *bold*.\n\nSecond paragraph."));
         assert_eq!(lines, [" A \\<region\\> \\[note\\] `a<b>` and *bold*.", "", " Second paragraph."]);
+        // Fences and unmatched backticks are shown, never opened.
+        assert_eq!(md("```rust\nfn main() {}\n```"), "\\`\\`\\`rust\nfn main() {}\n\\`\\`\\`");
+        assert_eq!(md("a ` <img src=x onerror=alert(1)>"), "a \\` \\<img src=x onerror=alert(1)\\>");
+        assert_eq!(md("``a`b`` c"), "``a`b`` c");
+        assert_eq!(md("~~~\nx\\<y"), "\\~\\~\\~\nx\\\\\\<y");
+        assert_eq!(md("see https://a.example/x`y"), "see `https://a.example/x`\\`y");
+        assert_eq!(code_span("a`b"), "``a`b``");
+        assert_eq!(code_span("`a"), "`` `a ``");
+        // A code span's content never starts a line: it could open an HTML block or a fence.
+        let long = format!("{} `x <script> y`", "word ".repeat(17));
+        assert!(doc_lines(&md(&long)).iter().all(|l| !l.starts_with(" <")), "{:?}", doc_lines(&long));
         let long = "word ".repeat(40);
         assert!(doc_lines(&long).iter().all(|l| l.len() <= 89));
     }

@@ -92,9 +92,12 @@ pub fn operation(op: &ir::Operation, lib_name: &str) -> TokenStream {
         }
     ));
     let builder_docs = docs(&format!(
-        "Builds the `{action}` call; made by [`Client::{}`](crate::Client::{}).{}",
-        op.method.trim_start_matches("r#"),
-        op.method,
+        "Builds the `{action}` call; made by {}.{}",
+        // rustdoc cannot resolve links to raw identifiers.
+        match op.method.strip_prefix("r#") {
+            Some(bare) => format!("`Client::{bare}`"),
+            None => format!("[`Client::{0}`](crate::Client::{0})", op.method),
+        },
         if states.is_empty() {
             String::new()
         } else {
@@ -257,9 +260,9 @@ fn method_doc(op: &ir::Operation) -> String {
         s.push_str(&md(d));
     }
     let required: Vec<String> =
-        op.params.iter().filter(|p| p.state.is_some()).map(|p| method_link(&p.ident, &op.builder)).collect();
+        op.params.iter().filter(|p| p.state.is_some()).map(|p| method_link(&p.setter, &op.builder)).collect();
     let optional: Vec<String> =
-        op.params.iter().filter(|p| p.state.is_none()).map(|p| method_link(&p.ident, &op.builder)).collect();
+        op.params.iter().filter(|p| p.state.is_none()).map(|p| method_link(&p.setter, &op.builder)).collect();
     s.push_str("\n\n");
     if required.is_empty() {
         s.push_str("No parameter is required.");
@@ -297,6 +300,9 @@ fn method_link(ident: &str, owner: &str) -> String {
 /// The getter of one parameter on the input: borrowed, `None` (or empty, for lists) when unset.
 fn getter(p: &ir::Param) -> TokenStream {
     let f = ident(&p.ident);
+    // Named like the setter: the names the input type already has (`default`, `clone`, ...)
+    // are taken for it too.
+    let name = ident(&p.setter);
     let d = docs(&format!("The `{}` parameter, as set on the builder.", p.wire));
     let (ty, body) = match &p.ty {
         ParamType::Scalar(Scalar::String) => (quote!(Option<&str>), quote!(self.#f.as_deref())),
@@ -319,7 +325,7 @@ fn getter(p: &ir::Param) -> TokenStream {
     };
     quote! {
         #d
-        pub fn #f(&self) -> #ty {
+        pub fn #name(&self) -> #ty {
             #body
         }
     }
@@ -334,7 +340,7 @@ fn example_docs(op: &ir::Operation, lib_name: &str) -> TokenStream {
     let Ok(lib) = syn::parse_str::<syn::Ident>(lib_name) else { return quote!() };
     let method = ident(&op.method);
     let setters = op.params.iter().filter(|p| p.state.is_some()).map(|p| {
-        let f = ident(&p.ident);
+        let f = ident(&p.setter);
         let value = example_value(op, p, &lib);
         quote!(.#f(#value))
     });
@@ -488,6 +494,7 @@ fn param_docs(p: &ir::Param) -> String {
 
 fn setter(op: &ir::Operation, p: &ir::Param, states: &[proc_macro2::Ident]) -> TokenStream {
     let f = ident(&p.ident);
+    let setter = ident(&p.setter);
     let builder = ident(&op.builder);
     let into = |t: TokenStream| quote!(impl Into<#t>);
     // (argument name, its type, how it becomes the stored value, whether it is a list)
@@ -524,7 +531,7 @@ fn setter(op: &ir::Operation, p: &ir::Param, states: &[proc_macro2::Ident]) -> T
             let out_states = states.iter().map(|s| if *s == me { quote!(Set) } else { quote!(#s) });
             quote! {
                 #d
-                pub fn #f(mut self, #arg: #arg_ty) -> #builder<#(#out_states),*> {
+                pub fn #setter(mut self, #arg: #arg_ty) -> #builder<#(#out_states),*> {
                     self.input.#f = Some(#conv);
                     #builder { client: self.client, input: self.input, state: PhantomData }
                 }
@@ -532,9 +539,9 @@ fn setter(op: &ir::Operation, p: &ir::Param, states: &[proc_macro2::Ident]) -> T
         }
         None => {
             // Scalars also get `maybe_<name>(Option<_>)`; an empty list already means "none".
-            let maybe = (!list).then(|| {
-                let maybe = format_ident!("maybe_{}", p.ident.trim_start_matches("r#"));
-                let maybe_docs = docs(&format!("Sets or clears {}.", method_link(&p.ident, "Self")));
+            let maybe = p.maybe.as_deref().map(|maybe| {
+                let maybe = ident(maybe);
+                let maybe_docs = docs(&format!("Sets or clears {}.", method_link(&p.setter, "Self")));
                 let maybe_ty = param_rust_type(&p.ty);
                 quote! {
                     #maybe_docs
@@ -546,7 +553,7 @@ fn setter(op: &ir::Operation, p: &ir::Param, states: &[proc_macro2::Ident]) -> T
             });
             quote! {
                 #d
-                pub fn #f(mut self, #arg: #arg_ty) -> Self {
+                pub fn #setter(mut self, #arg: #arg_ty) -> Self {
                     self.input.#f = Some(#conv);
                     self
                 }
@@ -786,7 +793,12 @@ pub(crate) fn struct_def(s: &ir::Struct) -> TokenStream {
     });
     let setters = s.fields.iter().map(|f| {
         let id = ident(&f.ident);
-        let fd = docs(&format!("Sets {}.", method_link(&f.ident, "Self")));
+        let setter = ident(&f.setter);
+        let fd = if f.setter == f.ident {
+            docs(&format!("Sets {}.", method_link(&f.ident, "Self")))
+        } else {
+            docs(&format!("Sets the field `{}`.", f.ident.trim_start_matches("r#")))
+        };
         let (arg, conv) = match &f.ty {
             FieldType::Scalar(Scalar::String) => (quote!(impl Into<String>), quote!(value.into())),
             FieldType::Scalar(sc) => (scalar_type(sc), quote!(value)),
@@ -794,7 +806,7 @@ pub(crate) fn struct_def(s: &ir::Struct) -> TokenStream {
         };
         quote! {
             #fd
-            pub fn #id(mut self, value: #arg) -> Self {
+            pub fn #setter(mut self, value: #arg) -> Self {
                 self.#id = Some(#conv);
                 self
             }

@@ -44,6 +44,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use crate::derived::Derived;
+
 pub use chain::{DefaultCredentialsChain, DefaultCredentialsChainBuilder};
 pub use cli_profile::{CliProfileProvider, CliProfileProviderBuilder};
 pub use ecs::{EcsRamRoleProvider, EcsRamRoleProviderBuilder};
@@ -67,87 +69,135 @@ pub(crate) struct Endpoints {
 /// An AccessKey pair, optionally with an STS security token.
 ///
 /// `Debug` never shows the secret or the token.
-#[derive(Clone, PartialEq, Eq)]
+///
+/// Cloning is cheap (a reference count): clones share the values and what the client derives
+/// from them once (signing keys, the forms of the secret it masks in answers).
+#[derive(Clone)]
 pub struct Credentials {
+    inner: Arc<Fields>,
+}
+
+#[derive(Clone)]
+struct Fields {
     access_key_id: String,
     access_key_secret: String,
     security_token: Option<String>,
     expiration: Option<SystemTime>,
+    derived: Derived,
 }
+
+impl PartialEq for Credentials {
+    fn eq(&self, other: &Self) -> bool {
+        let (a, b) = (&*self.inner, &*other.inner);
+        a.access_key_id == b.access_key_id
+            && a.access_key_secret == b.access_key_secret
+            && a.security_token == b.security_token
+            && a.expiration == b.expiration
+    }
+}
+
+impl Eq for Credentials {}
 
 impl Credentials {
     /// Long-term credentials: an AccessKey ID and its secret.
     pub fn new(access_key_id: impl Into<String>, access_key_secret: impl Into<String>) -> Self {
         Self {
-            access_key_id: access_key_id.into(),
-            access_key_secret: access_key_secret.into(),
-            security_token: None,
-            expiration: None,
+            inner: Arc::new(Fields {
+                access_key_id: access_key_id.into(),
+                access_key_secret: access_key_secret.into(),
+                security_token: None,
+                expiration: None,
+                derived: Derived::default(),
+            }),
         }
+    }
+
+    /// The fields to change, with nothing derived from the old values.
+    fn fields_mut(&mut self) -> &mut Fields {
+        let fields = Arc::make_mut(&mut self.inner);
+        fields.derived = Derived::default();
+        fields
     }
 
     /// Adds the security token of temporary (STS) credentials.
     pub fn with_security_token(mut self, token: impl Into<String>) -> Self {
-        self.security_token = Some(token.into());
+        self.fields_mut().security_token = Some(token.into());
         self
     }
 
     /// Records when temporary credentials expire.
     pub fn with_expiration(mut self, expiration: SystemTime) -> Self {
-        self.expiration = Some(expiration);
+        self.fields_mut().expiration = Some(expiration);
         self
+    }
+
+    /// What the client derives from these credentials, made on first use (see `derived.rs`).
+    pub(crate) fn derived(&self) -> &Derived {
+        &self.inner.derived
     }
 
     /// The AccessKey ID.
     pub fn access_key_id(&self) -> &str {
-        &self.access_key_id
+        &self.inner.access_key_id
     }
 
     /// The AccessKey secret.
     pub fn access_key_secret(&self) -> &str {
-        &self.access_key_secret
+        &self.inner.access_key_secret
     }
 
     /// The STS security token, for temporary credentials.
     pub fn security_token(&self) -> Option<&str> {
-        self.security_token.as_deref()
+        self.inner.security_token.as_deref()
     }
 
     /// When temporary credentials expire, if known.
     pub fn expiration(&self) -> Option<SystemTime> {
-        self.expiration
+        self.inner.expiration
     }
 
     /// Whether the credentials have an expiration time that has passed.
     pub fn is_expired(&self) -> bool {
-        self.expiration.is_some_and(|e| e <= SystemTime::now())
+        self.inner.expiration.is_some_and(|e| e <= SystemTime::now())
     }
 
     /// Checks what the signers rely on: a non-empty key pair, values that can travel in HTTP
     /// headers, and no expiration in the past (whatever provider handed them out). The error
     /// never quotes the secret or the token.
     pub(crate) fn validate(&self) -> Result<(), CredentialsError> {
-        if let Some(exp) = self.expiration
+        self.check_expiry()?;
+        self.validate_values()
+    }
+
+    /// The time-dependent part of [`validate`](Self::validate): no expiration in the past.
+    pub(crate) fn check_expiry(&self) -> Result<(), CredentialsError> {
+        if let Some(exp) = self.inner.expiration
             && exp <= SystemTime::now()
         {
             return Err(CredentialsError::new(format!(
                 "the credentials of access key id {} expired at {}: they cannot sign a request",
-                self.access_key_id,
+                self.inner.access_key_id,
                 super::time::format_utc(exp)
             )));
         }
-        if self.access_key_id.is_empty() {
+        Ok(())
+    }
+
+    /// The part of [`validate`](Self::validate) that depends on the values alone (cached per
+    /// credentials by [`Derived::valid`]).
+    pub(crate) fn validate_values(&self) -> Result<(), CredentialsError> {
+        if self.inner.access_key_id.is_empty() {
             return Err(CredentialsError::new("the access key id is empty"));
         }
-        if self.access_key_secret.is_empty() {
+        if self.inner.access_key_secret.is_empty() {
             return Err(CredentialsError::new("the access key secret is empty"));
         }
-        if !is_header_safe(&self.access_key_id) {
+        if !is_header_safe(&self.inner.access_key_id) {
             return Err(CredentialsError::new(
                 "the access key id contains characters that cannot be sent in an HTTP header",
             ));
         }
-        if let Some(token) = &self.security_token {
+        if let Some(token) = &self.inner.security_token {
             if token.is_empty() {
                 return Err(CredentialsError::new("the security token is empty"));
             }
@@ -171,10 +221,10 @@ pub(crate) fn is_header_safe(s: &str) -> bool {
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Credentials")
-            .field("access_key_id", &self.access_key_id)
+            .field("access_key_id", &self.inner.access_key_id)
             .field("access_key_secret", &"***")
-            .field("security_token", &self.security_token.as_ref().map(|_| "***"))
-            .field("expiration", &self.expiration)
+            .field("security_token", &self.inner.security_token.as_ref().map(|_| "***"))
+            .field("expiration", &self.inner.expiration)
             .finish()
     }
 }
