@@ -204,3 +204,23 @@ async fn mqtt_can_be_turned_off() {
     assert!(local.mqtt_addrs().is_empty());
     local.stop().await;
 }
+
+#[tokio::test]
+async fn expired_token_is_refused() {
+    let (local, c, inst, addr) = start().await;
+    let out = c
+        .apply_token()
+        .instance_id(&inst)
+        .resources("t/a")
+        .actions("R")
+        .expire_time(now_ms() + 1500)
+        .send()
+        .await
+        .unwrap();
+    let creds = ConnectCredentials::from_apply_token(&local.credentials(), &inst, &[(TokenType::Read, &out)])
+        .unwrap();
+    connect(addr, "GID_app@@@exp", login(creds.clone())).await.expect("valid token accepted").close().await;
+    tokio::time::sleep(std::time::Duration::from_millis(1700)).await;
+    assert!(connect(addr, "GID_app@@@exp", login(creds)).await.is_err(), "expired token refused");
+    local.stop().await;
+}
