@@ -25,6 +25,7 @@ pub mod certs;
 #[allow(missing_docs, clippy::all)]
 pub mod generated;
 pub mod http;
+pub mod mqtt;
 pub mod server;
 pub mod service;
 pub mod state;
@@ -63,8 +64,11 @@ pub struct Config {
     pub instances: Vec<InstanceConfig>,
     /// Where to persist; `None` keeps everything in memory.
     pub data_dir: Option<PathBuf>,
-    /// The broker answering for live clients.
+    /// The broker answering for live clients when [`Config::mqtt`] is off.
     pub broker: Arc<dyn Broker>,
+    /// Start an embedded MQTT broker per instance (on by default); it then answers for live
+    /// clients instead of [`Config::broker`].
+    pub mqtt: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -74,6 +78,7 @@ impl std::fmt::Debug for Config {
             .field("accounts", &self.accounts)
             .field("instances", &self.instances)
             .field("data_dir", &self.data_dir)
+            .field("mqtt", &self.mqtt)
             .finish_non_exhaustive()
     }
 }
@@ -87,7 +92,7 @@ pub const DEMO_INSTANCE_ID: &str = "mqtt-cn-local0001";
 
 impl Config {
     /// One demo account owning one instance in `cn-hangzhou`, in memory, on a free port of
-    /// 127.0.0.1.
+    /// 127.0.0.1, with an embedded MQTT broker on another free port.
     pub fn demo() -> Self {
         Self {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -104,6 +109,7 @@ impl Config {
             }],
             data_dir: None,
             broker: Arc::new(NoBroker),
+            mqtt: true,
         }
     }
 }
@@ -116,6 +122,7 @@ pub struct Running {
     service: Arc<App>,
     shutdown: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
+    brokers: Vec<onsmqtt_local_mqtt::MqttBroker>,
 }
 
 impl std::fmt::Debug for Running {
@@ -170,6 +177,21 @@ impl Running {
         self.config().build().map(alibabacloud_onsmqtt::Client::new)
     }
 
+    /// The MQTT address of each instance's embedded broker (empty when [`Config::mqtt`] is off).
+    pub fn mqtt_addrs(&self) -> Vec<(String, SocketAddr)> {
+        self.brokers.iter().map(|b| (b.handle().instance_id().to_owned(), b.local_addr())).collect()
+    }
+
+    /// The MQTT address of `instance_id`'s broker.
+    pub fn mqtt_addr(&self, instance_id: &str) -> Option<SocketAddr> {
+        self.brokers.iter().find(|b| b.handle().instance_id() == instance_id).map(|b| b.local_addr())
+    }
+
+    /// The broker of `instance_id`, for tests.
+    pub fn mqtt_broker(&self, instance_id: &str) -> Option<onsmqtt_local_mqtt::BrokerHandle> {
+        self.brokers.iter().map(|b| b.handle()).find(|h| h.instance_id() == instance_id)
+    }
+
     /// The service's state and rules, for tests and for a broker.
     pub fn service(&self) -> &Local {
         &self.service.local
@@ -179,6 +201,9 @@ impl Running {
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
         let _ = self.task.await;
+        for b in self.brokers {
+            b.shutdown().await;
+        }
     }
 }
 
@@ -235,6 +260,10 @@ impl http::Respond for App {
 /// Builds the state (from the store when there is one, with the configured instances added) and
 /// the responder, without listening.
 pub fn build(config: &Config) -> Result<App, String> {
+    build_with(config, config.broker.clone())
+}
+
+fn build_with(config: &Config, broker: Arc<dyn Broker>) -> Result<App, String> {
     let store = match &config.data_dir {
         Some(dir) => Some(store::Store::open(dir)?),
         None => None,
@@ -267,12 +296,34 @@ pub fn build(config: &Config) -> Result<App, String> {
     if config.accounts.is_empty() {
         return Err("at least one account is needed".into());
     }
-    Ok(App { verifier: Verifier::new(&config.accounts), local: Local::new(st, store, config.broker.clone()) })
+    Ok(App { verifier: Verifier::new(&config.accounts), local: Local::new(st, store, broker) })
 }
 
 /// Starts the service on `config.bind` (port 0: a free port) and returns once it listens.
 pub async fn start(config: Config) -> Result<Running, String> {
-    let app = Arc::new(build(&config)?);
+    let (app, brokers) = if config.mqtt {
+        let slot = Arc::new(std::sync::OnceLock::new());
+        let source: Arc<dyn onsmqtt_local_mqtt::AuthSource> =
+            Arc::new(mqtt::StateSource::new(&config.accounts, slot.clone()));
+        let mut brokers = Vec::new();
+        let mut handles = std::collections::HashMap::new();
+        for i in &config.instances {
+            let b = onsmqtt_local_mqtt::MqttBroker::start(
+                onsmqtt_local_mqtt::BrokerConfig::new(&i.id),
+                source.clone(),
+            )
+            .await
+            .map_err(|e| format!("cannot start the MQTT broker of {}: {e}", i.id))?;
+            handles.insert(i.id.clone(), b.handle());
+            brokers.push(b);
+        }
+        let app = Arc::new(build_with(&config, Arc::new(mqtt::MqttBrokers::new(handles)))?);
+        // The source holds the service weakly: the brokers' handles live in the service.
+        let _ = slot.set(Arc::downgrade(&app));
+        (app, brokers)
+    } else {
+        (Arc::new(build(&config)?), Vec::new())
+    };
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
@@ -286,5 +337,6 @@ pub async fn start(config: Config) -> Result<Running, String> {
         service: app,
         shutdown: tx,
         task,
+        brokers,
     })
 }

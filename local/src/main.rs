@@ -27,6 +27,9 @@ struct Args {
     /// The account's AccessKey secret.
     #[arg(long, env = "ONSMQTT_LOCAL_ACCESS_KEY_SECRET", default_value = onsmqtt_local::DEMO_ACCESS_KEY_SECRET, hide_default_value = true, hide_env_values = true)]
     access_key_secret: String,
+    /// Do not start the embedded MQTT brokers (one per instance, on free ports of 127.0.0.1).
+    #[arg(long, env = "ONSMQTT_LOCAL_NO_MQTT")]
+    no_mqtt: bool,
 }
 
 /// `println!` that ignores a closed stdout instead of panicking (a parent that stopped reading
@@ -45,6 +48,7 @@ async fn main() -> ExitCode {
     let mut config = Config::demo();
     config.bind = args.bind;
     config.data_dir = args.data_dir.clone();
+    config.mqtt = !args.no_mqtt;
     config.accounts = vec![Account {
         name: "demo".into(),
         access_key_id: args.access_key_id.clone(),
@@ -72,6 +76,9 @@ async fn main() -> ExitCode {
         say!("  AccessKey secret: (as given)");
     }
     say!("  instances:        {}", args.instances.join(", "));
+    for (instance, addr) in running.mqtt_addrs() {
+        say!("  MQTT of {instance}: tcp://{addr}");
+    }
     match &args.data_dir {
         Some(d) => say!("  data directory:   {}", d.display()),
         None => say!("  data directory:   none (state in memory)"),

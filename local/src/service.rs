@@ -52,6 +52,11 @@ impl Local {
         Self { state: Mutex::new(state), store, broker }
     }
 
+    /// Reads the state (for the broker's lookups).
+    pub(crate) fn read_state<T>(&self, f: impl FnOnce(&State) -> T) -> T {
+        f(&self.lock())
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // A panic never happens while the lock is held (no code here panics), but a poisoned lock
         // still holds consistent data: every change is validated before it is made.
@@ -530,7 +535,7 @@ impl Handler for Local {
             instance(st, ctx, &r.instance_id).map(|_| ()).map_err(perm_instance!(E, &r.instance_id))
         })?;
         // Closing a client that is not connected succeeds: afterwards it is not connected.
-        self.broker.close_connection(&r.instance_id, &r.client_id);
+        self.broker.close_connection(&r.instance_id, &r.client_id).await;
         Ok(O { code: Some(200), success: Some(true), message: Some(OK.into()), ..O::default() })
     }
 
@@ -1528,20 +1533,28 @@ impl Handler for Local {
         self.read(|st| {
             instance(st, ctx, &r.instance_id).map(|_| ()).map_err(perm_instance!(E, &r.instance_id))
         })?;
-        let msg_id = random_hex(16).to_uppercase();
-        self.broker
+        let sent = self
+            .broker
             .publish(&r.instance_id, &r.mqtt_topic, r.payload.as_bytes())
+            .await
             .map_err(|e| E::SendMessageFailed(format!("The message could not be delivered: {e}.")))?;
-        self.record_trace(state::Trace {
-            instance_id: r.instance_id.clone(),
-            time: now_ms(),
-            msg_id: msg_id.clone(),
-            client_id: String::new(),
-            topic: r.mqtt_topic.clone(),
-            action: "pub_openapi".into(),
-            action_code: "mqtt.trace.action.msg.pub.openapi".into(),
-            action_info: "Pub From OpenAPI".into(),
-        });
+        let msg_id = match sent {
+            Some(id) => id,
+            None => {
+                let msg_id = random_hex(16).to_uppercase();
+                self.record_trace(state::Trace {
+                    instance_id: r.instance_id.clone(),
+                    time: now_ms(),
+                    msg_id: msg_id.clone(),
+                    client_id: String::new(),
+                    topic: r.mqtt_topic.clone(),
+                    action: "pub_openapi".into(),
+                    action_code: "mqtt.trace.action.msg.pub.openapi".into(),
+                    action_info: "Pub From OpenAPI".into(),
+                });
+                msg_id
+            }
+        };
         Ok(O { msg_id, ..O::default() })
     }
 
@@ -1696,19 +1709,29 @@ impl Local {
         reverse: Option<bool>,
         keep: impl Fn(&state::Trace) -> bool,
     ) -> Result<Vec<state::Trace>, ()> {
-        self.read(|st| {
+        let mut hits: Vec<_> = self.read(|st| {
             instance(st, ctx, instance_id).map_err(|_| ())?;
-            let mut hits: Vec<_> = st
+            Ok(st
                 .traces
                 .iter()
                 .filter(|t| t.instance_id == instance_id && (begin..=end).contains(&t.time) && keep(t))
                 .cloned()
-                .collect();
-            if reverse == Some(true) {
-                hits.reverse();
-            }
-            Ok(hits)
-        })
+                .collect())
+        })?;
+        let from_broker = self.broker.traces(instance_id);
+        if !from_broker.is_empty() {
+            hits.extend(
+                from_broker
+                    .into_iter()
+                    .filter(|t| t.instance_id == instance_id && (begin..=end).contains(&t.time) && keep(t)),
+            );
+            // Stable: steps with the same millisecond keep their order.
+            hits.sort_by_key(|t| t.time);
+        }
+        if reverse == Some(true) {
+            hits.reverse();
+        }
+        Ok(hits)
     }
 }
 

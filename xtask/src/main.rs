@@ -200,6 +200,13 @@ fn ci(root: &Path) -> ExitCode {
         },
         // The examples compile in CI (they need a service to run against).
         Step { name: "examples", args: &["build", "-p", "onsmqtt-examples", "--examples"], env: &[] },
+        // The quickstart runs for real: the local service and its MQTT broker in process, a real
+        // MQTT client; it exits by itself (bounded to 60 s).
+        Step {
+            name: "quickstart",
+            args: &["run", "-p", "onsmqtt-examples", "--example", "quickstart"],
+            env: &[],
+        },
         // The fixture crate includes the runtime by path; its doc examples name the real crate.
         Step {
             name: "doc tests",
