@@ -279,7 +279,7 @@ fn oracle(root: &Path) -> Result<(), String> {
 /// corpus, then the structure-aware `spec_names` and the local service's `request_parser` for half
 /// as long each. cargo-fuzz needs nightly flags;
 /// RUSTC_BOOTSTRAP=1 lets the stable toolchain take them. Crashes are written to
-/// fuzz/artifacts/<target>/.
+/// `fuzz/artifacts/<target>/`.
 fn fuzz(root: &Path, seconds: u64) -> ExitCode {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let installed =
