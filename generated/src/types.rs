@@ -6,7 +6,6 @@
 //! Enumerations keep values this crate does not know in an `Unknown` variant, so a value
 //! the service adds later never makes an answer fail to decode.
 
-#[allow(unused_imports)]
 use crate::runtime;
 use std::fmt;
 
@@ -79,6 +78,12 @@ impl<'de> serde::Deserialize<'de> for IdentityType {
     }
 }
 
+impl runtime::de::FromJson for IdentityType {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        <String as runtime::de::FromJson>::from_json(value).map(Self::from)
+    }
+}
+
 /// How the secret of a custom-authentication identity is checked.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -145,6 +150,12 @@ impl<'de> serde::Deserialize<'de> for SignMode {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         String::deserialize(deserializer).map(Self::from)
+    }
+}
+
+impl runtime::de::FromJson for SignMode {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        <String as runtime::de::FromJson>::from_json(value).map(Self::from)
     }
 }
 
@@ -223,6 +234,12 @@ impl<'de> serde::Deserialize<'de> for PermitAction {
     }
 }
 
+impl runtime::de::FromJson for PermitAction {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        <String as runtime::de::FromJson>::from_json(value).map(Self::from)
+    }
+}
+
 /// Whether a custom-authentication rule grants or refuses access.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -292,11 +309,17 @@ impl<'de> serde::Deserialize<'de> for Effect {
     }
 }
 
+impl runtime::de::FromJson for Effect {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        <String as runtime::de::FromJson>::from_json(value).map(Self::from)
+    }
+}
+
 /// A CA certificate registered on an instance.
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct CaCertificate {
@@ -304,53 +327,69 @@ pub struct CaCertificate {
     /// it out.
     ///
     /// Wire name `RegistrationCode`.
-    #[serde(rename = "RegistrationCode", default)]
     pub registration_code: Option<String>,
     /// The name of the CA certificate. `None` when the answer leaves it out.
     ///
     /// Wire name `CaName`.
-    #[serde(rename = "CaName", default)]
     pub ca_name: Option<String>,
     /// The serial number of the CA certificate. `None` when the answer leaves it out.
     ///
     /// Wire name `Sn`.
-    #[serde(rename = "Sn", default)]
     pub sn: Option<String>,
     /// The CA certificate, PEM-encoded. `None` when the answer leaves it out.
     ///
     /// Wire name `CaContent`.
-    #[serde(rename = "CaContent", default)]
     pub ca_content: Option<String>,
     /// The verification certificate, PEM-encoded. `None` when the answer leaves it out.
     ///
     /// Wire name `VerificationContent`.
-    #[serde(rename = "VerificationContent", default)]
     pub verification_content: Option<String>,
     /// Start of the certificate's validity. In milliseconds since the Unix epoch. `None` when
     /// the answer leaves it out.
     ///
     /// Wire name `ValidBegin`.
-    #[serde(rename = "ValidBegin", default, deserialize_with = "runtime::de::opt_i64")]
     pub valid_begin: Option<i64>,
     /// End of the certificate's validity. In milliseconds since the Unix epoch. `None` when the
     /// answer leaves it out.
     ///
     /// Wire name `ValidEnd`.
-    #[serde(rename = "ValidEnd", default, deserialize_with = "runtime::de::opt_i64")]
     pub valid_end: Option<i64>,
     /// The certificate's status code: `1` active, `0` inactive. `None` when the answer leaves
     /// it out.
     ///
     /// Wire name `Status`.
-    #[serde(rename = "Status", default)]
     pub status: Option<String>,
+}
+
+impl runtime::de::FromJson for CaCertificate {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            registration_code: o.opt("RegistrationCode")?,
+            ca_name: o.opt("CaName")?,
+            sn: o.opt("Sn")?,
+            ca_content: o.opt("CaContent")?,
+            verification_content: o.opt("VerificationContent")?,
+            valid_begin: o.opt_lenient("ValidBegin")?,
+            valid_end: o.opt_lenient("ValidEnd")?,
+            status: o.opt("Status")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CaCertificate {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// A device certificate registered on an instance.
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct DeviceCertificate {
@@ -358,82 +397,110 @@ pub struct DeviceCertificate {
     /// the answer leaves it out.
     ///
     /// Wire name `ValidBegin`.
-    #[serde(rename = "ValidBegin", default, deserialize_with = "runtime::de::opt_i64")]
     pub valid_begin: Option<i64>,
     /// End of the certificate's validity. In milliseconds since the Unix epoch. `None` when the
     /// answer leaves it out.
     ///
     /// Wire name `ValidEnd`.
-    #[serde(rename = "ValidEnd", default, deserialize_with = "runtime::de::opt_i64")]
     pub valid_end: Option<i64>,
     /// The serial number of the device certificate. `None` when the answer leaves it out.
     ///
     /// Wire name `DeviceSn`.
-    #[serde(rename = "DeviceSn", default)]
     pub device_sn: Option<String>,
     /// The name of the device certificate. `None` when the answer leaves it out.
     ///
     /// Wire name `DeviceName`.
-    #[serde(rename = "DeviceName", default)]
     pub device_name: Option<String>,
     /// The device certificate, PEM-encoded. `None` when the answer leaves it out.
     ///
     /// Wire name `DeviceContent`.
-    #[serde(rename = "DeviceContent", default)]
     pub device_content: Option<String>,
     /// The serial number of the CA certificate that signed it. `None` when the answer leaves it
     /// out.
     ///
     /// Wire name `CaSn`.
-    #[serde(rename = "CaSn", default)]
     pub ca_sn: Option<String>,
     /// The certificate's status code: `1` active, `0` inactive. `None` when the answer leaves
     /// it out.
     ///
     /// Wire name `Status`.
-    #[serde(rename = "Status", default)]
     pub status: Option<String>,
+}
+
+impl runtime::de::FromJson for DeviceCertificate {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            valid_begin: o.opt_lenient("ValidBegin")?,
+            valid_end: o.opt_lenient("ValidEnd")?,
+            device_sn: o.opt("DeviceSn")?,
+            device_name: o.opt("DeviceName")?,
+            device_content: o.opt("DeviceContent")?,
+            ca_sn: o.opt("CaSn")?,
+            status: o.opt("Status")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceCertificate {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// One page of device certificates.
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct DeviceCertificatePage {
     /// How many device certificates match in all. `None` when the answer leaves it out.
     ///
     /// Wire name `Total`.
-    #[serde(rename = "Total", default)]
     pub total: Option<i32>,
     /// The number of this page, counting from 1. `None` when the answer leaves it out.
     ///
     /// Wire name `PageNo`.
-    #[serde(rename = "PageNo", default)]
     pub page_no: Option<i32>,
     /// How many certificates one page holds. `None` when the answer leaves it out.
     ///
     /// Wire name `PageSize`.
-    #[serde(rename = "PageSize", default)]
     pub page_size: Option<i32>,
     /// The device certificates on this page. Empty when the answer has none.
     ///
     /// Wire name `DeviceCertificateVOS`.
-    #[serde(
-        rename = "DeviceCertificateVOS",
-        default,
-        deserialize_with = "runtime::de::list"
-    )]
     pub device_certificate_vos: Vec<DeviceCertificate>,
+}
+
+impl runtime::de::FromJson for DeviceCertificatePage {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            total: o.opt("Total")?,
+            page_no: o.opt("PageNo")?,
+            page_size: o.opt("PageSize")?,
+            device_certificate_vos: o.list("DeviceCertificateVOS")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceCertificatePage {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The device credential of the client.
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Clone, PartialEq, serde::Deserialize)]
+#[derive(Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct DeviceCredential {
@@ -441,34 +508,28 @@ pub struct DeviceCredential {
     /// answer leaves it out.
     ///
     /// Wire name `UpdateTime`.
-    #[serde(rename = "UpdateTime", default)]
     pub update_time: Option<i64>,
     /// The AccessKey ID the device signs in with. `None` when the answer leaves it out.
     ///
     /// Wire name `DeviceAccessKeyId`.
-    #[serde(rename = "DeviceAccessKeyId", default)]
     pub device_access_key_id: Option<String>,
     /// When the credential was created. In milliseconds since the Unix epoch. `None` when the
     /// answer leaves it out.
     ///
     /// Wire name `CreateTime`.
-    #[serde(rename = "CreateTime", default)]
     pub create_time: Option<i64>,
     /// The instance the credential belongs to. `None` when the answer leaves it out.
     ///
     /// Wire name `InstanceId`.
-    #[serde(rename = "InstanceId", default)]
     pub instance_id: Option<String>,
     /// The AccessKey secret the device signs with; keep it confidential. `None` when the answer
     /// leaves it out.
     ///
     /// Wire name `DeviceAccessKeySecret`.
-    #[serde(rename = "DeviceAccessKeySecret", default)]
     pub device_access_key_secret: Option<String>,
     /// The client ID the credential was issued for. `None` when the answer leaves it out.
     ///
     /// Wire name `ClientId`.
-    #[serde(rename = "ClientId", default)]
     pub client_id: Option<String>,
 }
 
@@ -488,24 +549,62 @@ impl std::fmt::Debug for DeviceCredential {
     }
 }
 
+impl runtime::de::FromJson for DeviceCredential {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            update_time: o.opt("UpdateTime")?,
+            device_access_key_id: o.opt("DeviceAccessKeyId")?,
+            create_time: o.opt("CreateTime")?,
+            instance_id: o.opt("InstanceId")?,
+            device_access_key_secret: o.opt("DeviceAccessKeySecret")?,
+            client_id: o.opt("ClientId")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceCredential {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
+}
+
 /// A tag attached to a resource.
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct MqttTag {
     /// The tag key. `None` when the answer leaves it out.
     ///
     /// Wire name `TagKey`.
-    #[serde(rename = "TagKey", default)]
     pub tag_key: Option<String>,
     /// The tag value. `None` when the answer leaves it out.
     ///
     /// Wire name `TagValue`.
-    #[serde(rename = "TagValue", default)]
     pub tag_value: Option<String>,
+}
+
+impl runtime::de::FromJson for MqttTag {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            tag_key: o.opt("TagKey")?,
+            tag_value: o.opt("TagValue")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for MqttTag {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// A tag, as a key and a value.
@@ -545,7 +644,7 @@ impl Tag {
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct TraceMessageEvent {
@@ -553,32 +652,48 @@ pub struct TraceMessageEvent {
     /// answer leaves it out.
     ///
     /// Wire name `Time`.
-    #[serde(rename = "Time", default)]
     pub time: Option<String>,
     /// The step in the message's path, such as `pub_mqtt` or `sub`. `None` when the answer
     /// leaves it out.
     ///
     /// Wire name `Action`.
-    #[serde(rename = "Action", default)]
     pub action: Option<String>,
     /// The code of the step. `None` when the answer leaves it out.
     ///
     /// Wire name `ActionCode`.
-    #[serde(rename = "ActionCode", default)]
     pub action_code: Option<String>,
     /// A short account of the step. `None` when the answer leaves it out.
     ///
     /// Wire name `ActionInfo`.
-    #[serde(rename = "ActionInfo", default)]
     pub action_info: Option<String>,
     /// The ID of the message. `None` when the answer leaves it out.
     ///
     /// Wire name `MsgId`.
-    #[serde(rename = "MsgId", default)]
     pub msg_id: Option<String>,
     /// The client involved in the step. `None` when the answer leaves it out.
     ///
     /// Wire name `ClientId`.
-    #[serde(rename = "ClientId", default)]
     pub client_id: Option<String>,
+}
+
+impl runtime::de::FromJson for TraceMessageEvent {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            time: o.opt("Time")?,
+            action: o.opt("Action")?,
+            action_code: o.opt("ActionCode")?,
+            action_info: o.opt("ActionInfo")?,
+            msg_id: o.opt("MsgId")?,
+            client_id: o.opt("ClientId")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TraceMessageEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }

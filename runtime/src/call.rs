@@ -1,9 +1,16 @@
 //! Settings of one call that override the client's configuration.
 
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use super::client::{ClientCore, Response};
 use super::config::{Config, RetryConfig};
-use super::error::ConfigError;
+use super::de::FromJson;
+use super::error::{ConfigError, Error, InvalidInput, ServiceError};
+use super::params::{Operation, Params};
 
 /// Settings for one call, overriding the client's [`Config`]; given to an operation's builder with
 /// `with_options(...)`. Unset fields keep the client's value. The client itself is not changed,
@@ -87,4 +94,103 @@ pub(crate) fn check_deadline(deadline: Option<Duration>) -> Result<(), ConfigErr
         return Err(ConfigError::new("the deadline must be greater than zero"));
     }
     Ok(())
+}
+
+/// The future a generated `send()` returns: the request loop of
+/// [`ClientCore::execute`](crate::__private::ClientCore::execute) (boxed, compiled once in the
+/// runtime), then the answer decoded into `O` and a service error converted into `E`. Generic
+/// only in this last step, so an operation costs the compiler one small `poll`, not a state
+/// machine of its own.
+#[must_use = "a call does nothing until it is awaited"]
+pub struct Call<O, E> {
+    state: State,
+    /// A mock's answer (see [`Mocks`](crate::mock::Mocks)), already in the operation's types.
+    #[cfg(feature = "test-util")]
+    mocked: Option<Answer<O, E>>,
+    _types: PhantomData<fn() -> (O, E)>,
+}
+
+#[cfg(feature = "test-util")]
+type Answer<O, E> = Pin<Box<dyn Future<Output = Result<O, Error<E>>> + Send>>;
+
+type Exchange = Pin<Box<dyn Future<Output = Result<Response, Error<ServiceError>>> + Send>>;
+
+enum State {
+    /// The parameters failed their checks: nothing is sent.
+    Invalid(InvalidInput),
+    Sending(Exchange),
+    Done,
+}
+
+impl State {
+    /// The answer or error, before decoding (not generic: compiled once).
+    fn poll_exchange(&mut self, cx: &mut Context<'_>) -> Poll<Result<Response, Error<ServiceError>>> {
+        let result = match self {
+            State::Sending(exchange) => match exchange.as_mut().poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(result) => result,
+            },
+            State::Invalid(_) => match std::mem::replace(self, State::Done) {
+                State::Invalid(e) => Err(Error::InvalidInput(e)),
+                _ => Err(Error::Config(ConfigError::new("the call's state was lost"))),
+            },
+            State::Done => Err(Error::Config(ConfigError::new("the call was polled after it completed"))),
+        };
+        *self = State::Done;
+        Poll::Ready(result)
+    }
+}
+
+impl<O, E> Call<O, E> {
+    /// Sends `params` (or reports why they were refused) through `core`.
+    pub(crate) fn new(
+        core: ClientCore,
+        op: &'static Operation,
+        params: Result<Params, InvalidInput>,
+    ) -> Self {
+        let state = match params {
+            Ok(params) => State::Sending(Box::pin(async move { core.execute(op, params).await })),
+            Err(e) => State::Invalid(e),
+        };
+        Call {
+            state,
+            #[cfg(feature = "test-util")]
+            mocked: None,
+            _types: PhantomData,
+        }
+    }
+
+    /// A call a mock rule answers.
+    #[cfg(feature = "test-util")]
+    pub fn mocked(answer: impl Future<Output = Result<O, Error<E>>> + Send + 'static) -> Self {
+        Call { state: State::Done, mocked: Some(Box::pin(answer)), _types: PhantomData }
+    }
+}
+
+impl<O: FromJson, E: From<ServiceError>> Future for Call<O, E> {
+    type Output = Result<O, Error<E>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        #[cfg(feature = "test-util")]
+        if let Some(answer) = &mut this.mocked {
+            return answer.as_mut().poll(cx);
+        }
+        match this.state.poll_exchange(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Ok(response)) => Poll::Ready(response.decode().map_err(Error::Decode)),
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e.map_service(E::from))),
+        }
+    }
+}
+
+impl<O, E> std::fmt::Debug for Call<O, E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = match self.state {
+            State::Invalid(_) => "invalid",
+            State::Sending(_) => "sending",
+            State::Done => "done",
+        };
+        f.debug_struct("Call").field("state", &state).finish_non_exhaustive()
+    }
 }

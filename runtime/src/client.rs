@@ -168,6 +168,16 @@ impl ClientCore {
         self.inner.resolved.as_ref().map_or("", |r| r.user_agent.as_str())
     }
 
+    /// Sends one operation (or reports why its parameters were refused) and decodes the answer
+    /// into `O`, a service error into `E`: what a generated `send()` returns.
+    pub fn call<O, E>(
+        self,
+        op: &'static Operation,
+        params: Result<Params, crate::InvalidInput>,
+    ) -> super::call::Call<O, E> {
+        super::call::Call::new(self, op, params)
+    }
+
     /// Sends one operation with retries, returning the successful answer or the last error.
     pub async fn execute(
         &self,
@@ -504,10 +514,26 @@ pub struct Response {
 }
 
 impl Response {
-    /// Decodes the JSON body.
+    /// Decodes the JSON body with serde.
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, DecodeError> {
         serde_json::from_slice(&self.body)
             .map_err(|e| DecodeError::json(self.action, &e, request_id(&self.headers, &self.body)))
+    }
+
+    /// Decodes the JSON body into a generated type: parsed once here, then read by `T`'s
+    /// [`FromJson`](crate::de::FromJson) impl.
+    pub fn decode<T: crate::de::FromJson>(&self) -> Result<T, DecodeError> {
+        let value = self.value()?;
+        T::from_json(value).map_err(|m| self.mismatch(m))
+    }
+
+    fn value(&self) -> Result<serde_json::Value, DecodeError> {
+        serde_json::from_slice(&self.body)
+            .map_err(|e| DecodeError::json(self.action, &e, request_id(&self.headers, &self.body)))
+    }
+
+    fn mismatch(&self, mismatch: crate::de::Mismatch) -> DecodeError {
+        DecodeError::shape(self.action, mismatch, request_id(&self.headers, &self.body))
     }
 
     /// The HTTP status (2xx).
@@ -1300,6 +1326,55 @@ mod tests {
         let se = err.as_service().unwrap();
         assert_eq!(se.code(), "Http500");
         assert!(se.message().contains("larger than 1000 bytes"), "{}", se.message());
+    }
+
+    #[tokio::test]
+    async fn shape_errors_name_the_member_not_the_body() {
+        let body = r#"{"RequestId":"R8","Items":[{"Id":"a"},{"Id":7}],"Secret":"s3cr3t-value"}"#;
+        let (endpoint, _, _) = server(vec![answer("200 OK", &[], body)]).await;
+        let c = client(&endpoint, fast_retry(1));
+        let resp = c.execute(&QUERY_OP, params()).await.unwrap();
+        #[derive(Debug)]
+        #[allow(dead_code)]
+        struct Item {
+            id: String,
+        }
+        impl crate::de::FromJson for Item {
+            fn from_json(value: crate::de::Value) -> Result<Self, crate::de::Mismatch> {
+                let mut o = crate::de::Object::new(value)?;
+                Ok(Item { id: o.req("Id")? })
+            }
+        }
+        #[derive(Debug)]
+        #[allow(dead_code)]
+        struct Out {
+            items: Vec<Item>,
+        }
+        impl crate::de::FromJson for Out {
+            fn from_json(value: crate::de::Value) -> Result<Self, crate::de::Mismatch> {
+                let mut o = crate::de::Object::new(value)?;
+                Ok(Out { items: o.list("Items")? })
+            }
+        }
+        let err = resp.decode::<Out>().unwrap_err();
+        assert_eq!(err.request_id(), Some("R8"));
+        assert_eq!(err.position(), None);
+        assert_eq!(err.path(), Some("Items[1].Id"));
+        let text = err.to_string();
+        assert_eq!(
+            text,
+            "could not decode the QuerySessionByClientId response: `Items[1].Id`: expected a string, \
+             found a number (request id R8)"
+        );
+        assert!(!text.contains("s3cr3t"), "{text}");
+        // Not JSON at all: the position, as serde_json reports it.
+        let (endpoint, _, _) = server(vec![answer("200 OK", &[], "{\"Items\": [")]).await;
+        let c = client(&endpoint, fast_retry(1));
+        let err = c.execute(&QUERY_OP, params()).await.unwrap().decode::<Out>().unwrap_err();
+        assert_eq!(err.position().map(|p| p.0), Some(1));
+        assert_eq!(err.path(), None);
+        let ok = resp.decode::<Item>().unwrap_err();
+        assert_eq!(ok.path(), Some(""), "the top level has no `Id`: {ok}");
     }
 
     #[tokio::test]

@@ -1,23 +1,38 @@
-//! Lenient deserializers for the generated response types.
+//! Decoding answers into the generated response types.
 //!
-//! The API sends some numbers and booleans as strings (`"Total": "10"`, `"Success": "True"`).
-//! Each helper accepts the JSON value itself or a string holding it. The `opt_` variants also
-//! accept `null` and the empty string (as `None`); use them with `#[serde(default)]` so a missing
-//! field is `None` too.
+//! The generated types do not derive `serde::Deserialize`: every derived impl is a visitor, a
+//! field enum and their instantiations per type, which made most of the generated crate's
+//! compile time. Instead the runtime parses a body once into a [`Value`] (non-generic code,
+//! compiled once here) and each generated type implements [`FromJson`] as one straight-line
+//! function that takes its members out of an [`Object`] with the non-generic helpers below.
+//! A member of the wrong type is reported with its path (`Items[2].ClientId: expected a string,
+//! found a number`).
+//!
+//! The API sends some numbers and booleans as strings (`"Total": "10"`, `"Success": "True"`):
+//! [`Object::req_lenient`] and [`Object::opt_lenient`] accept the JSON value itself or a string
+//! holding it; the optional form also takes `null` and `""` as `None`. The serde helpers
+//! ([`i32`], [`opt_i32`], ...) do the same for hand-written serde types.
 
 use std::fmt;
 use std::marker::PhantomData;
 
 use serde::Deserializer;
 use serde::de::{self, Unexpected, Visitor};
+pub use serde_json::Value;
 
-/// A type the lenient visitors can produce.
-trait Lenient: Sized {
+/// A type the lenient readers can produce: `i32`, `i64` and `bool`.
+pub trait Lenient: Sized {
+    /// What the value should be, for messages.
     const EXPECTING: &'static str;
+    /// From a JSON integer.
     fn from_i64(v: i64) -> Option<Self>;
+    /// From a JSON integer above `i64::MAX`.
     fn from_u64(v: u64) -> Option<Self>;
+    /// From a JSON number with a fraction or exponent.
     fn from_f64(v: f64) -> Option<Self>;
+    /// From a JSON boolean.
     fn from_bool(v: bool) -> Option<Self>;
+    /// From the text of a JSON string.
     fn from_text(s: &str) -> Option<Self>;
 }
 
@@ -185,6 +200,226 @@ where
     Ok(<Option<Vec<T>> as serde::Deserialize>::deserialize(deserializer)?.unwrap_or_default())
 }
 
+/// Why a JSON answer does not fit the generated type: where (a path of member names and list
+/// indexes, outermost first) and what was wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mismatch {
+    path: String,
+    problem: String,
+}
+
+impl Mismatch {
+    /// A problem with the value at hand.
+    pub fn new(problem: impl Into<String>) -> Mismatch {
+        Mismatch { path: String::new(), problem: problem.into() }
+    }
+
+    fn expected(what: &str, found: &Value) -> Mismatch {
+        let found = match found {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a string",
+            Value::Array(_) => "a list",
+            Value::Object(_) => "an object",
+        };
+        Mismatch::new(format!("expected {what}, found {found}"))
+    }
+
+    /// The same problem, one level further out: inside the member `name`.
+    fn within(mut self, name: &str) -> Mismatch {
+        self.path = match self.path.as_str() {
+            "" => name.to_owned(),
+            p if p.starts_with('[') => format!("{name}{p}"),
+            p => format!("{name}.{p}"),
+        };
+        self
+    }
+
+    /// The same problem, inside element `index` of a list.
+    fn at(mut self, index: usize) -> Mismatch {
+        self.path = match self.path.as_str() {
+            "" => format!("[{index}]"),
+            p if p.starts_with('[') => format!("[{index}]{p}"),
+            p => format!("[{index}].{p}"),
+        };
+        self
+    }
+
+    /// Where the problem is, e.g. `Items[2].ClientId` (empty for the answer itself).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.problem)
+        } else {
+            write!(f, "`{}`: {}", self.path, self.problem)
+        }
+    }
+}
+
+impl std::error::Error for Mismatch {}
+
+/// A type read from a parsed JSON value. Generated response types implement it, each as one
+/// function over [`Object`]; the runtime implements it for `String`, `bool`, `i32` and `i64`
+/// (strict: a number for the numbers, a boolean for `bool`).
+pub trait FromJson: Sized {
+    /// Reads `value`, which it owns (strings move out without a copy).
+    fn from_json(value: Value) -> Result<Self, Mismatch>;
+}
+
+impl FromJson for String {
+    fn from_json(value: Value) -> Result<Self, Mismatch> {
+        match value {
+            Value::String(s) => Ok(s),
+            other => Err(Mismatch::expected("a string", &other)),
+        }
+    }
+}
+
+impl FromJson for bool {
+    fn from_json(value: Value) -> Result<Self, Mismatch> {
+        match value {
+            Value::Bool(b) => Ok(b),
+            other => Err(Mismatch::expected("a boolean", &other)),
+        }
+    }
+}
+
+fn integer(value: &Value, min: i64, max: i64) -> Result<i64, Mismatch> {
+    match value {
+        Value::Number(n) => match n.as_i64() {
+            Some(v) if (min..=max).contains(&v) => Ok(v),
+            _ => Err(Mismatch::new(format!("expected an integer from {min} to {max}, found {n}"))),
+        },
+        other => Err(Mismatch::expected("an integer", other)),
+    }
+}
+
+impl FromJson for i32 {
+    fn from_json(value: Value) -> Result<Self, Mismatch> {
+        let v = integer(&value, i64::from(i32::MIN), i64::from(i32::MAX))?;
+        i32::try_from(v).map_err(|_| Mismatch::new("expected a 32-bit integer"))
+    }
+}
+
+impl FromJson for i64 {
+    fn from_json(value: Value) -> Result<Self, Mismatch> {
+        integer(&value, i64::MIN, i64::MAX)
+    }
+}
+
+fn lenient<T: Lenient>(value: &Value, optional: bool) -> Result<Option<T>, Mismatch> {
+    let found = match value {
+        Value::Null if optional => return Ok(None),
+        Value::String(s) if optional && s.trim().is_empty() => return Ok(None),
+        Value::Bool(b) => T::from_bool(*b),
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(v), _) => T::from_i64(v),
+            (None, Some(v)) => T::from_u64(v),
+            _ => n.as_f64().and_then(T::from_f64),
+        },
+        Value::String(s) => T::from_text(s),
+        _ => None,
+    };
+    match found {
+        Some(v) => Ok(Some(v)),
+        None => match value {
+            Value::Number(_) | Value::String(_) => {
+                Err(Mismatch::new(format!("expected {}, found {value}", T::EXPECTING)))
+            }
+            other => Err(Mismatch::expected(T::EXPECTING, other)),
+        },
+    }
+}
+
+/// The members of one JSON object, taken out by name by a generated [`FromJson`] impl.
+/// Members the type does not name are ignored (the API may add some).
+#[derive(Debug)]
+pub struct Object {
+    members: serde_json::Map<String, Value>,
+}
+
+impl Object {
+    /// The object `value` is, or a mismatch.
+    pub fn new(value: Value) -> Result<Object, Mismatch> {
+        match value {
+            Value::Object(members) => Ok(Object { members }),
+            other => Err(Mismatch::expected("an object", &other)),
+        }
+    }
+
+    /// The member `name`, `None` when absent or `null`.
+    fn take(&mut self, name: &str) -> Option<Value> {
+        self.members.remove(name).filter(|v| !v.is_null())
+    }
+
+    fn required(&mut self, name: &str) -> Result<Value, Mismatch> {
+        match self.members.remove(name) {
+            Some(Value::Null) => Err(Mismatch::new("expected a value, found null").within(name)),
+            Some(v) => Ok(v),
+            None => Err(Mismatch::new(format!("the required member `{name}` is missing"))),
+        }
+    }
+
+    /// A member the answer always has.
+    pub fn req<T: FromJson>(&mut self, name: &str) -> Result<T, Mismatch> {
+        let value = self.required(name)?;
+        T::from_json(value).map_err(|e| e.within(name))
+    }
+
+    /// A member the answer may leave out (or send as `null`).
+    pub fn opt<T: FromJson>(&mut self, name: &str) -> Result<Option<T>, Mismatch> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(value) => T::from_json(value).map(Some).map_err(|e| e.within(name)),
+        }
+    }
+
+    /// A list member; absent or `null` reads as empty.
+    pub fn list<T: FromJson>(&mut self, name: &str) -> Result<Vec<T>, Mismatch> {
+        match self.take(name) {
+            None => Ok(Vec::new()),
+            Some(Value::Array(items)) => items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| T::from_json(item).map_err(|e| e.at(i).within(name)))
+                .collect(),
+            Some(other) => Err(Mismatch::expected("a list", &other).within(name)),
+        }
+    }
+
+    /// A number or boolean the answer always has, given as itself or as a string.
+    pub fn req_lenient<T: Lenient>(&mut self, name: &str) -> Result<T, Mismatch> {
+        let value = self.required(name)?;
+        match lenient(&value, false) {
+            Ok(Some(v)) => Ok(v),
+            Ok(None) => Err(Mismatch::new(format!("expected {}", T::EXPECTING)).within(name)),
+            Err(e) => Err(e.within(name)),
+        }
+    }
+
+    /// Like [`req_lenient`](Self::req_lenient) for a member the answer may leave out; `null`
+    /// and `""` read as `None` too.
+    pub fn opt_lenient<T: Lenient>(&mut self, name: &str) -> Result<Option<T>, Mismatch> {
+        match self.members.remove(name) {
+            None => Ok(None),
+            Some(value) => lenient(&value, true).map_err(|e| e.within(name)),
+        }
+    }
+}
+
+/// `serde::Deserialize` for a [`FromJson`] type (through a [`Value`]), for code that decodes
+/// the generated types with serde.
+pub fn deserialize<'de, D: Deserializer<'de>, T: FromJson>(d: D) -> Result<T, D::Error> {
+    let value = <Value as serde::Deserialize>::deserialize(d)?;
+    T::from_json(value).map_err(de::Error::custom)
+}
+
 #[cfg(test)]
 mod tests {
     use serde::Deserialize;
@@ -257,5 +492,159 @@ mod tests {
         }
         let err = parse(r#"{"Total": "ten", "Big": 1, "Success": true}"#).unwrap_err();
         assert!(err.to_string().contains("an integer (or a string holding one)"), "{err}");
+    }
+
+    mod from_json {
+        use super::super::{FromJson, Mismatch, Object, Value};
+
+        #[derive(Debug, PartialEq)]
+        struct Inner {
+            name: String,
+            kind: Option<String>,
+        }
+
+        impl FromJson for Inner {
+            fn from_json(value: Value) -> Result<Self, Mismatch> {
+                let mut o = Object::new(value)?;
+                Ok(Inner { name: o.req("Name")?, kind: o.opt("Kind")? })
+            }
+        }
+
+        #[derive(Debug, PartialEq)]
+        struct Out {
+            total: i32,
+            big: i64,
+            success: bool,
+            page_no: Option<i32>,
+            online: Option<bool>,
+            strict: i32,
+            items: Vec<Inner>,
+            first: Option<Inner>,
+            tags: Vec<String>,
+        }
+
+        impl FromJson for Out {
+            fn from_json(value: Value) -> Result<Self, Mismatch> {
+                let mut o = Object::new(value)?;
+                Ok(Out {
+                    total: o.req_lenient("Total")?,
+                    big: o.req_lenient("Big")?,
+                    success: o.req_lenient("Success")?,
+                    page_no: o.opt_lenient("PageNo")?,
+                    online: o.opt_lenient("Online")?,
+                    strict: o.req("Strict")?,
+                    items: o.list("Items")?,
+                    first: o.opt("First")?,
+                    tags: o.list("Tags")?,
+                })
+            }
+        }
+
+        fn parse(s: &str) -> Result<Out, Mismatch> {
+            Out::from_json(serde_json::from_str(s).unwrap())
+        }
+
+        #[test]
+        fn members_by_name_unknown_ones_ignored() {
+            let a = parse(
+                r#"{"Total": "10", "Big": 1600000000000, "Success": "True", "Strict": -4,
+                    "Items": [{"Name": "a"}, {"Name": "b", "Kind": "k", "New": [1]}],
+                    "First": {"Name": "f", "Kind": null}, "Tags": ["x"], "Later": {"x": 1}}"#,
+            )
+            .unwrap();
+            assert_eq!((a.total, a.big, a.success, a.strict), (10, 1_600_000_000_000, true, -4));
+            assert_eq!((a.page_no, a.online), (None, None));
+            assert_eq!(a.items[1], Inner { name: "b".into(), kind: Some("k".into()) });
+            assert_eq!(a.first, Some(Inner { name: "f".into(), kind: None }));
+            assert_eq!(a.tags, ["x"]);
+            // Absent and null lists are empty; null and "" optional lenient values are None.
+            let b = parse(
+                r#"{"Total": 1, "Big": "2", "Success": 0, "Strict": 3, "Items": null, "PageNo": "",
+                    "Online": null}"#,
+            )
+            .unwrap();
+            assert!(b.items.is_empty() && b.tags.is_empty() && b.first.is_none());
+            assert_eq!((b.page_no, b.online, b.success), (None, None, false));
+        }
+
+        #[test]
+        fn mismatches_name_the_member() {
+            let base = r#""Total": 1, "Big": 1, "Success": true, "Strict": 1"#;
+            let cases = [
+                (
+                    format!("{{{base}, \"Items\": [{{\"Name\": 1}}]}}"),
+                    "Items[0].Name",
+                    "expected a string, found a number",
+                ),
+                (format!("{{{base}, \"Items\": {{}}}}"), "Items", "expected a list, found an object"),
+                (
+                    format!("{{{base}, \"First\": {{\"Kind\": \"k\"}}}}"),
+                    "First",
+                    "the required member `Name` is missing",
+                ),
+                (format!("{{{base}, \"Tags\": [\"a\", null]}}"), "Tags[1]", "expected a string, found null"),
+                (
+                    r#"{"Total": "ten", "Big": 1, "Success": true, "Strict": 1}"#.into(),
+                    "Total",
+                    "expected an integer (or a string holding one), found \"ten\"",
+                ),
+                (
+                    r#"{"Total": 1, "Big": 1, "Success": "yes", "Strict": 1}"#.into(),
+                    "Success",
+                    "expected a boolean (or a string holding one), found \"yes\"",
+                ),
+                (
+                    r#"{"Total": 4294967296, "Big": 1, "Success": true, "Strict": 1}"#.into(),
+                    "Total",
+                    "expected an integer (or a string holding one), found 4294967296",
+                ),
+                (
+                    r#"{"Total": null, "Big": 1, "Success": true, "Strict": 1}"#.into(),
+                    "Total",
+                    "expected a value, found null",
+                ),
+                (
+                    r#"{"Total": 1, "Big": 1, "Success": true, "Strict": "1"}"#.into(),
+                    "Strict",
+                    "expected an integer, found a string",
+                ),
+                (
+                    r#"{"Total": 1, "Big": 1, "Success": true, "Strict": 1.5}"#.into(),
+                    "Strict",
+                    "expected an integer from -2147483648 to 2147483647, found 1.5",
+                ),
+                (
+                    r#"{"Total": 1, "Big": 1, "Success": true, "Strict": 1, "PageNo": [2]}"#.into(),
+                    "PageNo",
+                    "expected an integer (or a string holding one), found a list",
+                ),
+            ];
+            for (json, path, problem) in cases {
+                let err = parse(&json).unwrap_err();
+                assert_eq!((err.path(), err.to_string()), (path, format!("`{path}`: {problem}")), "{json}");
+            }
+            let err = parse(r#"{"Big": 1, "Success": true, "Strict": 1}"#).unwrap_err();
+            assert_eq!(
+                (err.path(), err.to_string().as_str()),
+                ("", "the required member `Total` is missing")
+            );
+            let err = parse("[1]").unwrap_err();
+            assert_eq!(err.to_string(), "expected an object, found a list");
+        }
+
+        #[test]
+        fn serde_deserialize_goes_through_from_json() {
+            #[derive(Debug)]
+            struct Via(Inner);
+            impl<'de> serde::Deserialize<'de> for Via {
+                fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                    super::super::deserialize(d).map(Via)
+                }
+            }
+            let v: Via = serde_json::from_str(r#"{"Name": "n"}"#).unwrap();
+            assert_eq!(v.0.name, "n");
+            let err = serde_json::from_str::<Via>(r#"{"Name": 2}"#).unwrap_err();
+            assert!(err.to_string().contains("`Name`: expected a string"), "{err}");
+        }
     }
 }

@@ -259,6 +259,7 @@ pub struct DecodeError {
 #[derive(Clone, Debug)]
 enum DecodeKind {
     Json { message: String, line: usize, column: usize },
+    Shape { mismatch: crate::de::Mismatch },
     TooLarge { limit: usize },
 }
 
@@ -271,6 +272,14 @@ impl DecodeError {
         }
     }
 
+    pub(crate) fn shape(
+        action: &'static str,
+        mismatch: crate::de::Mismatch,
+        request_id: Option<String>,
+    ) -> Self {
+        Self { action, kind: DecodeKind::Shape { mismatch }, request_id }
+    }
+
     pub(crate) fn too_large(action: &'static str, limit: usize) -> Self {
         Self { action, kind: DecodeKind::TooLarge { limit }, request_id: None }
     }
@@ -280,12 +289,21 @@ impl DecodeError {
         self.action
     }
 
-    /// The 1-based line and column where JSON decoding failed (`None` when the body was too
-    /// large).
+    /// The 1-based line and column where the body stopped being valid JSON (`None` when it
+    /// was JSON of the wrong shape, see [`path`](Self::path), or too large).
     pub fn position(&self) -> Option<(usize, usize)> {
         match &self.kind {
             DecodeKind::Json { line, column, .. } => Some((*line, *column)),
-            DecodeKind::TooLarge { .. } => None,
+            DecodeKind::Shape { .. } | DecodeKind::TooLarge { .. } => None,
+        }
+    }
+
+    /// For valid JSON of the wrong shape, the member that did not fit, e.g. `Items[2].ClientId`
+    /// (empty when the answer as a whole did not fit).
+    pub fn path(&self) -> Option<&str> {
+        match &self.kind {
+            DecodeKind::Shape { mismatch } => Some(mismatch.path()),
+            _ => None,
         }
     }
 
@@ -305,6 +323,9 @@ impl fmt::Display for DecodeError {
         match &self.kind {
             DecodeKind::Json { message, .. } => {
                 write!(f, "could not decode the {} response: {message}", self.action)?
+            }
+            DecodeKind::Shape { mismatch } => {
+                write!(f, "could not decode the {} response: {mismatch}", self.action)?
             }
             DecodeKind::TooLarge { limit } => write!(
                 f,

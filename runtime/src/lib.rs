@@ -78,6 +78,7 @@ pub use typestate::{IsSet, Set, Unset};
 /// decode the answer, and [`Pages`] with [`PageSpec`](__private::PageSpec) for paging.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::call::Call;
     pub use crate::client::{ClientCore, Response};
     pub use crate::de;
     #[cfg(feature = "test-util")]

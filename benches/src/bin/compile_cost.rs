@@ -2,7 +2,8 @@
 //! application, and the same figures for `ali-acs` 0.8 with its `sms` feature.
 //!
 //! For synthetic specs of 10, 100 and 500 operations and for the real spec, this writes a copy of
-//! the client crate (the real `generated/Cargo.toml` and `src/lib.rs`, plus the files the
+//! the client crate (the real `generated/Cargo.toml`, its hand-written `src/lib.rs` and, for the
+//! real spec, `src/mqtt.rs`, plus the files the
 //! generator makes from that spec; the runtime crate is the real one, a dependency) into `target/bench-compile/ws/`, in a scratch
 //! workspace that inherits the real one's dependency versions and `Cargo.lock`. Dependencies are
 //! built once in a shared target directory; then, for each copy, its `lib.rs` is touched and
@@ -125,11 +126,34 @@ fn workspace_manifest(root: &Path, members: &[String]) -> String {
 }
 
 /// Writes one copy of the client crate generated from `spec`.
-fn write_copy(root: &Path, dir: &Path, package: &str, spec: &SpecFiles) -> usize {
+fn write_copy(root: &Path, dir: &Path, package: &str, spec: &SpecFiles, real: bool) -> usize {
     let manifest = std::fs::read_to_string(root.join("generated/Cargo.toml")).expect("generated/Cargo.toml");
     let manifest = manifest.replacen("name = \"alibabacloud-onsmqtt\"", &format!("name = \"{package}\""), 1);
     write(&dir.join("Cargo.toml"), manifest);
-    write(&dir.join("src/lib.rs"), std::fs::read(root.join("generated/src/lib.rs")).expect("lib.rs"));
+    // The hand-written files of the crate: every top-level source file without the generator's
+    // header. Besides `lib.rs`, they (`mqtt.rs`) name real operations, so a synthetic copy leaves
+    // them out, with their `mod` lines.
+    let src = root.join("generated/src");
+    let mut lib = std::fs::read_to_string(src.join("lib.rs")).expect("lib.rs");
+    for entry in std::fs::read_dir(&src).expect("generated/src") {
+        let path = entry.expect("a directory entry").path();
+        let (Some(stem), Some(name)) = (path.file_stem().and_then(|s| s.to_str()), path.file_name()) else {
+            continue;
+        };
+        if path.extension().is_none_or(|e| e != "rs") || stem == "lib" {
+            continue;
+        }
+        let text = std::fs::read(&path).expect("a source file");
+        if text.starts_with(b"// @generated") {
+            continue;
+        }
+        if real {
+            write(&dir.join("src").join(name), text);
+        } else {
+            lib = lib.replace(&format!("pub mod {stem};\n"), "");
+        }
+    }
+    write(&dir.join("src/lib.rs"), lib);
     // Operations of an earlier, larger run would otherwise linger (they are not compiled, as
     // `operations/mod.rs` names the modules, but keep the copy exact).
     let _ = std::fs::remove_dir_all(dir.join("src/operations"));
@@ -246,7 +270,7 @@ fn main() {
     write(&ws.join("Cargo.lock"), std::fs::read(root.join("Cargo.lock")).expect("Cargo.lock"));
     let mut ops = Vec::new();
     for (_, dir, spec) in &variants {
-        ops.push(write_copy(&root, &ws.join(dir), &format!("onsmqtt-{dir}"), spec));
+        ops.push(write_copy(&root, &ws.join(dir), &format!("onsmqtt-{dir}"), spec, dir == "cc-real"));
     }
     let user_manifest = "[package]\nname = \"onsmqtt-user\"\nversion = \"0.0.0\"\nedition.workspace = true\n\
                          publish = false\n\n[dependencies]\n\

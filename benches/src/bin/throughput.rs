@@ -64,6 +64,8 @@ enum Kind {
     /// Diagnostic: the bare client sending, prebuilt, the headers a signed V3 request with a
     /// security token carries. The difference to `Bare` is what carrying them costs.
     BareHeaders,
+    /// Experiment (`--profile` only): the bare call through hyper-util's client, no reqwest.
+    BareHyper,
 }
 
 impl Kind {
@@ -76,11 +78,12 @@ impl Kind {
             Kind::OursV3Static => "ours_v3_static",
             Kind::Bare => "bare",
             Kind::BareHeaders => "bare_headers",
+            Kind::BareHyper => "bare_hyper",
         }
     }
 
     fn parse(s: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.name() == s)
+        Kind::ALL.into_iter().chain([Kind::BareHyper]).find(|k| k.name() == s)
     }
 }
 
@@ -92,6 +95,11 @@ struct Clients {
     bare: reqwest::Client,
     bare_url: reqwest::Url,
     signed_headers: reqwest::header::HeaderMap,
+    hyper: hyper_util::client::legacy::Client<
+        hyper_util::client::legacy::connect::HttpConnector,
+        http_body_util::Empty<Bytes>,
+    >,
+    hyper_uri: hyper::Uri,
 }
 
 impl Clients {
@@ -100,8 +108,22 @@ impl Clients {
             Kind::OursV3 => Some(&self.ours_v3),
             Kind::OursV1 => Some(&self.ours_v1),
             Kind::OursV3Static => Some(&self.ours_v3_static),
-            Kind::Bare | Kind::BareHeaders => None,
+            Kind::Bare | Kind::BareHeaders | Kind::BareHyper => None,
         };
+        if kind == Kind::BareHyper {
+            use http_body_util::BodyExt as _;
+            let request = hyper::Request::post(self.hyper_uri.clone())
+                .header(hyper::header::CONTENT_LENGTH, "0")
+                .body(http_body_util::Empty::new())
+                .expect("a request");
+            let response = self.hyper.request(request).await.expect("the hyper call succeeds");
+            assert!(response.status().is_success());
+            let body = response.into_body().collect().await.expect("the hyper body arrives").to_bytes();
+            let out =
+                serde_json::from_slice::<QuerySessionByClientIdOutput>(&body).expect("the body decodes");
+            assert!(out.online_status);
+            return;
+        }
         let out = match ours {
             Some(client) => client
                 .query_session_by_client_id()
@@ -402,7 +424,14 @@ fn build_clients(endpoint: &str) -> Clients {
     .expect("url");
     let host = endpoint.trim_start_matches("http://");
     let signed_headers = signed_headers(host, ours_v3.user_agent());
+    let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    connector.set_nodelay(true);
+    let hyper =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
+    let hyper_uri = bare_url.as_str().parse().expect("a URI");
     Clients {
+        hyper,
+        hyper_uri,
         ours_v1: ours(SignatureVersion::V1, true),
         ours_v3_static: ours(SignatureVersion::V3, false),
         ours_v3,

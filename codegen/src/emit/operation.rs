@@ -225,19 +225,21 @@ pub fn operation(op: &ir::Operation, lib_name: &str) -> TokenStream {
             const ACTION: &'static str = #action;
         }
 
-        async fn send(client: Client, input: #input) -> Result<#output, Error<#error>> {
+        fn send(client: Client, input: #input) -> runtime::Call<#output, #error> {
             #[cfg(feature = "test-util")]
-            if let Some(mocks) = client.core.mocks() {
-                encode(input.clone()).map_err(Error::InvalidInput)?;
-                return mocks.answer(&client.core, &OPERATION, input, #error::service_error).await;
+            if client.core.mocks().is_some() {
+                return runtime::Call::mocked(mocked(client, input));
             }
-            let params = encode(input).map_err(Error::InvalidInput)?;
-            let response = client
-                .core
-                .execute(&OPERATION, params)
-                .await
-                .map_err(|e| e.map_service(#error::from))?;
-            response.json().map_err(Error::Decode)
+            client.core.call(&OPERATION, encode(input))
+        }
+
+        #[cfg(feature = "test-util")]
+        async fn mocked(client: Client, input: #input) -> Result<#output, Error<#error>> {
+            encode(input.clone()).map_err(Error::InvalidInput)?;
+            match client.core.mocks() {
+                Some(mocks) => mocks.answer(&client.core, &OPERATION, input, #error::service_error).await,
+                None => client.core.clone().call(&OPERATION, encode(input)).await,
+            }
         }
 
         fn encode(#input_arg: #input) -> Result<Params, runtime::InvalidInput> {
@@ -687,34 +689,56 @@ fn field_docs(f: &ir::StructField) -> String {
     s
 }
 
-/// The serde attribute of one response member.
-fn serde_attr(f: &ir::StructField) -> TokenStream {
+/// How the generated `FromJson` impl reads one response member (see `runtime::de::Object`).
+fn member_read(f: &ir::StructField) -> TokenStream {
     let wire = &f.wire;
-    let lenient = |s: &Scalar| -> Option<&'static str> {
-        match s {
-            Scalar::Bool => Some("bool"),
-            Scalar::I32 => Some("i32"),
-            Scalar::I64 { .. } => Some("i64"),
-            _ => None,
+    let lenient = |s: &Scalar| matches!(s, Scalar::Bool | Scalar::I32 | Scalar::I64 { .. });
+    match &f.ty {
+        FieldType::List(_) => quote!(o.list(#wire)?),
+        FieldType::Scalar(s) if f.wire_string && lenient(s) => {
+            if f.required {
+                quote!(o.req_lenient(#wire)?)
+            } else {
+                quote!(o.opt_lenient(#wire)?)
+            }
+        }
+        _ if f.required => quote!(o.req(#wire)?),
+        _ => quote!(o.opt(#wire)?),
+    }
+}
+
+/// `FromJson` for a response structure: one function taking the members out by wire name (no
+/// serde derive: its visitors per type were most of the crate's compile time), and
+/// `serde::Deserialize` through it, for code that decodes these types with serde.
+fn from_json_impls(n: &proc_macro2::Ident, fields: &[ir::StructField]) -> TokenStream {
+    let body = if fields.is_empty() {
+        quote! {
+            runtime::de::Object::new(value)?;
+            Ok(Self {})
+        }
+    } else {
+        let members = fields.iter().map(|f| {
+            let id = ident(&f.ident);
+            let read = member_read(f);
+            quote!(#id: #read)
+        });
+        quote! {
+            let mut o = runtime::de::Object::new(value)?;
+            Ok(Self { #(#members,)* })
         }
     };
-    match &f.ty {
-        FieldType::List(_) => {
-            quote!(#[serde(rename = #wire, default, deserialize_with = "runtime::de::list")])
+    quote! {
+        impl runtime::de::FromJson for #n {
+            fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+                #body
+            }
         }
-        FieldType::Scalar(s) if f.wire_string => match lenient(s) {
-            Some(name) if f.required => {
-                let path = format!("runtime::de::{name}");
-                quote!(#[serde(rename = #wire, deserialize_with = #path)])
+
+        impl<'de> serde::Deserialize<'de> for #n {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                runtime::de::deserialize(deserializer)
             }
-            Some(name) => {
-                let path = format!("runtime::de::opt_{name}");
-                quote!(#[serde(rename = #wire, default, deserialize_with = #path)])
-            }
-            None => quote!(#[serde(rename = #wire)]),
-        },
-        _ if f.required => quote!(#[serde(rename = #wire)]),
-        _ => quote!(#[serde(rename = #wire, default)]),
+        }
     }
 }
 
@@ -727,21 +751,20 @@ fn output_struct(name: &str, doc: &str, fields: &[ir::StructField]) -> TokenStre
     ));
     let members = fields.iter().map(|f| {
         let fd = docs(&field_docs(f));
-        let attr = serde_attr(f);
         let id = ident(&f.ident);
         let ty = field_type(f);
         quote! {
             #fd
-            #attr
             pub #id: #ty,
         }
     });
     let (derives, debug) = if fields.iter().any(|f| f.sensitive) {
         let redacted: Vec<(String, bool)> = fields.iter().map(|f| (f.ident.clone(), f.sensitive)).collect();
-        (quote!(Clone, PartialEq, serde::Deserialize), redacted_debug(name, &redacted))
+        (quote!(Clone, PartialEq), redacted_debug(name, &redacted))
     } else {
-        (quote!(Debug, Clone, PartialEq, serde::Deserialize), quote!())
+        (quote!(Debug, Clone, PartialEq), quote!())
     };
+    let decode = from_json_impls(&n, fields);
     quote! {
         #d
         #[derive(#derives)]
@@ -751,6 +774,7 @@ fn output_struct(name: &str, doc: &str, fields: &[ir::StructField]) -> TokenStre
             #(#members)*
         }
         #debug
+        #decode
     }
 }
 

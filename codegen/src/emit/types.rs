@@ -112,10 +112,10 @@ pub fn client_module(s: &ir::Service) -> TokenStream {
 pub fn types_module(s: &ir::Service) -> TokenStream {
     let enums = s.enums.iter().map(enum_def);
     let structs = s.shared_structs.iter().map(struct_def);
-    let needs_runtime = s.shared_structs.iter().any(|st| !st.request);
+    // Response structures and enumerations decode through the runtime.
+    let needs_runtime = !s.enums.is_empty() || s.shared_structs.iter().any(|st| !st.request);
     let runtime_import = if needs_runtime {
         quote!(
-            #[allow(unused_imports)]
             use crate::runtime;
         )
     } else {
@@ -209,6 +209,12 @@ fn enum_def(e: &ir::Enum) -> TokenStream {
         impl<'de> serde::Deserialize<'de> for #name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 String::deserialize(deserializer).map(Self::from)
+            }
+        }
+
+        impl runtime::de::FromJson for #name {
+            fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+                <String as runtime::de::FromJson>::from_json(value).map(Self::from)
             }
         }
     }

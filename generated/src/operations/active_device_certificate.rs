@@ -200,30 +200,37 @@ for ActiveDeviceCertificateBuilder<MqttInstanceId, DeviceSn, CaSn> {
     const ACTION: &'static str = "ActiveDeviceCertificate";
 }
 
-async fn send(
+fn send(
+    client: Client,
+    input: ActiveDeviceCertificateInput,
+) -> runtime::Call<ActiveDeviceCertificateOutput, ActiveDeviceCertificateError> {
+    #[cfg(feature = "test-util")]
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
+    }
+
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
     client: Client,
     input: ActiveDeviceCertificateInput,
 ) -> Result<ActiveDeviceCertificateOutput, Error<ActiveDeviceCertificateError>> {
-    #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(
-                &client.core,
-                &OPERATION,
-                input,
-                ActiveDeviceCertificateError::service_error,
-            )
-            .await;
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks
+                .answer(
+                    &client.core,
+                    &OPERATION,
+                    input,
+                    ActiveDeviceCertificateError::service_error,
+                )
+                .await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
     }
-
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(ActiveDeviceCertificateError::from))?;
-    response.json().map_err(Error::Decode)
 }
 
 fn encode(input: ActiveDeviceCertificateInput) -> Result<Params, runtime::InvalidInput> {
@@ -247,20 +254,36 @@ fn encode(input: ActiveDeviceCertificateInput) -> Result<Params, runtime::Invali
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct ActiveDeviceCertificateOutput {
     /// The ID Alibaba Cloud assigned to this request.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
     /// The serial number of the device certificate that was activated.
     ///
     /// Wire name `DeviceSn`.
-    #[serde(rename = "DeviceSn")]
     pub device_sn: String,
+}
+
+impl runtime::de::FromJson for ActiveDeviceCertificateOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            request_id: o.req("RequestId")?,
+            device_sn: o.req("DeviceSn")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ActiveDeviceCertificateOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `ActiveDeviceCertificate`, one variant per code.

@@ -222,25 +222,32 @@ for ApplyTokenBuilder<Resources, InstanceId, ExpireTime, Actions> {
     const ACTION: &'static str = "ApplyToken";
 }
 
-async fn send(
+fn send(
+    client: Client,
+    input: ApplyTokenInput,
+) -> runtime::Call<ApplyTokenOutput, ApplyTokenError> {
+    #[cfg(feature = "test-util")]
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
+    }
+
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
     client: Client,
     input: ApplyTokenInput,
 ) -> Result<ApplyTokenOutput, Error<ApplyTokenError>> {
-    #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(&client.core, &OPERATION, input, ApplyTokenError::service_error)
-            .await;
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks
+                .answer(&client.core, &OPERATION, input, ApplyTokenError::service_error)
+                .await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
     }
-
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(ApplyTokenError::from))?;
-    response.json().map_err(Error::Decode)
 }
 
 fn encode(input: ApplyTokenInput) -> Result<Params, runtime::InvalidInput> {
@@ -268,19 +275,17 @@ fn encode(input: ApplyTokenInput) -> Result<Params, runtime::InvalidInput> {
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Clone, PartialEq, serde::Deserialize)]
+#[derive(Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct ApplyTokenOutput {
     /// The token issued; keep it confidential.
     ///
     /// Wire name `Token`.
-    #[serde(rename = "Token")]
     pub token: String,
     /// The ID Alibaba Cloud assigned to this request.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
 }
 
@@ -290,6 +295,24 @@ impl std::fmt::Debug for ApplyTokenOutput {
             .field("token", &runtime::Redacted(&self.token))
             .field("request_id", &self.request_id)
             .finish()
+    }
+}
+
+impl runtime::de::FromJson for ApplyTokenOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            token: o.req("Token")?,
+            request_id: o.req("RequestId")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ApplyTokenOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
     }
 }
 

@@ -175,33 +175,43 @@ for BatchQuerySessionByClientIdsBuilder<InstanceId, ClientIdList> {
     const ACTION: &'static str = "BatchQuerySessionByClientIds";
 }
 
-async fn send(
+fn send(
+    client: Client,
+    input: BatchQuerySessionByClientIdsInput,
+) -> runtime::Call<
+    BatchQuerySessionByClientIdsOutput,
+    BatchQuerySessionByClientIdsError,
+> {
+    #[cfg(feature = "test-util")]
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
+    }
+
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
     client: Client,
     input: BatchQuerySessionByClientIdsInput,
 ) -> Result<
     BatchQuerySessionByClientIdsOutput,
     Error<BatchQuerySessionByClientIdsError>,
 > {
-    #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(
-                &client.core,
-                &OPERATION,
-                input,
-                BatchQuerySessionByClientIdsError::service_error,
-            )
-            .await;
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks
+                .answer(
+                    &client.core,
+                    &OPERATION,
+                    input,
+                    BatchQuerySessionByClientIdsError::service_error,
+                )
+                .await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
     }
-
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(BatchQuerySessionByClientIdsError::from))?;
-    response.json().map_err(Error::Decode)
 }
 
 fn encode(
@@ -226,31 +236,43 @@ fn encode(
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct BatchQuerySessionByClientIdsOutput {
     /// The ID Alibaba Cloud assigned to this request.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
     /// The connection state of each client asked about. Empty when the answer has none.
     ///
     /// Wire name `OnlineStatusList`.
-    #[serde(
-        rename = "OnlineStatusList",
-        default,
-        deserialize_with = "runtime::de::list"
-    )]
     pub online_status_list: Vec<ClientOnlineStatus>,
+}
+
+impl runtime::de::FromJson for BatchQuerySessionByClientIdsOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            request_id: o.req("RequestId")?,
+            online_status_list: o.list("OnlineStatusList")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for BatchQuerySessionByClientIdsOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// Whether one client is connected.
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct ClientOnlineStatus {
@@ -258,13 +280,29 @@ pub struct ClientOnlineStatus {
     /// the answer leaves it out.
     ///
     /// Wire name `OnlineStatus`.
-    #[serde(rename = "OnlineStatus", default)]
     pub online_status: Option<bool>,
     /// The client ID this entry is about. `None` when the answer leaves it out.
     ///
     /// Wire name `ClientId`.
-    #[serde(rename = "ClientId", default)]
     pub client_id: Option<String>,
+}
+
+impl runtime::de::FromJson for ClientOnlineStatus {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            online_status: o.opt("OnlineStatus")?,
+            client_id: o.opt("ClientId")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ClientOnlineStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `BatchQuerySessionByClientIds`, one variant per

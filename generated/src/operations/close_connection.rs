@@ -161,25 +161,37 @@ for CloseConnectionBuilder<InstanceId, ClientId> {
     const ACTION: &'static str = "CloseConnection";
 }
 
-async fn send(
+fn send(
+    client: Client,
+    input: CloseConnectionInput,
+) -> runtime::Call<CloseConnectionOutput, CloseConnectionError> {
+    #[cfg(feature = "test-util")]
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
+    }
+
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
     client: Client,
     input: CloseConnectionInput,
 ) -> Result<CloseConnectionOutput, Error<CloseConnectionError>> {
-    #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(&client.core, &OPERATION, input, CloseConnectionError::service_error)
-            .await;
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks
+                .answer(
+                    &client.core,
+                    &OPERATION,
+                    input,
+                    CloseConnectionError::service_error,
+                )
+                .await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
     }
-
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(CloseConnectionError::from))?;
-    response.json().map_err(Error::Decode)
 }
 
 fn encode(input: CloseConnectionInput) -> Result<Params, runtime::InvalidInput> {
@@ -199,30 +211,46 @@ fn encode(input: CloseConnectionInput) -> Result<Params, runtime::InvalidInput> 
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct CloseConnectionOutput {
     /// The ID Alibaba Cloud assigned to this request.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
     /// The result code; `200` means success. `None` when the answer leaves it out.
     ///
     /// Wire name `Code`.
-    #[serde(rename = "Code", default)]
     pub code: Option<i32>,
     /// A short text about the result. `None` when the answer leaves it out.
     ///
     /// Wire name `Message`.
-    #[serde(rename = "Message", default)]
     pub message: Option<String>,
     /// Whether the call succeeded. `None` when the answer leaves it out.
     ///
     /// Wire name `Success`.
-    #[serde(rename = "Success", default)]
     pub success: Option<bool>,
+}
+
+impl runtime::de::FromJson for CloseConnectionOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            request_id: o.req("RequestId")?,
+            code: o.opt("Code")?,
+            message: o.opt("Message")?,
+            success: o.opt("Success")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CloseConnectionOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `CloseConnection`, one variant per code.

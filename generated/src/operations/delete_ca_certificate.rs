@@ -159,30 +159,37 @@ for DeleteCaCertificateBuilder<MqttInstanceId, Sn> {
     const ACTION: &'static str = "DeleteCaCertificate";
 }
 
-async fn send(
+fn send(
+    client: Client,
+    input: DeleteCaCertificateInput,
+) -> runtime::Call<DeleteCaCertificateOutput, DeleteCaCertificateError> {
+    #[cfg(feature = "test-util")]
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
+    }
+
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
     client: Client,
     input: DeleteCaCertificateInput,
 ) -> Result<DeleteCaCertificateOutput, Error<DeleteCaCertificateError>> {
-    #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(
-                &client.core,
-                &OPERATION,
-                input,
-                DeleteCaCertificateError::service_error,
-            )
-            .await;
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks
+                .answer(
+                    &client.core,
+                    &OPERATION,
+                    input,
+                    DeleteCaCertificateError::service_error,
+                )
+                .await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
     }
-
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(DeleteCaCertificateError::from))?;
-    response.json().map_err(Error::Decode)
 }
 
 fn encode(input: DeleteCaCertificateInput) -> Result<Params, runtime::InvalidInput> {
@@ -202,20 +209,36 @@ fn encode(input: DeleteCaCertificateInput) -> Result<Params, runtime::InvalidInp
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct DeleteCaCertificateOutput {
     /// The ID Alibaba Cloud assigned to this request.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
     /// The serial number of the CA certificate that was removed.
     ///
     /// Wire name `Sn`.
-    #[serde(rename = "Sn")]
     pub sn: String,
+}
+
+impl runtime::de::FromJson for DeleteCaCertificateOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            request_id: o.req("RequestId")?,
+            sn: o.req("Sn")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeleteCaCertificateOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `DeleteCaCertificate`, one variant per code.

@@ -222,30 +222,37 @@ for DeleteCustomAuthIdentityBuilder<InstanceId, Username, IdentityTypeParam> {
     const ACTION: &'static str = "DeleteCustomAuthIdentity";
 }
 
-async fn send(
+fn send(
+    client: Client,
+    input: DeleteCustomAuthIdentityInput,
+) -> runtime::Call<DeleteCustomAuthIdentityOutput, DeleteCustomAuthIdentityError> {
+    #[cfg(feature = "test-util")]
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
+    }
+
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
     client: Client,
     input: DeleteCustomAuthIdentityInput,
 ) -> Result<DeleteCustomAuthIdentityOutput, Error<DeleteCustomAuthIdentityError>> {
-    #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(
-                &client.core,
-                &OPERATION,
-                input,
-                DeleteCustomAuthIdentityError::service_error,
-            )
-            .await;
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks
+                .answer(
+                    &client.core,
+                    &OPERATION,
+                    input,
+                    DeleteCustomAuthIdentityError::service_error,
+                )
+                .await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
     }
-
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(DeleteCustomAuthIdentityError::from))?;
-    response.json().map_err(Error::Decode)
 }
 
 fn encode(
@@ -275,30 +282,46 @@ fn encode(
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct DeleteCustomAuthIdentityOutput {
     /// The ID Alibaba Cloud assigned to this request.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
     /// The result code; `200` means success. `None` when the answer leaves it out.
     ///
     /// Wire name `Code`.
-    #[serde(rename = "Code", default)]
     pub code: Option<i32>,
     /// Whether the call succeeded. `None` when the answer leaves it out.
     ///
     /// Wire name `Success`.
-    #[serde(rename = "Success", default)]
     pub success: Option<bool>,
     /// A short text about the result. `None` when the answer leaves it out.
     ///
     /// Wire name `Message`.
-    #[serde(rename = "Message", default)]
     pub message: Option<String>,
+}
+
+impl runtime::de::FromJson for DeleteCustomAuthIdentityOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            request_id: o.req("RequestId")?,
+            code: o.opt("Code")?,
+            success: o.opt("Success")?,
+            message: o.opt("Message")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeleteCustomAuthIdentityOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `DeleteCustomAuthIdentity`, one variant per code.

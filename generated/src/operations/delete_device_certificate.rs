@@ -197,30 +197,37 @@ for DeleteDeviceCertificateBuilder<MqttInstanceId, DeviceSn, CaSn> {
     const ACTION: &'static str = "DeleteDeviceCertificate";
 }
 
-async fn send(
+fn send(
+    client: Client,
+    input: DeleteDeviceCertificateInput,
+) -> runtime::Call<DeleteDeviceCertificateOutput, DeleteDeviceCertificateError> {
+    #[cfg(feature = "test-util")]
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
+    }
+
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
     client: Client,
     input: DeleteDeviceCertificateInput,
 ) -> Result<DeleteDeviceCertificateOutput, Error<DeleteDeviceCertificateError>> {
-    #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(
-                &client.core,
-                &OPERATION,
-                input,
-                DeleteDeviceCertificateError::service_error,
-            )
-            .await;
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks
+                .answer(
+                    &client.core,
+                    &OPERATION,
+                    input,
+                    DeleteDeviceCertificateError::service_error,
+                )
+                .await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
     }
-
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(DeleteDeviceCertificateError::from))?;
-    response.json().map_err(Error::Decode)
 }
 
 fn encode(input: DeleteDeviceCertificateInput) -> Result<Params, runtime::InvalidInput> {
@@ -244,20 +251,36 @@ fn encode(input: DeleteDeviceCertificateInput) -> Result<Params, runtime::Invali
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct DeleteDeviceCertificateOutput {
     /// The ID Alibaba Cloud assigned to this request.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
     /// The serial number of the device certificate that was removed.
     ///
     /// Wire name `DeviceSn`.
-    #[serde(rename = "DeviceSn")]
     pub device_sn: String,
+}
+
+impl runtime::de::FromJson for DeleteDeviceCertificateOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            request_id: o.req("RequestId")?,
+            device_sn: o.req("DeviceSn")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeleteDeviceCertificateOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `DeleteDeviceCertificate`, one variant per code.

@@ -160,30 +160,37 @@ for GetCaCertificateBuilder<MqttInstanceId, Sn> {
     const ACTION: &'static str = "GetCaCertificate";
 }
 
-async fn send(
+fn send(
+    client: Client,
+    input: GetCaCertificateInput,
+) -> runtime::Call<GetCaCertificateOutput, GetCaCertificateError> {
+    #[cfg(feature = "test-util")]
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
+    }
+
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
     client: Client,
     input: GetCaCertificateInput,
 ) -> Result<GetCaCertificateOutput, Error<GetCaCertificateError>> {
-    #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(
-                &client.core,
-                &OPERATION,
-                input,
-                GetCaCertificateError::service_error,
-            )
-            .await;
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks
+                .answer(
+                    &client.core,
+                    &OPERATION,
+                    input,
+                    GetCaCertificateError::service_error,
+                )
+                .await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
     }
-
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(GetCaCertificateError::from))?;
-    response.json().map_err(Error::Decode)
 }
 
 fn encode(input: GetCaCertificateInput) -> Result<Params, runtime::InvalidInput> {
@@ -203,20 +210,36 @@ fn encode(input: GetCaCertificateInput) -> Result<Params, runtime::InvalidInput>
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct GetCaCertificateOutput {
     /// The ID Alibaba Cloud assigned to this request.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
     /// A CA certificate registered on an instance.
     ///
     /// Wire name `Data`.
-    #[serde(rename = "Data")]
     pub data: CaCertificate,
+}
+
+impl runtime::de::FromJson for GetCaCertificateOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            request_id: o.req("RequestId")?,
+            data: o.req("Data")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for GetCaCertificateOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `GetCaCertificate`, one variant per code.

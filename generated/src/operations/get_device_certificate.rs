@@ -195,30 +195,37 @@ for GetDeviceCertificateBuilder<MqttInstanceId, DeviceSn, CaSn> {
     const ACTION: &'static str = "GetDeviceCertificate";
 }
 
-async fn send(
+fn send(
+    client: Client,
+    input: GetDeviceCertificateInput,
+) -> runtime::Call<GetDeviceCertificateOutput, GetDeviceCertificateError> {
+    #[cfg(feature = "test-util")]
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
+    }
+
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
     client: Client,
     input: GetDeviceCertificateInput,
 ) -> Result<GetDeviceCertificateOutput, Error<GetDeviceCertificateError>> {
-    #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(
-                &client.core,
-                &OPERATION,
-                input,
-                GetDeviceCertificateError::service_error,
-            )
-            .await;
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks
+                .answer(
+                    &client.core,
+                    &OPERATION,
+                    input,
+                    GetDeviceCertificateError::service_error,
+                )
+                .await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
     }
-
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(GetDeviceCertificateError::from))?;
-    response.json().map_err(Error::Decode)
 }
 
 fn encode(input: GetDeviceCertificateInput) -> Result<Params, runtime::InvalidInput> {
@@ -242,20 +249,36 @@ fn encode(input: GetDeviceCertificateInput) -> Result<Params, runtime::InvalidIn
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct GetDeviceCertificateOutput {
     /// The ID Alibaba Cloud assigned to this request.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
     /// A device certificate registered on an instance.
     ///
     /// Wire name `Data`.
-    #[serde(rename = "Data")]
     pub data: DeviceCertificate,
+}
+
+impl runtime::de::FromJson for GetDeviceCertificateOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            request_id: o.req("RequestId")?,
+            data: o.req("Data")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for GetDeviceCertificateOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `GetDeviceCertificate`, one variant per code.

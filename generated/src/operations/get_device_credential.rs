@@ -163,30 +163,37 @@ for GetDeviceCredentialBuilder<ClientId, InstanceId> {
     const ACTION: &'static str = "GetDeviceCredential";
 }
 
-async fn send(
+fn send(
+    client: Client,
+    input: GetDeviceCredentialInput,
+) -> runtime::Call<GetDeviceCredentialOutput, GetDeviceCredentialError> {
+    #[cfg(feature = "test-util")]
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
+    }
+
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
     client: Client,
     input: GetDeviceCredentialInput,
 ) -> Result<GetDeviceCredentialOutput, Error<GetDeviceCredentialError>> {
-    #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(
-                &client.core,
-                &OPERATION,
-                input,
-                GetDeviceCredentialError::service_error,
-            )
-            .await;
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks
+                .answer(
+                    &client.core,
+                    &OPERATION,
+                    input,
+                    GetDeviceCredentialError::service_error,
+                )
+                .await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
     }
-
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(GetDeviceCredentialError::from))?;
-    response.json().map_err(Error::Decode)
 }
 
 fn encode(input: GetDeviceCredentialInput) -> Result<Params, runtime::InvalidInput> {
@@ -206,20 +213,36 @@ fn encode(input: GetDeviceCredentialInput) -> Result<Params, runtime::InvalidInp
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct GetDeviceCredentialOutput {
     /// The ID Alibaba Cloud assigned to this request.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
     /// The device credential of the client.
     ///
     /// Wire name `DeviceCredential`.
-    #[serde(rename = "DeviceCredential")]
     pub device_credential: DeviceCredential,
+}
+
+impl runtime::de::FromJson for GetDeviceCredentialOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            request_id: o.req("RequestId")?,
+            device_credential: o.req("DeviceCredential")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for GetDeviceCredentialOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `GetDeviceCredential`, one variant per code.

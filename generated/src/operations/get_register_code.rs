@@ -137,25 +137,37 @@ impl<MqttInstanceId> runtime::MockOperation for GetRegisterCodeBuilder<MqttInsta
     const ACTION: &'static str = "GetRegisterCode";
 }
 
-async fn send(
+fn send(
+    client: Client,
+    input: GetRegisterCodeInput,
+) -> runtime::Call<GetRegisterCodeOutput, GetRegisterCodeError> {
+    #[cfg(feature = "test-util")]
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
+    }
+
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
     client: Client,
     input: GetRegisterCodeInput,
 ) -> Result<GetRegisterCodeOutput, Error<GetRegisterCodeError>> {
-    #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(&client.core, &OPERATION, input, GetRegisterCodeError::service_error)
-            .await;
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks
+                .answer(
+                    &client.core,
+                    &OPERATION,
+                    input,
+                    GetRegisterCodeError::service_error,
+                )
+                .await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
     }
-
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(GetRegisterCodeError::from))?;
-    response.json().map_err(Error::Decode)
 }
 
 fn encode(input: GetRegisterCodeInput) -> Result<Params, runtime::InvalidInput> {
@@ -171,20 +183,36 @@ fn encode(input: GetRegisterCodeInput) -> Result<Params, runtime::InvalidInput> 
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct GetRegisterCodeOutput {
     /// The ID Alibaba Cloud assigned to this request.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
     /// The registration code of the instance.
     ///
     /// Wire name `RegisterCode`.
-    #[serde(rename = "RegisterCode")]
     pub register_code: String,
+}
+
+impl runtime::de::FromJson for GetRegisterCodeOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            request_id: o.req("RequestId")?,
+            register_code: o.req("RegisterCode")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for GetRegisterCodeOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `GetRegisterCode`, one variant per code.

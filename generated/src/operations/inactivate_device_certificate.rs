@@ -201,30 +201,37 @@ for InactivateDeviceCertificateBuilder<MqttInstanceId, DeviceSn, CaSn> {
     const ACTION: &'static str = "InactivateDeviceCertificate";
 }
 
-async fn send(
+fn send(
+    client: Client,
+    input: InactivateDeviceCertificateInput,
+) -> runtime::Call<InactivateDeviceCertificateOutput, InactivateDeviceCertificateError> {
+    #[cfg(feature = "test-util")]
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
+    }
+
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
     client: Client,
     input: InactivateDeviceCertificateInput,
 ) -> Result<InactivateDeviceCertificateOutput, Error<InactivateDeviceCertificateError>> {
-    #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(
-                &client.core,
-                &OPERATION,
-                input,
-                InactivateDeviceCertificateError::service_error,
-            )
-            .await;
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks
+                .answer(
+                    &client.core,
+                    &OPERATION,
+                    input,
+                    InactivateDeviceCertificateError::service_error,
+                )
+                .await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
     }
-
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(InactivateDeviceCertificateError::from))?;
-    response.json().map_err(Error::Decode)
 }
 
 fn encode(
@@ -250,20 +257,36 @@ fn encode(
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct InactivateDeviceCertificateOutput {
     /// The ID Alibaba Cloud assigned to this request.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
     /// The serial number of the device certificate that was deactivated.
     ///
     /// Wire name `DeviceSn`.
-    #[serde(rename = "DeviceSn")]
     pub device_sn: String,
+}
+
+impl runtime::de::FromJson for InactivateDeviceCertificateOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            request_id: o.req("RequestId")?,
+            device_sn: o.req("DeviceSn")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for InactivateDeviceCertificateOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `InactivateDeviceCertificate`, one variant per

@@ -219,30 +219,37 @@ for ListCaCertificateBuilder<MqttInstanceId, PageNo, PageSize> {
     const ACTION: &'static str = "ListCaCertificate";
 }
 
-async fn send(
+fn send(
+    client: Client,
+    input: ListCaCertificateInput,
+) -> runtime::Call<ListCaCertificateOutput, ListCaCertificateError> {
+    #[cfg(feature = "test-util")]
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
+    }
+
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
     client: Client,
     input: ListCaCertificateInput,
 ) -> Result<ListCaCertificateOutput, Error<ListCaCertificateError>> {
-    #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(
-                &client.core,
-                &OPERATION,
-                input,
-                ListCaCertificateError::service_error,
-            )
-            .await;
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks
+                .answer(
+                    &client.core,
+                    &OPERATION,
+                    input,
+                    ListCaCertificateError::service_error,
+                )
+                .await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
     }
-
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(ListCaCertificateError::from))?;
-    response.json().map_err(Error::Decode)
 }
 
 fn encode(input: ListCaCertificateInput) -> Result<Params, runtime::InvalidInput> {
@@ -302,27 +309,43 @@ fn page_items(output: ListCaCertificateOutput) -> Vec<CaCertificate> {
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct ListCaCertificateOutput {
     /// The ID Alibaba Cloud assigned to this request.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
     /// One page of CA certificates. `None` when the answer leaves it out.
     ///
     /// Wire name `Data`.
-    #[serde(rename = "Data", default)]
     pub data: Option<CaCertificatePage>,
+}
+
+impl runtime::de::FromJson for ListCaCertificateOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            request_id: o.req("RequestId")?,
+            data: o.opt("Data")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ListCaCertificateOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// One page of CA certificates.
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct CaCertificatePage {
@@ -330,27 +353,39 @@ pub struct CaCertificatePage {
     /// out.
     ///
     /// Wire name `Total`.
-    #[serde(rename = "Total", default)]
     pub total: Option<i32>,
     /// The number of this page. `None` when the answer leaves it out.
     ///
     /// Wire name `PageNo`.
-    #[serde(rename = "PageNo", default)]
     pub page_no: Option<i32>,
     /// The page size that was asked for. `None` when the answer leaves it out.
     ///
     /// Wire name `PageSize`.
-    #[serde(rename = "PageSize", default)]
     pub page_size: Option<i32>,
     /// The CA certificates on this page. Empty when the answer has none.
     ///
     /// Wire name `CaCertificateVOS`.
-    #[serde(
-        rename = "CaCertificateVOS",
-        default,
-        deserialize_with = "runtime::de::list"
-    )]
     pub ca_certificate_vos: Vec<CaCertificate>,
+}
+
+impl runtime::de::FromJson for CaCertificatePage {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            total: o.opt("Total")?,
+            page_no: o.opt("PageNo")?,
+            page_size: o.opt("PageSize")?,
+            ca_certificate_vos: o.list("CaCertificateVOS")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CaCertificatePage {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `ListCaCertificate`, one variant per code.

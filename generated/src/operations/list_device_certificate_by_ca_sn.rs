@@ -257,30 +257,37 @@ for ListDeviceCertificateByCaSnBuilder<MqttInstanceId, PageNo, PageSize, CaSn> {
     const ACTION: &'static str = "ListDeviceCertificateByCaSn";
 }
 
-async fn send(
+fn send(
+    client: Client,
+    input: ListDeviceCertificateByCaSnInput,
+) -> runtime::Call<ListDeviceCertificateByCaSnOutput, ListDeviceCertificateByCaSnError> {
+    #[cfg(feature = "test-util")]
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
+    }
+
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
     client: Client,
     input: ListDeviceCertificateByCaSnInput,
 ) -> Result<ListDeviceCertificateByCaSnOutput, Error<ListDeviceCertificateByCaSnError>> {
-    #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(
-                &client.core,
-                &OPERATION,
-                input,
-                ListDeviceCertificateByCaSnError::service_error,
-            )
-            .await;
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks
+                .answer(
+                    &client.core,
+                    &OPERATION,
+                    input,
+                    ListDeviceCertificateByCaSnError::service_error,
+                )
+                .await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
     }
-
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(ListDeviceCertificateByCaSnError::from))?;
-    response.json().map_err(Error::Decode)
 }
 
 fn encode(
@@ -346,20 +353,36 @@ fn page_items(output: ListDeviceCertificateByCaSnOutput) -> Vec<DeviceCertificat
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct ListDeviceCertificateByCaSnOutput {
     /// The ID Alibaba Cloud assigned to this request.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
     /// One page of device certificates. `None` when the answer leaves it out.
     ///
     /// Wire name `Data`.
-    #[serde(rename = "Data", default)]
     pub data: Option<DeviceCertificatePage>,
+}
+
+impl runtime::de::FromJson for ListDeviceCertificateByCaSnOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            request_id: o.req("RequestId")?,
+            data: o.opt("Data")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ListDeviceCertificateByCaSnOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `ListDeviceCertificateByCaSn`, one variant per

@@ -268,33 +268,43 @@ for ListDeviceCredentialClientIdBuilder<InstanceId, GroupId, PageSize> {
     const ACTION: &'static str = "ListDeviceCredentialClientId";
 }
 
-async fn send(
+fn send(
+    client: Client,
+    input: ListDeviceCredentialClientIdInput,
+) -> runtime::Call<
+    ListDeviceCredentialClientIdOutput,
+    ListDeviceCredentialClientIdError,
+> {
+    #[cfg(feature = "test-util")]
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
+    }
+
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
     client: Client,
     input: ListDeviceCredentialClientIdInput,
 ) -> Result<
     ListDeviceCredentialClientIdOutput,
     Error<ListDeviceCredentialClientIdError>,
 > {
-    #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(
-                &client.core,
-                &OPERATION,
-                input,
-                ListDeviceCredentialClientIdError::service_error,
-            )
-            .await;
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks
+                .answer(
+                    &client.core,
+                    &OPERATION,
+                    input,
+                    ListDeviceCredentialClientIdError::service_error,
+                )
+                .await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
     }
-
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(ListDeviceCredentialClientIdError::from))?;
-    response.json().map_err(Error::Decode)
 }
 
 fn encode(
@@ -368,28 +378,44 @@ fn page_items(output: ListDeviceCredentialClientIdOutput) -> Vec<String> {
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct ListDeviceCredentialClientIdOutput {
     /// The ID Alibaba Cloud assigned to this request.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
     /// One page of client IDs that hold a device credential. `None` when the answer leaves it
     /// out.
     ///
     /// Wire name `DeviceCredentialClientIdList`.
-    #[serde(rename = "DeviceCredentialClientIdList", default)]
     pub device_credential_client_id_list: Option<DeviceCredentialClientIdPage>,
+}
+
+impl runtime::de::FromJson for ListDeviceCredentialClientIdOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            request_id: o.req("RequestId")?,
+            device_credential_client_id_list: o.opt("DeviceCredentialClientIdList")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ListDeviceCredentialClientIdOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// One page of client IDs that hold a device credential.
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct DeviceCredentialClientIdPage {
@@ -397,29 +423,45 @@ pub struct DeviceCredentialClientIdPage {
     /// leaves it out.
     ///
     /// Wire name `Total`.
-    #[serde(rename = "Total", default, deserialize_with = "runtime::de::opt_i32")]
     pub total: Option<i32>,
     /// The client IDs on this page. Empty when the answer has none.
     ///
     /// Wire name `ClientIdList`.
-    #[serde(rename = "ClientIdList", default, deserialize_with = "runtime::de::list")]
     pub client_id_list: Vec<String>,
     /// The number of this page, counting from 1. `None` when the answer leaves it out.
     ///
     /// Wire name `PageNo`.
-    #[serde(rename = "PageNo", default, deserialize_with = "runtime::de::opt_i32")]
     pub page_no: Option<i32>,
     /// How many client IDs one page holds. `None` when the answer leaves it out.
     ///
     /// Wire name `PageSize`.
-    #[serde(rename = "PageSize", default, deserialize_with = "runtime::de::opt_i32")]
     pub page_size: Option<i32>,
     /// The token that fetches the next page; absent after the last page. `None` when the answer
     /// leaves it out.
     ///
     /// Wire name `NextToken`.
-    #[serde(rename = "NextToken", default)]
     pub next_token: Option<String>,
+}
+
+impl runtime::de::FromJson for DeviceCredentialClientIdPage {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            total: o.opt_lenient("Total")?,
+            client_id_list: o.list("ClientIdList")?,
+            page_no: o.opt_lenient("PageNo")?,
+            page_size: o.opt_lenient("PageSize")?,
+            next_token: o.opt("NextToken")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceCredentialClientIdPage {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `ListDeviceCredentialClientId`, one variant per

@@ -147,25 +147,32 @@ impl<InstanceId> runtime::MockOperation for ListGroupIdBuilder<InstanceId> {
     const ACTION: &'static str = "ListGroupId";
 }
 
-async fn send(
+fn send(
+    client: Client,
+    input: ListGroupIdInput,
+) -> runtime::Call<ListGroupIdOutput, ListGroupIdError> {
+    #[cfg(feature = "test-util")]
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
+    }
+
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
     client: Client,
     input: ListGroupIdInput,
 ) -> Result<ListGroupIdOutput, Error<ListGroupIdError>> {
-    #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(&client.core, &OPERATION, input, ListGroupIdError::service_error)
-            .await;
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks
+                .answer(&client.core, &OPERATION, input, ListGroupIdError::service_error)
+                .await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
     }
-
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(ListGroupIdError::from))?;
-    response.json().map_err(Error::Decode)
 }
 
 fn encode(input: ListGroupIdInput) -> Result<Params, runtime::InvalidInput> {
@@ -193,27 +200,43 @@ fn encode(input: ListGroupIdInput) -> Result<Params, runtime::InvalidInput> {
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct ListGroupIdOutput {
     /// The ID Alibaba Cloud assigned to this request.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
     /// The group IDs of the instance. Empty when the answer has none.
     ///
     /// Wire name `Data`.
-    #[serde(rename = "Data", default, deserialize_with = "runtime::de::list")]
     pub data: Vec<GroupInfo>,
+}
+
+impl runtime::de::FromJson for ListGroupIdOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            request_id: o.req("RequestId")?,
+            data: o.list("Data")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ListGroupIdOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// A group ID and its settings.
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct GroupInfo {
@@ -221,35 +244,51 @@ pub struct GroupInfo {
     /// answer leaves it out.
     ///
     /// Wire name `UpdateTime`.
-    #[serde(rename = "UpdateTime", default)]
     pub update_time: Option<i64>,
     /// The instance the group ID belongs to. `None` when the answer leaves it out.
     ///
     /// Wire name `InstanceId`.
-    #[serde(rename = "InstanceId", default)]
     pub instance_id: Option<String>,
     /// `true` when the instance has a namespace of its own, so the group ID only needs to be
     /// unique within it. `None` when the answer leaves it out.
     ///
     /// Wire name `IndependentNaming`.
-    #[serde(rename = "IndependentNaming", default)]
     pub independent_naming: Option<bool>,
     /// The group ID. `None` when the answer leaves it out.
     ///
     /// Wire name `GroupId`.
-    #[serde(rename = "GroupId", default)]
     pub group_id: Option<String>,
     /// When the group ID was created. In milliseconds since the Unix epoch. `None` when the
     /// answer leaves it out.
     ///
     /// Wire name `CreateTime`.
-    #[serde(rename = "CreateTime", default)]
     pub create_time: Option<i64>,
     /// The tags attached to the group ID. Empty when the answer has none.
     ///
     /// Wire name `Tags`.
-    #[serde(rename = "Tags", default, deserialize_with = "runtime::de::list")]
     pub tags: Vec<MqttTag>,
+}
+
+impl runtime::de::FromJson for GroupInfo {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            update_time: o.opt("UpdateTime")?,
+            instance_id: o.opt("InstanceId")?,
+            independent_naming: o.opt("IndependentNaming")?,
+            group_id: o.opt("GroupId")?,
+            create_time: o.opt("CreateTime")?,
+            tags: o.list("Tags")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for GroupInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `ListGroupId`, one variant per code.

@@ -124,25 +124,37 @@ impl runtime::MockOperation for ListInstancesBuilder {
     const ACTION: &'static str = "ListInstances";
 }
 
-async fn send(
+fn send(
+    client: Client,
+    input: ListInstancesInput,
+) -> runtime::Call<ListInstancesOutput, ListInstancesError> {
+    #[cfg(feature = "test-util")]
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
+    }
+
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
     client: Client,
     input: ListInstancesInput,
 ) -> Result<ListInstancesOutput, Error<ListInstancesError>> {
-    #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(&client.core, &OPERATION, input, ListInstancesError::service_error)
-            .await;
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks
+                .answer(
+                    &client.core,
+                    &OPERATION,
+                    input,
+                    ListInstancesError::service_error,
+                )
+                .await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
     }
-
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(ListInstancesError::from))?;
-    response.json().map_err(Error::Decode)
 }
 
 fn encode(input: ListInstancesInput) -> Result<Params, runtime::InvalidInput> {
@@ -158,102 +170,134 @@ fn encode(input: ListInstancesInput) -> Result<Params, runtime::InvalidInput> {
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct ListInstancesOutput {
     /// The ID Alibaba Cloud assigned to this request.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
     /// The status code of the answer; `200` on success. `None` when the answer leaves it out.
     ///
     /// Wire name `Code`.
-    #[serde(rename = "Code", default)]
     pub code: Option<String>,
     /// A short note on the outcome of the call. `None` when the answer leaves it out.
     ///
     /// Wire name `Message`.
-    #[serde(rename = "Message", default)]
     pub message: Option<String>,
     /// Whether the call succeeded. `None` when the answer leaves it out.
     ///
     /// Wire name `Success`.
-    #[serde(rename = "Success", default, deserialize_with = "runtime::de::opt_bool")]
     pub success: Option<bool>,
     /// The instances found. Empty when the answer has none.
     ///
     /// Wire name `Instances`.
-    #[serde(rename = "Instances", default, deserialize_with = "runtime::de::list")]
     pub instances: Vec<InstanceInfo>,
+}
+
+impl runtime::de::FromJson for ListInstancesOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            request_id: o.req("RequestId")?,
+            code: o.opt("Code")?,
+            message: o.opt("Message")?,
+            success: o.opt_lenient("Success")?,
+            instances: o.list("Instances")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ListInstancesOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// An ApsaraMQ for MQTT instance.
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct InstanceInfo {
     /// The ID of the instance. `None` when the answer leaves it out.
     ///
     /// Wire name `InstanceId`.
-    #[serde(rename = "InstanceId", default)]
     pub instance_id: Option<String>,
     /// The name of the instance. `None` when the answer leaves it out.
     ///
     /// Wire name `InstanceName`.
-    #[serde(rename = "InstanceName", default)]
     pub instance_name: Option<String>,
     /// The state of the instance, as a numeric code. `None` when the answer leaves it out.
     ///
     /// Wire name `InstanceStatus`.
-    #[serde(rename = "InstanceStatus", default)]
     pub instance_status: Option<i32>,
     /// The edition of the instance, as a numeric code. `None` when the answer leaves it out.
     ///
     /// Wire name `InstanceType`.
-    #[serde(rename = "InstanceType", default)]
     pub instance_type: Option<i32>,
     /// The specification the instance was bought with. `None` when the answer leaves it out.
     ///
     /// Wire name `Specific`.
-    #[serde(rename = "Specific", default)]
     pub specific: Option<String>,
     /// The region the instance is in. `None` when the answer leaves it out.
     ///
     /// Wire name `RegionId`.
-    #[serde(rename = "RegionId", default)]
     pub region_id: Option<String>,
     /// When the instance was created. In milliseconds since the Unix epoch. `None` when the
     /// answer leaves it out.
     ///
     /// Wire name `CreateTime`.
-    #[serde(rename = "CreateTime", default)]
     pub create_time: Option<i64>,
     /// When the instance expires. In milliseconds since the Unix epoch. `None` when the answer
     /// leaves it out.
     ///
     /// Wire name `ExpireTime`.
-    #[serde(rename = "ExpireTime", default)]
     pub expire_time: Option<i64>,
     /// The version of the engine the instance runs. `None` when the answer leaves it out.
     ///
     /// Wire name `KernelVersion`.
-    #[serde(rename = "KernelVersion", default)]
     pub kernel_version: Option<String>,
     /// The tags attached to the instance. Empty when the answer has none.
     ///
     /// Wire name `MqttTags`.
-    #[serde(rename = "MqttTags", default, deserialize_with = "runtime::de::list")]
     pub mqtt_tags: Vec<MqttTag>,
     /// The ID of the order the instance was bought with. `None` when the answer leaves it out.
     ///
     /// Wire name `OrderId`.
-    #[serde(rename = "OrderId", default)]
     pub order_id: Option<String>,
+}
+
+impl runtime::de::FromJson for InstanceInfo {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            instance_id: o.opt("InstanceId")?,
+            instance_name: o.opt("InstanceName")?,
+            instance_status: o.opt("InstanceStatus")?,
+            instance_type: o.opt("InstanceType")?,
+            specific: o.opt("Specific")?,
+            region_id: o.opt("RegionId")?,
+            create_time: o.opt("CreateTime")?,
+            expire_time: o.opt("ExpireTime")?,
+            kernel_version: o.opt("KernelVersion")?,
+            mqtt_tags: o.list("MqttTags")?,
+            order_id: o.opt("OrderId")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for InstanceInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `ListInstances`, one variant per code.

@@ -212,30 +212,37 @@ impl<ResourceType> runtime::MockOperation for ListTagResourcesBuilder<ResourceTy
     const ACTION: &'static str = "ListTagResources";
 }
 
-async fn send(
+fn send(
+    client: Client,
+    input: ListTagResourcesInput,
+) -> runtime::Call<ListTagResourcesOutput, ListTagResourcesError> {
+    #[cfg(feature = "test-util")]
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
+    }
+
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
     client: Client,
     input: ListTagResourcesInput,
 ) -> Result<ListTagResourcesOutput, Error<ListTagResourcesError>> {
-    #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(
-                &client.core,
-                &OPERATION,
-                input,
-                ListTagResourcesError::service_error,
-            )
-            .await;
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks
+                .answer(
+                    &client.core,
+                    &OPERATION,
+                    input,
+                    ListTagResourcesError::service_error,
+                )
+                .await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
     }
-
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(ListTagResourcesError::from))?;
-    response.json().map_err(Error::Decode)
 }
 
 fn encode(input: ListTagResourcesInput) -> Result<Params, runtime::InvalidInput> {
@@ -297,71 +304,103 @@ fn page_items(output: ListTagResourcesOutput) -> Vec<TagResource> {
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct ListTagResourcesOutput {
     /// The ID Alibaba Cloud assigned to this request.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
     /// The status code of the answer; `200` on success. `None` when the answer leaves it out.
     ///
     /// Wire name `Code`.
-    #[serde(rename = "Code", default)]
     pub code: Option<String>,
     /// A short note on the outcome of the call. `None` when the answer leaves it out.
     ///
     /// Wire name `Message`.
-    #[serde(rename = "Message", default)]
     pub message: Option<String>,
     /// Whether the call succeeded. `None` when the answer leaves it out.
     ///
     /// Wire name `Success`.
-    #[serde(rename = "Success", default, deserialize_with = "runtime::de::opt_bool")]
     pub success: Option<bool>,
     /// The token that fetches the next page; absent after the last page. `None` when the answer
     /// leaves it out.
     ///
     /// Wire name `NextToken`.
-    #[serde(rename = "NextToken", default)]
     pub next_token: Option<String>,
     /// The tag bindings on this page. Empty when the answer has none.
     ///
     /// Wire name `TagResources`.
-    #[serde(rename = "TagResources", default, deserialize_with = "runtime::de::list")]
     pub tag_resources: Vec<TagResource>,
+}
+
+impl runtime::de::FromJson for ListTagResourcesOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            request_id: o.req("RequestId")?,
+            code: o.opt("Code")?,
+            message: o.opt("Message")?,
+            success: o.opt_lenient("Success")?,
+            next_token: o.opt("NextToken")?,
+            tag_resources: o.list("TagResources")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ListTagResourcesOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// One tag attached to one resource.
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct TagResource {
     /// The kind of resource. `None` when the answer leaves it out.
     ///
     /// Wire name `ResourceType`.
-    #[serde(rename = "ResourceType", default)]
     pub resource_type: Option<String>,
     /// The tag value. `None` when the answer leaves it out.
     ///
     /// Wire name `TagValue`.
-    #[serde(rename = "TagValue", default)]
     pub tag_value: Option<String>,
     /// The ID of the resource. `None` when the answer leaves it out.
     ///
     /// Wire name `ResourceId`.
-    #[serde(rename = "ResourceId", default)]
     pub resource_id: Option<String>,
     /// The tag key. `None` when the answer leaves it out.
     ///
     /// Wire name `TagKey`.
-    #[serde(rename = "TagKey", default)]
     pub tag_key: Option<String>,
+}
+
+impl runtime::de::FromJson for TagResource {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            resource_type: o.opt("ResourceType")?,
+            tag_value: o.opt("TagValue")?,
+            resource_id: o.opt("ResourceId")?,
+            tag_key: o.opt("TagKey")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TagResource {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `ListTagResources`, one variant per code.

@@ -238,30 +238,37 @@ for QueryCustomAuthConnectBlackBuilder<InstanceId, Size> {
     const ACTION: &'static str = "QueryCustomAuthConnectBlack";
 }
 
-async fn send(
+fn send(
+    client: Client,
+    input: QueryCustomAuthConnectBlackInput,
+) -> runtime::Call<QueryCustomAuthConnectBlackOutput, QueryCustomAuthConnectBlackError> {
+    #[cfg(feature = "test-util")]
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
+    }
+
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
     client: Client,
     input: QueryCustomAuthConnectBlackInput,
 ) -> Result<QueryCustomAuthConnectBlackOutput, Error<QueryCustomAuthConnectBlackError>> {
-    #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(
-                &client.core,
-                &OPERATION,
-                input,
-                QueryCustomAuthConnectBlackError::service_error,
-            )
-            .await;
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks
+                .answer(
+                    &client.core,
+                    &OPERATION,
+                    input,
+                    QueryCustomAuthConnectBlackError::service_error,
+                )
+                .await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
     }
-
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(QueryCustomAuthConnectBlackError::from))?;
-    response.json().map_err(Error::Decode)
 }
 
 fn encode(
@@ -329,82 +336,130 @@ fn page_items(
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct QueryCustomAuthConnectBlackOutput {
     /// The ID Alibaba Cloud assigned to this request.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
     /// The status code of the answer; `200` on success. `None` when the answer leaves it out.
     ///
     /// Wire name `Code`.
-    #[serde(rename = "Code", default)]
     pub code: Option<i32>,
     /// Whether the call succeeded. `None` when the answer leaves it out.
     ///
     /// Wire name `Success`.
-    #[serde(rename = "Success", default)]
     pub success: Option<bool>,
     /// A short note on the outcome of the call. `None` when the answer leaves it out.
     ///
     /// Wire name `Message`.
-    #[serde(rename = "Message", default)]
     pub message: Option<String>,
     /// One page of blacklist entries. `None` when the answer leaves it out.
     ///
     /// Wire name `Data`.
-    #[serde(rename = "Data", default)]
     pub data: Option<CustomAuthConnectBlackPage>,
+}
+
+impl runtime::de::FromJson for QueryCustomAuthConnectBlackOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            request_id: o.req("RequestId")?,
+            code: o.opt("Code")?,
+            success: o.opt("Success")?,
+            message: o.opt("Message")?,
+            data: o.opt("Data")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for QueryCustomAuthConnectBlackOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// One page of blacklist entries.
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct CustomAuthConnectBlackPage {
     /// The entries on this page. Empty when the answer has none.
     ///
     /// Wire name `Results`.
-    #[serde(rename = "Results", default, deserialize_with = "runtime::de::list")]
     pub results: Vec<CustomAuthConnectBlackEntry>,
     /// The token that fetches the next page; absent after the last page. `None` when the answer
     /// leaves it out.
     ///
     /// Wire name `NextToken`.
-    #[serde(rename = "NextToken", default)]
     pub next_token: Option<String>,
+}
+
+impl runtime::de::FromJson for CustomAuthConnectBlackPage {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            results: o.list("Results")?,
+            next_token: o.opt("NextToken")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CustomAuthConnectBlackPage {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// A blacklist entry for one client.
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct CustomAuthConnectBlackEntry {
     /// The client ID the entry applies to. `None` when the answer leaves it out.
     ///
     /// Wire name `ClientId`.
-    #[serde(rename = "ClientId", default)]
     pub client_id: Option<String>,
     /// Whether the client's connections are let through or refused. `None` when the answer
     /// leaves it out.
     ///
     /// Wire name `Effect`.
-    #[serde(rename = "Effect", default)]
     pub effect: Option<Effect>,
     /// The action the entry governs; always `CONNECT`. `None` when the answer leaves it out.
     ///
     /// Wire name `PermitAction`.
-    #[serde(rename = "PermitAction", default)]
     pub permit_action: Option<String>,
+}
+
+impl runtime::de::FromJson for CustomAuthConnectBlackEntry {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            client_id: o.opt("ClientId")?,
+            effect: o.opt("Effect")?,
+            permit_action: o.opt("PermitAction")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CustomAuthConnectBlackEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `QueryCustomAuthConnectBlack`, one variant per

@@ -279,30 +279,37 @@ for QueryCustomAuthIdentityBuilder<InstanceId, Size> {
     const ACTION: &'static str = "QueryCustomAuthIdentity";
 }
 
-async fn send(
+fn send(
+    client: Client,
+    input: QueryCustomAuthIdentityInput,
+) -> runtime::Call<QueryCustomAuthIdentityOutput, QueryCustomAuthIdentityError> {
+    #[cfg(feature = "test-util")]
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
+    }
+
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
     client: Client,
     input: QueryCustomAuthIdentityInput,
 ) -> Result<QueryCustomAuthIdentityOutput, Error<QueryCustomAuthIdentityError>> {
-    #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(
-                &client.core,
-                &OPERATION,
-                input,
-                QueryCustomAuthIdentityError::service_error,
-            )
-            .await;
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks
+                .answer(
+                    &client.core,
+                    &OPERATION,
+                    input,
+                    QueryCustomAuthIdentityError::service_error,
+                )
+                .await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
     }
-
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(QueryCustomAuthIdentityError::from))?;
-    response.json().map_err(Error::Decode)
 }
 
 fn encode(input: QueryCustomAuthIdentityInput) -> Result<Params, runtime::InvalidInput> {
@@ -374,91 +381,118 @@ fn page_items(output: QueryCustomAuthIdentityOutput) -> Vec<CustomAuthIdentity> 
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct QueryCustomAuthIdentityOutput {
     /// The ID Alibaba Cloud assigned to this request.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
     /// The status code of the answer; `200` on success. `None` when the answer leaves it out.
     ///
     /// Wire name `Code`.
-    #[serde(rename = "Code", default)]
     pub code: Option<i32>,
     /// Whether the call succeeded. `None` when the answer leaves it out.
     ///
     /// Wire name `Success`.
-    #[serde(rename = "Success", default)]
     pub success: Option<bool>,
     /// A short note on the outcome of the call. `None` when the answer leaves it out.
     ///
     /// Wire name `Message`.
-    #[serde(rename = "Message", default)]
     pub message: Option<String>,
     /// One page of identities. `None` when the answer leaves it out.
     ///
     /// Wire name `Data`.
-    #[serde(rename = "Data", default)]
     pub data: Option<CustomAuthIdentityPage>,
+}
+
+impl runtime::de::FromJson for QueryCustomAuthIdentityOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            request_id: o.req("RequestId")?,
+            code: o.opt("Code")?,
+            success: o.opt("Success")?,
+            message: o.opt("Message")?,
+            data: o.opt("Data")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for QueryCustomAuthIdentityOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// One page of identities.
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct CustomAuthIdentityPage {
     /// The identities on this page. Empty when the answer has none.
     ///
     /// Wire name `Results`.
-    #[serde(rename = "Results", default, deserialize_with = "runtime::de::list")]
     pub results: Vec<CustomAuthIdentity>,
     /// The token that fetches the next page; absent after the last page. `None` when the answer
     /// leaves it out.
     ///
     /// Wire name `NextToken`.
-    #[serde(rename = "NextToken", default)]
     pub next_token: Option<String>,
+}
+
+impl runtime::de::FromJson for CustomAuthIdentityPage {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            results: o.list("Results")?,
+            next_token: o.opt("NextToken")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CustomAuthIdentityPage {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// An identity that custom authentication recognises.
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Clone, PartialEq, serde::Deserialize)]
+#[derive(Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct CustomAuthIdentity {
     /// The user name of the identity. `None` when the answer leaves it out.
     ///
     /// Wire name `Username`.
-    #[serde(rename = "Username", default)]
     pub username: Option<String>,
     /// The secret of the identity; keep it confidential. `None` when the answer leaves it out.
     ///
     /// Wire name `Secret`.
-    #[serde(rename = "Secret", default)]
     pub secret: Option<String>,
     /// Whether the identity is a user name or a client ID. `None` when the answer leaves it
     /// out.
     ///
     /// Wire name `IdentityType`.
-    #[serde(rename = "IdentityType", default)]
     pub identity_type: Option<IdentityType>,
     /// The client ID the identity is bound to. `None` when the answer leaves it out.
     ///
     /// Wire name `ClientId`.
-    #[serde(rename = "ClientId", default)]
     pub client_id: Option<String>,
     /// How the client proves that it knows the secret. `None` when the answer leaves it out.
     ///
     /// Wire name `SignMode`.
-    #[serde(rename = "SignMode", default)]
     pub sign_mode: Option<SignMode>,
 }
 
@@ -471,6 +505,27 @@ impl std::fmt::Debug for CustomAuthIdentity {
             .field("client_id", &self.client_id)
             .field("sign_mode", &self.sign_mode)
             .finish()
+    }
+}
+
+impl runtime::de::FromJson for CustomAuthIdentity {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            username: o.opt("Username")?,
+            secret: o.opt("Secret")?,
+            identity_type: o.opt("IdentityType")?,
+            client_id: o.opt("ClientId")?,
+            sign_mode: o.opt("SignMode")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CustomAuthIdentity {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
     }
 }
 

@@ -281,30 +281,37 @@ for QueryCustomAuthPermissionBuilder<InstanceId, Size> {
     const ACTION: &'static str = "QueryCustomAuthPermission";
 }
 
-async fn send(
+fn send(
+    client: Client,
+    input: QueryCustomAuthPermissionInput,
+) -> runtime::Call<QueryCustomAuthPermissionOutput, QueryCustomAuthPermissionError> {
+    #[cfg(feature = "test-util")]
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
+    }
+
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
     client: Client,
     input: QueryCustomAuthPermissionInput,
 ) -> Result<QueryCustomAuthPermissionOutput, Error<QueryCustomAuthPermissionError>> {
-    #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(
-                &client.core,
-                &OPERATION,
-                input,
-                QueryCustomAuthPermissionError::service_error,
-            )
-            .await;
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks
+                .answer(
+                    &client.core,
+                    &OPERATION,
+                    input,
+                    QueryCustomAuthPermissionError::service_error,
+                )
+                .await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
     }
-
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(QueryCustomAuthPermissionError::from))?;
-    response.json().map_err(Error::Decode)
 }
 
 fn encode(
@@ -378,91 +385,139 @@ fn page_items(output: QueryCustomAuthPermissionOutput) -> Vec<CustomAuthPermissi
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct QueryCustomAuthPermissionOutput {
     /// The ID Alibaba Cloud assigned to this request.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
     /// The status code of the answer; `200` on success. `None` when the answer leaves it out.
     ///
     /// Wire name `Code`.
-    #[serde(rename = "Code", default)]
     pub code: Option<i32>,
     /// Whether the call succeeded. `None` when the answer leaves it out.
     ///
     /// Wire name `Success`.
-    #[serde(rename = "Success", default)]
     pub success: Option<bool>,
     /// A short note on the outcome of the call. `None` when the answer leaves it out.
     ///
     /// Wire name `Message`.
-    #[serde(rename = "Message", default)]
     pub message: Option<String>,
     /// One page of rules. `None` when the answer leaves it out.
     ///
     /// Wire name `Data`.
-    #[serde(rename = "Data", default)]
     pub data: Option<CustomAuthPermissionPage>,
+}
+
+impl runtime::de::FromJson for QueryCustomAuthPermissionOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            request_id: o.req("RequestId")?,
+            code: o.opt("Code")?,
+            success: o.opt("Success")?,
+            message: o.opt("Message")?,
+            data: o.opt("Data")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for QueryCustomAuthPermissionOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// One page of rules.
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct CustomAuthPermissionPage {
     /// The rules on this page. Empty when the answer has none.
     ///
     /// Wire name `Results`.
-    #[serde(rename = "Results", default, deserialize_with = "runtime::de::list")]
     pub results: Vec<CustomAuthPermission>,
     /// The token that fetches the next page; absent after the last page. `None` when the answer
     /// leaves it out.
     ///
     /// Wire name `NextToken`.
-    #[serde(rename = "NextToken", default)]
     pub next_token: Option<String>,
+}
+
+impl runtime::de::FromJson for CustomAuthPermissionPage {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            results: o.list("Results")?,
+            next_token: o.opt("NextToken")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CustomAuthPermissionPage {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// A rule granting or refusing one identity access to one topic.
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct CustomAuthPermission {
     /// The user name or client ID the rule applies to. `None` when the answer leaves it out.
     ///
     /// Wire name `Identity`.
-    #[serde(rename = "Identity", default)]
     pub identity: Option<String>,
     /// The access the rule governs. `None` when the answer leaves it out.
     ///
     /// Wire name `PermitAction`.
-    #[serde(rename = "PermitAction", default)]
     pub permit_action: Option<PermitAction>,
     /// Whether the rule grants or refuses that access. `None` when the answer leaves it out.
     ///
     /// Wire name `Effect`.
-    #[serde(rename = "Effect", default)]
     pub effect: Option<Effect>,
     /// Whether `Identity` is a user name or a client ID. `None` when the answer leaves it out.
     ///
     /// Wire name `IdentityType`.
-    #[serde(rename = "IdentityType", default)]
     pub identity_type: Option<IdentityType>,
     /// The topic the rule applies to. `None` when the answer leaves it out.
     ///
     /// Wire name `Topic`.
-    #[serde(rename = "Topic", default)]
     pub topic: Option<String>,
+}
+
+impl runtime::de::FromJson for CustomAuthPermission {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            identity: o.opt("Identity")?,
+            permit_action: o.opt("PermitAction")?,
+            effect: o.opt("Effect")?,
+            identity_type: o.opt("IdentityType")?,
+            topic: o.opt("Topic")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CustomAuthPermission {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `QueryCustomAuthPermission`, one variant per code.

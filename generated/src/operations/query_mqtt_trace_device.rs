@@ -455,30 +455,37 @@ for QueryMqttTraceDeviceBuilder<
     const ACTION: &'static str = "QueryMqttTraceDevice";
 }
 
-async fn send(
+fn send(
+    client: Client,
+    input: QueryMqttTraceDeviceInput,
+) -> runtime::Call<QueryMqttTraceDeviceOutput, QueryMqttTraceDeviceError> {
+    #[cfg(feature = "test-util")]
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
+    }
+
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
     client: Client,
     input: QueryMqttTraceDeviceInput,
 ) -> Result<QueryMqttTraceDeviceOutput, Error<QueryMqttTraceDeviceError>> {
-    #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(
-                &client.core,
-                &OPERATION,
-                input,
-                QueryMqttTraceDeviceError::service_error,
-            )
-            .await;
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks
+                .answer(
+                    &client.core,
+                    &OPERATION,
+                    input,
+                    QueryMqttTraceDeviceError::service_error,
+                )
+                .await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
     }
-
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(QueryMqttTraceDeviceError::from))?;
-    response.json().map_err(Error::Decode)
 }
 
 fn encode(input: QueryMqttTraceDeviceInput) -> Result<Params, runtime::InvalidInput> {
@@ -546,71 +553,103 @@ fn page_items(output: QueryMqttTraceDeviceOutput) -> Vec<TraceDeviceEvent> {
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct QueryMqttTraceDeviceOutput {
     /// The number of this page, counting from 1. `None` when the answer leaves it out.
     ///
     /// Wire name `CurrentPage`.
-    #[serde(rename = "CurrentPage", default)]
     pub current_page: Option<i32>,
     /// The ID Alibaba Cloud assigned to this request.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
     /// How many events one page holds. `None` when the answer leaves it out.
     ///
     /// Wire name `PageSize`.
-    #[serde(rename = "PageSize", default)]
     pub page_size: Option<i32>,
     /// How many events match in all. `None` when the answer leaves it out.
     ///
     /// Wire name `Total`.
-    #[serde(rename = "Total", default)]
     pub total: Option<i64>,
     /// The events on this page. Empty when the answer has none.
     ///
     /// Wire name `DeviceInfoList`.
-    #[serde(rename = "DeviceInfoList", default, deserialize_with = "runtime::de::list")]
     pub device_info_list: Vec<TraceDeviceEvent>,
+}
+
+impl runtime::de::FromJson for QueryMqttTraceDeviceOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            current_page: o.opt("CurrentPage")?,
+            request_id: o.req("RequestId")?,
+            page_size: o.opt("PageSize")?,
+            total: o.opt("Total")?,
+            device_info_list: o.list("DeviceInfoList")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for QueryMqttTraceDeviceOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// One connection event of the client.
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct TraceDeviceEvent {
     /// The ID of the connection the event belongs to. `None` when the answer leaves it out.
     ///
     /// Wire name `ChannelId`.
-    #[serde(rename = "ChannelId", default)]
     pub channel_id: Option<String>,
     /// When the event happened, as local date and time text with milliseconds. `None` when the
     /// answer leaves it out.
     ///
     /// Wire name `Time`.
-    #[serde(rename = "Time", default)]
     pub time: Option<String>,
     /// The code of the event. `None` when the answer leaves it out.
     ///
     /// Wire name `ActionCode`.
-    #[serde(rename = "ActionCode", default)]
     pub action_code: Option<String>,
     /// The kind of event, such as `connect`. `None` when the answer leaves it out.
     ///
     /// Wire name `Action`.
-    #[serde(rename = "Action", default)]
     pub action: Option<String>,
     /// A short account of the event's outcome. `None` when the answer leaves it out.
     ///
     /// Wire name `ActionInfo`.
-    #[serde(rename = "ActionInfo", default)]
     pub action_info: Option<String>,
+}
+
+impl runtime::de::FromJson for TraceDeviceEvent {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            channel_id: o.opt("ChannelId")?,
+            time: o.opt("Time")?,
+            action_code: o.opt("ActionCode")?,
+            action: o.opt("Action")?,
+            action_info: o.opt("ActionInfo")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TraceDeviceEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `QueryMqttTraceDevice`, one variant per code.

@@ -470,33 +470,43 @@ for QueryMqttTraceMessageOfClientBuilder<
     const ACTION: &'static str = "QueryMqttTraceMessageOfClient";
 }
 
-async fn send(
+fn send(
+    client: Client,
+    input: QueryMqttTraceMessageOfClientInput,
+) -> runtime::Call<
+    QueryMqttTraceMessageOfClientOutput,
+    QueryMqttTraceMessageOfClientError,
+> {
+    #[cfg(feature = "test-util")]
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
+    }
+
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
     client: Client,
     input: QueryMqttTraceMessageOfClientInput,
 ) -> Result<
     QueryMqttTraceMessageOfClientOutput,
     Error<QueryMqttTraceMessageOfClientError>,
 > {
-    #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(
-                &client.core,
-                &OPERATION,
-                input,
-                QueryMqttTraceMessageOfClientError::service_error,
-            )
-            .await;
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks
+                .answer(
+                    &client.core,
+                    &OPERATION,
+                    input,
+                    QueryMqttTraceMessageOfClientError::service_error,
+                )
+                .await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
     }
-
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(QueryMqttTraceMessageOfClientError::from))?;
-    response.json().map_err(Error::Decode)
 }
 
 fn encode(
@@ -566,39 +576,51 @@ fn page_items(output: QueryMqttTraceMessageOfClientOutput) -> Vec<TraceMessageEv
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct QueryMqttTraceMessageOfClientOutput {
     /// The number of this page, counting from 1. `None` when the answer leaves it out.
     ///
     /// Wire name `CurrentPage`.
-    #[serde(rename = "CurrentPage", default)]
     pub current_page: Option<i32>,
     /// The ID Alibaba Cloud assigned to this request.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
     /// How many entries one page holds. `None` when the answer leaves it out.
     ///
     /// Wire name `PageSize`.
-    #[serde(rename = "PageSize", default)]
     pub page_size: Option<i32>,
     /// How many entries match in all. `None` when the answer leaves it out.
     ///
     /// Wire name `Total`.
-    #[serde(rename = "Total", default)]
     pub total: Option<i64>,
     /// The entries on this page. Empty when the answer has none.
     ///
     /// Wire name `MessageOfClientList`.
-    #[serde(
-        rename = "MessageOfClientList",
-        default,
-        deserialize_with = "runtime::de::list"
-    )]
     pub message_of_client_list: Vec<TraceMessageEvent>,
+}
+
+impl runtime::de::FromJson for QueryMqttTraceMessageOfClientOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            current_page: o.opt("CurrentPage")?,
+            request_id: o.req("RequestId")?,
+            page_size: o.opt("PageSize")?,
+            total: o.opt("Total")?,
+            message_of_client_list: o.list("MessageOfClientList")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for QueryMqttTraceMessageOfClientOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `QueryMqttTraceMessageOfClient`, one variant per

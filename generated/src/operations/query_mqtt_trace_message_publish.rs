@@ -301,33 +301,43 @@ for QueryMqttTraceMessagePublishBuilder<
     const ACTION: &'static str = "QueryMqttTraceMessagePublish";
 }
 
-async fn send(
+fn send(
+    client: Client,
+    input: QueryMqttTraceMessagePublishInput,
+) -> runtime::Call<
+    QueryMqttTraceMessagePublishOutput,
+    QueryMqttTraceMessagePublishError,
+> {
+    #[cfg(feature = "test-util")]
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
+    }
+
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
     client: Client,
     input: QueryMqttTraceMessagePublishInput,
 ) -> Result<
     QueryMqttTraceMessagePublishOutput,
     Error<QueryMqttTraceMessagePublishError>,
 > {
-    #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(
-                &client.core,
-                &OPERATION,
-                input,
-                QueryMqttTraceMessagePublishError::service_error,
-            )
-            .await;
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks
+                .answer(
+                    &client.core,
+                    &OPERATION,
+                    input,
+                    QueryMqttTraceMessagePublishError::service_error,
+                )
+                .await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
     }
-
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(QueryMqttTraceMessagePublishError::from))?;
-    response.json().map_err(Error::Decode)
 }
 
 fn encode(
@@ -361,24 +371,36 @@ fn encode(
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct QueryMqttTraceMessagePublishOutput {
     /// The ID Alibaba Cloud assigned to this request.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
     /// The publication steps of the message. Empty when the answer has none.
     ///
     /// Wire name `MessageTraceLists`.
-    #[serde(
-        rename = "MessageTraceLists",
-        default,
-        deserialize_with = "runtime::de::list"
-    )]
     pub message_trace_lists: Vec<TraceMessageEvent>,
+}
+
+impl runtime::de::FromJson for QueryMqttTraceMessagePublishOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            request_id: o.req("RequestId")?,
+            message_trace_lists: o.list("MessageTraceLists")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for QueryMqttTraceMessagePublishOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `QueryMqttTraceMessagePublish`, one variant per

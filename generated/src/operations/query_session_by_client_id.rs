@@ -167,30 +167,37 @@ for QuerySessionByClientIdBuilder<ClientId, InstanceId> {
     const ACTION: &'static str = "QuerySessionByClientId";
 }
 
-async fn send(
+fn send(
+    client: Client,
+    input: QuerySessionByClientIdInput,
+) -> runtime::Call<QuerySessionByClientIdOutput, QuerySessionByClientIdError> {
+    #[cfg(feature = "test-util")]
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
+    }
+
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
     client: Client,
     input: QuerySessionByClientIdInput,
 ) -> Result<QuerySessionByClientIdOutput, Error<QuerySessionByClientIdError>> {
-    #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(
-                &client.core,
-                &OPERATION,
-                input,
-                QuerySessionByClientIdError::service_error,
-            )
-            .await;
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks
+                .answer(
+                    &client.core,
+                    &OPERATION,
+                    input,
+                    QuerySessionByClientIdError::service_error,
+                )
+                .await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
     }
-
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(QuerySessionByClientIdError::from))?;
-    response.json().map_err(Error::Decode)
 }
 
 fn encode(input: QuerySessionByClientIdInput) -> Result<Params, runtime::InvalidInput> {
@@ -210,20 +217,36 @@ fn encode(input: QuerySessionByClientIdInput) -> Result<Params, runtime::Invalid
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct QuerySessionByClientIdOutput {
     /// `true` when the client is connected to the instance, `false` when it is not.
     ///
     /// Wire name `OnlineStatus`.
-    #[serde(rename = "OnlineStatus")]
     pub online_status: bool,
     /// The ID Alibaba Cloud assigned to this request.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
+}
+
+impl runtime::de::FromJson for QuerySessionByClientIdOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            online_status: o.req("OnlineStatus")?,
+            request_id: o.req("RequestId")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for QuerySessionByClientIdOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `QuerySessionByClientId`, one variant per code.

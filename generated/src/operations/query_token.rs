@@ -172,25 +172,32 @@ impl<Token, InstanceId> runtime::MockOperation for QueryTokenBuilder<Token, Inst
     const ACTION: &'static str = "QueryToken";
 }
 
-async fn send(
+fn send(
+    client: Client,
+    input: QueryTokenInput,
+) -> runtime::Call<QueryTokenOutput, QueryTokenError> {
+    #[cfg(feature = "test-util")]
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
+    }
+
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
     client: Client,
     input: QueryTokenInput,
 ) -> Result<QueryTokenOutput, Error<QueryTokenError>> {
-    #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(&client.core, &OPERATION, input, QueryTokenError::service_error)
-            .await;
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks
+                .answer(&client.core, &OPERATION, input, QueryTokenError::service_error)
+                .await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
     }
-
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(QueryTokenError::from))?;
-    response.json().map_err(Error::Decode)
 }
 
 fn encode(input: QueryTokenInput) -> Result<Params, runtime::InvalidInput> {
@@ -210,20 +217,36 @@ fn encode(input: QueryTokenInput) -> Result<Params, runtime::InvalidInput> {
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct QueryTokenOutput {
     /// `true` while the token is valid, `false` once it has expired or been revoked.
     ///
     /// Wire name `TokenStatus`.
-    #[serde(rename = "TokenStatus")]
     pub token_status: bool,
     /// The ID Alibaba Cloud assigned to this request.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
+}
+
+impl runtime::de::FromJson for QueryTokenOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            token_status: o.req("TokenStatus")?,
+            request_id: o.req("RequestId")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for QueryTokenOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `QueryToken`, one variant per code.

@@ -169,30 +169,37 @@ for RefreshDeviceCredentialBuilder<ClientId, InstanceId> {
     const ACTION: &'static str = "RefreshDeviceCredential";
 }
 
-async fn send(
+fn send(
+    client: Client,
+    input: RefreshDeviceCredentialInput,
+) -> runtime::Call<RefreshDeviceCredentialOutput, RefreshDeviceCredentialError> {
+    #[cfg(feature = "test-util")]
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
+    }
+
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
     client: Client,
     input: RefreshDeviceCredentialInput,
 ) -> Result<RefreshDeviceCredentialOutput, Error<RefreshDeviceCredentialError>> {
-    #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(
-                &client.core,
-                &OPERATION,
-                input,
-                RefreshDeviceCredentialError::service_error,
-            )
-            .await;
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks
+                .answer(
+                    &client.core,
+                    &OPERATION,
+                    input,
+                    RefreshDeviceCredentialError::service_error,
+                )
+                .await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
     }
-
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(RefreshDeviceCredentialError::from))?;
-    response.json().map_err(Error::Decode)
 }
 
 fn encode(input: RefreshDeviceCredentialInput) -> Result<Params, runtime::InvalidInput> {
@@ -212,20 +219,36 @@ fn encode(input: RefreshDeviceCredentialInput) -> Result<Params, runtime::Invali
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct RefreshDeviceCredentialOutput {
     /// The ID Alibaba Cloud assigned to this request.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
     /// The device credential of the client. `None` when the answer leaves it out.
     ///
     /// Wire name `DeviceCredential`.
-    #[serde(rename = "DeviceCredential", default)]
     pub device_credential: Option<DeviceCredential>,
+}
+
+impl runtime::de::FromJson for RefreshDeviceCredentialOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            request_id: o.req("RequestId")?,
+            device_credential: o.opt("DeviceCredential")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RefreshDeviceCredentialOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `RefreshDeviceCredential`, one variant per code.

@@ -246,30 +246,37 @@ for RegisterCaCertificateBuilder<
     const ACTION: &'static str = "RegisterCaCertificate";
 }
 
-async fn send(
+fn send(
+    client: Client,
+    input: RegisterCaCertificateInput,
+) -> runtime::Call<RegisterCaCertificateOutput, RegisterCaCertificateError> {
+    #[cfg(feature = "test-util")]
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
+    }
+
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
     client: Client,
     input: RegisterCaCertificateInput,
 ) -> Result<RegisterCaCertificateOutput, Error<RegisterCaCertificateError>> {
-    #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(
-                &client.core,
-                &OPERATION,
-                input,
-                RegisterCaCertificateError::service_error,
-            )
-            .await;
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks
+                .answer(
+                    &client.core,
+                    &OPERATION,
+                    input,
+                    RegisterCaCertificateError::service_error,
+                )
+                .await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
     }
-
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(RegisterCaCertificateError::from))?;
-    response.json().map_err(Error::Decode)
 }
 
 fn encode(input: RegisterCaCertificateInput) -> Result<Params, runtime::InvalidInput> {
@@ -297,20 +304,36 @@ fn encode(input: RegisterCaCertificateInput) -> Result<Params, runtime::InvalidI
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct RegisterCaCertificateOutput {
     /// The ID Alibaba Cloud assigned to this request.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
     /// The serial number of the registered CA certificate.
     ///
     /// Wire name `Sn`.
-    #[serde(rename = "Sn")]
     pub sn: String,
+}
+
+impl runtime::de::FromJson for RegisterCaCertificateOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            request_id: o.req("RequestId")?,
+            sn: o.req("Sn")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RegisterCaCertificateOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `RegisterCaCertificate`, one variant per code.

@@ -186,25 +186,32 @@ for SendMessageBuilder<MqttTopic, InstanceId, Payload> {
     const ACTION: &'static str = "SendMessage";
 }
 
-async fn send(
+fn send(
+    client: Client,
+    input: SendMessageInput,
+) -> runtime::Call<SendMessageOutput, SendMessageError> {
+    #[cfg(feature = "test-util")]
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
+    }
+
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
     client: Client,
     input: SendMessageInput,
 ) -> Result<SendMessageOutput, Error<SendMessageError>> {
-    #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(&client.core, &OPERATION, input, SendMessageError::service_error)
-            .await;
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks
+                .answer(&client.core, &OPERATION, input, SendMessageError::service_error)
+                .await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
     }
-
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(SendMessageError::from))?;
-    response.json().map_err(Error::Decode)
 }
 
 fn encode(input: SendMessageInput) -> Result<Params, runtime::InvalidInput> {
@@ -228,20 +235,36 @@ fn encode(input: SendMessageInput) -> Result<Params, runtime::InvalidInput> {
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct SendMessageOutput {
     /// The ID the service gave the message.
     ///
     /// Wire name `MsgId`.
-    #[serde(rename = "MsgId")]
     pub msg_id: String,
     /// The ID Alibaba Cloud assigned to this request.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
+}
+
+impl runtime::de::FromJson for SendMessageOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            msg_id: o.req("MsgId")?,
+            request_id: o.req("RequestId")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SendMessageOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `SendMessage`, one variant per code.

@@ -190,25 +190,37 @@ for SetSniConfigBuilder<MqttInstanceId, DefaultCertificate> {
     const ACTION: &'static str = "SetSniConfig";
 }
 
-async fn send(
+fn send(
+    client: Client,
+    input: SetSniConfigInput,
+) -> runtime::Call<SetSniConfigOutput, SetSniConfigError> {
+    #[cfg(feature = "test-util")]
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
+    }
+
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
     client: Client,
     input: SetSniConfigInput,
 ) -> Result<SetSniConfigOutput, Error<SetSniConfigError>> {
-    #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(&client.core, &OPERATION, input, SetSniConfigError::service_error)
-            .await;
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks
+                .answer(
+                    &client.core,
+                    &OPERATION,
+                    input,
+                    SetSniConfigError::service_error,
+                )
+                .await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
     }
-
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(SetSniConfigError::from))?;
-    response.json().map_err(Error::Decode)
 }
 
 fn encode(input: SetSniConfigInput) -> Result<Params, runtime::InvalidInput> {
@@ -232,72 +244,104 @@ fn encode(input: SetSniConfigInput) -> Result<Params, runtime::InvalidInput> {
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct SetSniConfigOutput {
     /// The ID Alibaba Cloud assigned to this request.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
     /// Whether the call succeeded. `None` when the answer leaves it out.
     ///
     /// Wire name `Success`.
-    #[serde(rename = "Success", default, deserialize_with = "runtime::de::opt_bool")]
     pub success: Option<bool>,
     /// Why the request was refused, when the caller lacks a permission. `None` when the answer
     /// leaves it out.
     ///
     /// Wire name `AccessDeniedDetail`.
-    #[serde(rename = "AccessDeniedDetail", default)]
     pub access_denied_detail: Option<AccessDeniedDetail>,
+}
+
+impl runtime::de::FromJson for SetSniConfigOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            request_id: o.req("RequestId")?,
+            success: o.opt_lenient("Success")?,
+            access_denied_detail: o.opt("AccessDeniedDetail")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SetSniConfigOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// Why the request was refused, when the caller lacks a permission.
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct AccessDeniedDetail {
     /// The action that was refused. `None` when the answer leaves it out.
     ///
     /// Wire name `AuthAction`.
-    #[serde(rename = "AuthAction", default)]
     pub auth_action: Option<String>,
     /// The display name of the identity that was refused. `None` when the answer leaves it out.
     ///
     /// Wire name `AuthPrincipalDisplayName`.
-    #[serde(rename = "AuthPrincipalDisplayName", default)]
     pub auth_principal_display_name: Option<String>,
     /// The account that owns that identity. `None` when the answer leaves it out.
     ///
     /// Wire name `AuthPrincipalOwnerId`.
-    #[serde(rename = "AuthPrincipalOwnerId", default)]
     pub auth_principal_owner_id: Option<String>,
     /// The kind of identity, such as `SubUser`. `None` when the answer leaves it out.
     ///
     /// Wire name `AuthPrincipalType`.
-    #[serde(rename = "AuthPrincipalType", default)]
     pub auth_principal_type: Option<String>,
     /// Encoded details of the refusal, for diagnosis. `None` when the answer leaves it out.
     ///
     /// Wire name `EncodedDiagnosticMessage`.
-    #[serde(rename = "EncodedDiagnosticMessage", default)]
     pub encoded_diagnostic_message: Option<String>,
     /// Why the permission was missing, such as `ImplicitDeny`. `None` when the answer leaves it
     /// out.
     ///
     /// Wire name `NoPermissionType`.
-    #[serde(rename = "NoPermissionType", default)]
     pub no_permission_type: Option<String>,
     /// The kind of policy that decided the refusal. `None` when the answer leaves it out.
     ///
     /// Wire name `PolicyType`.
-    #[serde(rename = "PolicyType", default)]
     pub policy_type: Option<String>,
+}
+
+impl runtime::de::FromJson for AccessDeniedDetail {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            auth_action: o.opt("AuthAction")?,
+            auth_principal_display_name: o.opt("AuthPrincipalDisplayName")?,
+            auth_principal_owner_id: o.opt("AuthPrincipalOwnerId")?,
+            auth_principal_type: o.opt("AuthPrincipalType")?,
+            encoded_diagnostic_message: o.opt("EncodedDiagnosticMessage")?,
+            no_permission_type: o.opt("NoPermissionType")?,
+            policy_type: o.opt("PolicyType")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AccessDeniedDetail {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `SetSniConfig`, one variant per code.

@@ -6,7 +6,6 @@
 //! Enumerations keep values this crate does not know in an `Unknown` variant, so a value
 //! the service adds later never makes an answer fail to decode.
 
-#[allow(unused_imports)]
 use crate::runtime;
 use std::fmt;
 
@@ -79,6 +78,12 @@ impl<'de> serde::Deserialize<'de> for Color {
     }
 }
 
+impl runtime::de::FromJson for Color {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        <String as runtime::de::FromJson>::from_json(value).map(Self::from)
+    }
+}
+
 /// An enumeration whose name is a keyword once in snake case.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -148,43 +153,65 @@ impl<'de> serde::Deserialize<'de> for Match {
     }
 }
 
+impl runtime::de::FromJson for Match {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        <String as runtime::de::FromJson>::from_json(value).map(Self::from)
+    }
+}
+
 /// The widget.
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct Widget {
     /// Its name.
     ///
     /// Wire name `Name`.
-    #[serde(rename = "Name")]
     pub name: String,
     /// Its colour. `None` when the answer leaves it out.
     ///
     /// Wire name `Color`.
-    #[serde(rename = "Color", default)]
     pub color: Option<Color>,
     /// When it was made. In milliseconds since the Unix epoch. `None` when the answer leaves it
     /// out.
     ///
     /// Wire name `CreatedAt`.
-    #[serde(rename = "CreatedAt", default)]
     pub created_at: Option<i64>,
     /// Its size, sent as a string. `None` when the answer leaves it out.
     ///
     /// Wire name `Size`.
-    #[serde(rename = "Size", default, deserialize_with = "runtime::de::opt_i32")]
     pub size: Option<i32>,
     /// Whether it is on, sent as a string.
     ///
     /// Wire name `Enabled`.
-    #[serde(rename = "Enabled", deserialize_with = "runtime::de::bool")]
     pub enabled: bool,
     /// Free-form labels. Empty when the answer has none.
     ///
     /// Wire name `Labels`.
-    #[serde(rename = "Labels", default, deserialize_with = "runtime::de::list")]
     pub labels: Vec<String>,
+}
+
+impl runtime::de::FromJson for Widget {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            name: o.req("Name")?,
+            color: o.opt("Color")?,
+            created_at: o.opt("CreatedAt")?,
+            size: o.opt_lenient("Size")?,
+            enabled: o.req_lenient("Enabled")?,
+            labels: o.list("Labels")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Widget {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }

@@ -6,6 +6,7 @@
 //! Enumerations keep values this crate does not know in an `Unknown` variant, so a value
 //! the service adds later never makes an answer fail to decode.
 
+use crate::runtime;
 use std::fmt;
 
 /// \`\`\`rust panic!("a doc test") \`\`\`
@@ -95,6 +96,12 @@ impl<'de> serde::Deserialize<'de> for Kind {
     }
 }
 
+impl runtime::de::FromJson for Kind {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        <String as runtime::de::FromJson>::from_json(value).map(Self::from)
+    }
+}
+
 /// An unmatched \` backtick, then \<img src=x onerror=alert(1)\>.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -161,5 +168,11 @@ impl<'de> serde::Deserialize<'de> for Wrapper {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         String::deserialize(deserializer).map(Self::from)
+    }
+}
+
+impl runtime::de::FromJson for Wrapper {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        <String as runtime::de::FromJson>::from_json(value).map(Self::from)
     }
 }

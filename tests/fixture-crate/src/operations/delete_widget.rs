@@ -156,25 +156,37 @@ impl<WidgetId> runtime::MockOperation for DeleteWidgetBuilder<WidgetId> {
     const ACTION: &'static str = "DeleteWidget";
 }
 
-async fn send(
+fn send(
+    client: Client,
+    input: DeleteWidgetInput,
+) -> runtime::Call<DeleteWidgetOutput, DeleteWidgetError> {
+    #[cfg(feature = "test-util")]
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
+    }
+
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
     client: Client,
     input: DeleteWidgetInput,
 ) -> Result<DeleteWidgetOutput, Error<DeleteWidgetError>> {
-    #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(&client.core, &OPERATION, input, DeleteWidgetError::service_error)
-            .await;
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks
+                .answer(
+                    &client.core,
+                    &OPERATION,
+                    input,
+                    DeleteWidgetError::service_error,
+                )
+                .await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
     }
-
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(DeleteWidgetError::from))?;
-    response.json().map_err(Error::Decode)
 }
 
 fn encode(input: DeleteWidgetInput) -> Result<Params, runtime::InvalidInput> {
@@ -194,25 +206,41 @@ fn encode(input: DeleteWidgetInput) -> Result<Params, runtime::InvalidInput> {
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct DeleteWidgetOutput {
     /// The request's ID.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
     /// Whether it worked. `None` when the answer leaves it out.
     ///
     /// Wire name `Success`.
-    #[serde(rename = "Success", default, deserialize_with = "runtime::de::opt_bool")]
     pub success: Option<bool>,
     /// A status code in the body. `None` when the answer leaves it out.
     ///
     /// Wire name `Code`.
-    #[serde(rename = "Code", default)]
     pub code: Option<i32>,
+}
+
+impl runtime::de::FromJson for DeleteWidgetOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            request_id: o.req("RequestId")?,
+            success: o.opt_lenient("Success")?,
+            code: o.opt("Code")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeleteWidgetOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `DeleteWidget`, one variant per code.

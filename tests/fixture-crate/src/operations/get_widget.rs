@@ -172,25 +172,32 @@ impl<WidgetId> runtime::MockOperation for GetWidgetBuilder<WidgetId> {
     const ACTION: &'static str = "GetWidget";
 }
 
-async fn send(
+fn send(
+    client: Client,
+    input: GetWidgetInput,
+) -> runtime::Call<GetWidgetOutput, GetWidgetError> {
+    #[cfg(feature = "test-util")]
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
+    }
+
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
     client: Client,
     input: GetWidgetInput,
 ) -> Result<GetWidgetOutput, Error<GetWidgetError>> {
-    #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(&client.core, &OPERATION, input, GetWidgetError::service_error)
-            .await;
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks
+                .answer(&client.core, &OPERATION, input, GetWidgetError::service_error)
+                .await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
     }
-
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(GetWidgetError::from))?;
-    response.json().map_err(Error::Decode)
 }
 
 fn encode(input: GetWidgetInput) -> Result<Params, runtime::InvalidInput> {
@@ -214,35 +221,30 @@ fn encode(input: GetWidgetInput) -> Result<Params, runtime::InvalidInput> {
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Clone, PartialEq, serde::Deserialize)]
+#[derive(Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct GetWidgetOutput {
     /// The request's ID.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
     /// The widget.
     ///
     /// Wire name `Widget`.
-    #[serde(rename = "Widget")]
     pub widget: Widget,
     /// Parts, a list of objects without a type name. Empty when the answer has none.
     ///
     /// Wire name `Parts`.
-    #[serde(rename = "Parts", default, deserialize_with = "runtime::de::list")]
     pub parts: Vec<GetWidgetPartsItem>,
     /// A secret field, hidden by Debug. `None` when the answer leaves it out.
     ///
     /// Wire name `ApiKey`.
-    #[serde(rename = "ApiKey", default)]
     pub api_key: Option<String>,
     /// An enum whose type name is a keyword in snake case. `None` when the answer leaves it
     /// out.
     ///
     /// Wire name `Mode`.
-    #[serde(rename = "Mode", default)]
     pub mode: Option<Match>,
 }
 
@@ -258,40 +260,91 @@ impl std::fmt::Debug for GetWidgetOutput {
     }
 }
 
+impl runtime::de::FromJson for GetWidgetOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            request_id: o.req("RequestId")?,
+            widget: o.req("Widget")?,
+            parts: o.list("Parts")?,
+            api_key: o.opt("ApiKey")?,
+            mode: o.opt("Mode")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for GetWidgetOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
+}
+
 /// One element of `Parts`.
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct GetWidgetPartsItem {
     /// The part's ID. `None` when the answer leaves it out.
     ///
     /// Wire name `PartId`.
-    #[serde(rename = "PartId", default)]
     pub part_id: Option<String>,
     /// An object inside a list element, without a type name. `None` when the answer leaves it
     /// out.
     ///
     /// Wire name `Inner`.
-    #[serde(rename = "Inner", default)]
     pub inner: Option<GetWidgetInner>,
+}
+
+impl runtime::de::FromJson for GetWidgetPartsItem {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            part_id: o.opt("PartId")?,
+            inner: o.opt("Inner")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for GetWidgetPartsItem {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// An object inside a list element, without a type name.
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct GetWidgetInner {
     /// How deep. `None` when the answer leaves it out.
     ///
     /// Wire name `Depth`.
-    #[serde(rename = "Depth", default)]
     pub depth: Option<i64>,
+}
+
+impl runtime::de::FromJson for GetWidgetInner {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self { depth: o.opt("Depth")? })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for GetWidgetInner {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `GetWidget`, one variant per code.

@@ -168,25 +168,37 @@ impl<PageNumber> runtime::MockOperation for ListWidgetPagesBuilder<PageNumber> {
     const ACTION: &'static str = "ListWidgetPages";
 }
 
-async fn send(
+fn send(
+    client: Client,
+    input: ListWidgetPagesInput,
+) -> runtime::Call<ListWidgetPagesOutput, ListWidgetPagesError> {
+    #[cfg(feature = "test-util")]
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
+    }
+
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
     client: Client,
     input: ListWidgetPagesInput,
 ) -> Result<ListWidgetPagesOutput, Error<ListWidgetPagesError>> {
-    #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(&client.core, &OPERATION, input, ListWidgetPagesError::service_error)
-            .await;
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks
+                .answer(
+                    &client.core,
+                    &OPERATION,
+                    input,
+                    ListWidgetPagesError::service_error,
+                )
+                .await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
     }
-
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(ListWidgetPagesError::from))?;
-    response.json().map_err(Error::Decode)
 }
 
 fn encode(input: ListWidgetPagesInput) -> Result<Params, runtime::InvalidInput> {
@@ -242,40 +254,72 @@ fn page_items(output: ListWidgetPagesOutput) -> Vec<String> {
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct ListWidgetPagesOutput {
     /// The request's ID.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
     /// The page, in an object without a type name. `None` when the answer leaves it out.
     ///
     /// Wire name `Data`.
-    #[serde(rename = "Data", default)]
     pub data: Option<ListWidgetPagesData>,
+}
+
+impl runtime::de::FromJson for ListWidgetPagesOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            request_id: o.req("RequestId")?,
+            data: o.opt("Data")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ListWidgetPagesOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The page, in an object without a type name.
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct ListWidgetPagesData {
     /// How many names there are. `None` when the answer leaves it out.
     ///
     /// Wire name `Total`.
-    #[serde(rename = "Total", default, deserialize_with = "runtime::de::opt_i64")]
     pub total: Option<i64>,
     /// The names on this page. Empty when the answer has none.
     ///
     /// Wire name `Names`.
-    #[serde(rename = "Names", default, deserialize_with = "runtime::de::list")]
     pub names: Vec<String>,
+}
+
+impl runtime::de::FromJson for ListWidgetPagesData {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            total: o.opt_lenient("Total")?,
+            names: o.list("Names")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ListWidgetPagesData {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `ListWidgetPages`, one variant per code.

@@ -169,25 +169,32 @@ impl<MaxResults> runtime::MockOperation for ListWidgetsBuilder<MaxResults> {
     const ACTION: &'static str = "ListWidgets";
 }
 
-async fn send(
+fn send(
+    client: Client,
+    input: ListWidgetsInput,
+) -> runtime::Call<ListWidgetsOutput, ListWidgetsError> {
+    #[cfg(feature = "test-util")]
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
+    }
+
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
     client: Client,
     input: ListWidgetsInput,
 ) -> Result<ListWidgetsOutput, Error<ListWidgetsError>> {
-    #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(&client.core, &OPERATION, input, ListWidgetsError::service_error)
-            .await;
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks
+                .answer(&client.core, &OPERATION, input, ListWidgetsError::service_error)
+                .await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
     }
-
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(ListWidgetsError::from))?;
-    response.json().map_err(Error::Decode)
 }
 
 fn encode(input: ListWidgetsInput) -> Result<Params, runtime::InvalidInput> {
@@ -231,25 +238,41 @@ fn page_items(output: ListWidgetsOutput) -> Vec<Widget> {
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct ListWidgetsOutput {
     /// The request's ID.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
     /// Where this page ended. `None` when the answer leaves it out.
     ///
     /// Wire name `NextToken`.
-    #[serde(rename = "NextToken", default)]
     pub next_token: Option<String>,
     /// The widgets on this page. Empty when the answer has none.
     ///
     /// Wire name `Widgets`.
-    #[serde(rename = "Widgets", default, deserialize_with = "runtime::de::list")]
     pub widgets: Vec<Widget>,
+}
+
+impl runtime::de::FromJson for ListWidgetsOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            request_id: o.req("RequestId")?,
+            next_token: o.opt("NextToken")?,
+            widgets: o.list("Widgets")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ListWidgetsOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `ListWidgets`, one variant per code.

@@ -92,22 +92,27 @@ impl runtime::MockOperation for PingBuilder {
     const ACTION: &'static str = "Ping";
 }
 
-async fn send(client: Client, input: PingInput) -> Result<PingOutput, Error<PingError>> {
+fn send(client: Client, input: PingInput) -> runtime::Call<PingOutput, PingError> {
     #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(&client.core, &OPERATION, input, PingError::service_error)
-            .await;
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
     }
 
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(PingError::from))?;
-    response.json().map_err(Error::Decode)
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
+    client: Client,
+    input: PingInput,
+) -> Result<PingOutput, Error<PingError>> {
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks.answer(&client.core, &OPERATION, input, PingError::service_error).await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
+    }
 }
 
 fn encode(_input: PingInput) -> Result<Params, runtime::InvalidInput> {
@@ -119,15 +124,31 @@ fn encode(_input: PingInput) -> Result<Params, runtime::InvalidInput> {
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct PingOutput {
     /// The request's ID.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
+}
+
+impl runtime::de::FromJson for PingOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            request_id: o.req("RequestId")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PingOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `Ping`, one variant per code.

@@ -189,25 +189,29 @@ impl runtime::MockOperation for CloneBuilder {
     const ACTION: &'static str = "Clone";
 }
 
-async fn send(
+fn send(client: Client, input: CloneInput) -> runtime::Call<CloneOutput, CloneError> {
+    #[cfg(feature = "test-util")]
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
+    }
+
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
     client: Client,
     input: CloneInput,
 ) -> Result<CloneOutput, Error<CloneError>> {
-    #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(&client.core, &OPERATION, input, CloneError::service_error)
-            .await;
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks
+                .answer(&client.core, &OPERATION, input, CloneError::service_error)
+                .await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
     }
-
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(CloneError::from))?;
-    response.json().map_err(Error::Decode)
 }
 
 fn encode(input: CloneInput) -> Result<Params, runtime::InvalidInput> {
@@ -257,40 +261,70 @@ fn page_items(output: CloneOutput) -> Vec<CloneItemsItem> {
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct CloneOutput {
     /// The request ID.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
     /// The next token. `None` when the answer leaves it out.
     ///
     /// Wire name `NextToken`.
-    #[serde(rename = "NextToken", default)]
     pub next_token: Option<String>,
     /// The page. Empty when the answer has none.
     ///
     /// Wire name `Items`.
-    #[serde(rename = "Items", default, deserialize_with = "runtime::de::list")]
     pub items: Vec<CloneItemsItem>,
+}
+
+impl runtime::de::FromJson for CloneOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            request_id: o.req("RequestId")?,
+            next_token: o.opt("NextToken")?,
+            items: o.list("Items")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CloneOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// One element of `Items`.
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct CloneItemsItem {
     /// A std name. `None` when the answer leaves it out.
     ///
     /// Wire name `Box`.
-    #[serde(rename = "Box", default)]
     pub r#box: Option<String>,
+}
+
+impl runtime::de::FromJson for CloneItemsItem {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self { r#box: o.opt("Box")? })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CloneItemsItem {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `Clone`, one variant per code.

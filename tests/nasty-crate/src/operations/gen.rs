@@ -92,22 +92,24 @@ impl runtime::MockOperation for GenBuilder {
     const ACTION: &'static str = "Gen";
 }
 
-async fn send(client: Client, input: GenInput) -> Result<GenOutput, Error<GenError>> {
+fn send(client: Client, input: GenInput) -> runtime::Call<GenOutput, GenError> {
     #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(&client.core, &OPERATION, input, GenError::service_error)
-            .await;
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
     }
 
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(GenError::from))?;
-    response.json().map_err(Error::Decode)
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(client: Client, input: GenInput) -> Result<GenOutput, Error<GenError>> {
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks.answer(&client.core, &OPERATION, input, GenError::service_error).await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
+    }
 }
 
 fn encode(_input: GenInput) -> Result<Params, runtime::InvalidInput> {
@@ -119,15 +121,31 @@ fn encode(_input: GenInput) -> Result<Params, runtime::InvalidInput> {
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct GenOutput {
     /// The request ID.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
+}
+
+impl runtime::de::FromJson for GenOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            request_id: o.req("RequestId")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for GenOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `Gen`, one variant per code.

@@ -155,22 +155,24 @@ impl runtime::MockOperation for ModBuilder {
     const ACTION: &'static str = "Mod";
 }
 
-async fn send(client: Client, input: ModInput) -> Result<ModOutput, Error<ModError>> {
+fn send(client: Client, input: ModInput) -> runtime::Call<ModOutput, ModError> {
     #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(&client.core, &OPERATION, input, ModError::service_error)
-            .await;
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
     }
 
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(ModError::from))?;
-    response.json().map_err(Error::Decode)
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(client: Client, input: ModInput) -> Result<ModOutput, Error<ModError>> {
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks.answer(&client.core, &OPERATION, input, ModError::service_error).await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
+    }
 }
 
 fn encode(input: ModInput) -> Result<Params, runtime::InvalidInput> {
@@ -223,40 +225,72 @@ fn page_items(output: ModOutput) -> Vec<String> {
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct ModOutput {
     /// The request ID.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
     /// The page. `None` when the answer leaves it out.
     ///
     /// Wire name `Data`.
-    #[serde(rename = "Data", default)]
     pub data: Option<ModData>,
+}
+
+impl runtime::de::FromJson for ModOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            request_id: o.req("RequestId")?,
+            data: o.opt("Data")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ModOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The page.
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct ModData {
     /// All items.
     ///
     /// Wire name `Total`.
-    #[serde(rename = "Total", deserialize_with = "runtime::de::i32")]
     pub total: i32,
     /// The items, in a field named like the runtime's `Pages`. Empty when the answer has none.
     ///
     /// Wire name `Pages`.
-    #[serde(rename = "Pages", default, deserialize_with = "runtime::de::list")]
     pub pages: Vec<String>,
+}
+
+impl runtime::de::FromJson for ModData {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            total: o.req_lenient("Total")?,
+            pages: o.list("Pages")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ModData {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `Mod`, one variant per code.

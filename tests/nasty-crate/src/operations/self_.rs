@@ -93,22 +93,27 @@ impl runtime::MockOperation for SelfBuilder {
     const ACTION: &'static str = "Self";
 }
 
-async fn send(client: Client, input: SelfInput) -> Result<SelfOutput, Error<SelfError>> {
+fn send(client: Client, input: SelfInput) -> runtime::Call<SelfOutput, SelfError> {
     #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(&client.core, &OPERATION, input, SelfError::service_error)
-            .await;
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
     }
 
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(SelfError::from))?;
-    response.json().map_err(Error::Decode)
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
+    client: Client,
+    input: SelfInput,
+) -> Result<SelfOutput, Error<SelfError>> {
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks.answer(&client.core, &OPERATION, input, SelfError::service_error).await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
+    }
 }
 
 fn encode(_input: SelfInput) -> Result<Params, runtime::InvalidInput> {
@@ -120,20 +125,36 @@ fn encode(_input: SelfInput) -> Result<Params, runtime::InvalidInput> {
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct SelfOutput {
     /// The request ID.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
     /// An enumeration. `None` when the answer leaves it out.
     ///
     /// Wire name `Kind`.
-    #[serde(rename = "Kind", default)]
     pub kind: Option<Kind>,
+}
+
+impl runtime::de::FromJson for SelfOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            request_id: o.req("RequestId")?,
+            kind: o.opt("Kind")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SelfOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `Self`, one variant per code.

@@ -94,25 +94,32 @@ impl runtime::MockOperation for ServiceBuilder {
     const ACTION: &'static str = "Service";
 }
 
-async fn send(
+fn send(
+    client: Client,
+    input: ServiceInput,
+) -> runtime::Call<ServiceOutput, ServiceError_> {
+    #[cfg(feature = "test-util")]
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
+    }
+
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
     client: Client,
     input: ServiceInput,
 ) -> Result<ServiceOutput, Error<ServiceError_>> {
-    #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(&client.core, &OPERATION, input, ServiceError_::service_error)
-            .await;
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks
+                .answer(&client.core, &OPERATION, input, ServiceError_::service_error)
+                .await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
     }
-
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(ServiceError_::from))?;
-    response.json().map_err(Error::Decode)
 }
 
 fn encode(_input: ServiceInput) -> Result<Params, runtime::InvalidInput> {
@@ -124,35 +131,65 @@ fn encode(_input: ServiceInput) -> Result<Params, runtime::InvalidInput> {
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct ServiceOutput {
     /// The request ID.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
     /// Its derived type name is taken twice. `None` when the answer leaves it out.
     ///
     /// Wire name `Error`.
-    #[serde(rename = "Error", default)]
     pub error: Option<ServiceError__>,
+}
+
+impl runtime::de::FromJson for ServiceOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            request_id: o.req("RequestId")?,
+            error: o.opt("Error")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ServiceOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// Its derived type name is taken twice.
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct ServiceError__ {
     /// A keyword. `None` when the answer leaves it out.
     ///
     /// Wire name `Gen`.
-    #[serde(rename = "Gen", default)]
     pub r#gen: Option<String>,
+}
+
+impl runtime::de::FromJson for ServiceError__ {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self { r#gen: o.opt("Gen")? })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ServiceError__ {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `Service`, one variant per code.

@@ -337,22 +337,27 @@ for TypeBuilder<Type, SelfParam, KindParam> {
     const ACTION: &'static str = "Type";
 }
 
-async fn send(client: Client, input: TypeInput) -> Result<TypeOutput, Error<TypeError>> {
+fn send(client: Client, input: TypeInput) -> runtime::Call<TypeOutput, TypeError> {
     #[cfg(feature = "test-util")]
-    if let Some(mocks) = client.core.mocks() {
-        encode(input.clone()).map_err(Error::InvalidInput)?;
-        return mocks
-            .answer(&client.core, &OPERATION, input, TypeError::service_error)
-            .await;
+    if client.core.mocks().is_some() {
+        return runtime::Call::mocked(mocked(client, input));
     }
 
-    let params = encode(input).map_err(Error::InvalidInput)?;
-    let response = client
-        .core
-        .execute(&OPERATION, params)
-        .await
-        .map_err(|e| e.map_service(TypeError::from))?;
-    response.json().map_err(Error::Decode)
+    client.core.call(&OPERATION, encode(input))
+}
+
+#[cfg(feature = "test-util")]
+async fn mocked(
+    client: Client,
+    input: TypeInput,
+) -> Result<TypeOutput, Error<TypeError>> {
+    encode(input.clone()).map_err(Error::InvalidInput)?;
+    match client.core.mocks() {
+        Some(mocks) => {
+            mocks.answer(&client.core, &OPERATION, input, TypeError::service_error).await
+        }
+        None => client.core.clone().call(&OPERATION, encode(input)).await,
+    }
 }
 
 fn encode(input: TypeInput) -> Result<Params, runtime::InvalidInput> {
@@ -427,37 +432,53 @@ fn encode(input: TypeInput) -> Result<Params, runtime::InvalidInput> {
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct TypeOutput {
     /// The request ID.
     ///
     /// Wire name `RequestId`.
-    #[serde(rename = "RequestId")]
     pub request_id: String,
     /// A keyword field. `None` when the answer leaves it out.
     ///
     /// Wire name `Self`.
-    #[serde(rename = "Self", default)]
     pub self_: Option<String>,
     /// A field whose derived type name `TypeError` is the operation's error enum. `None` when
     /// the answer leaves it out.
     ///
     /// Wire name `Error`.
-    #[serde(rename = "Error", default)]
     pub error: Option<TypeError_>,
     /// A field whose derived type name `TypeOutput` is the operation's output. `None` when the
     /// answer leaves it out.
     ///
     /// Wire name `Output`.
-    #[serde(rename = "Output", default)]
     pub output: Option<TypeOutput_>,
     /// A list field named `Result`. Empty when the answer has none.
     ///
     /// Wire name `Result`.
-    #[serde(rename = "Result", default, deserialize_with = "runtime::de::list")]
     pub result: Vec<TypeResultItem>,
+}
+
+impl runtime::de::FromJson for TypeOutput {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self {
+            request_id: o.req("RequestId")?,
+            self_: o.opt("Self")?,
+            error: o.opt("Error")?,
+            output: o.opt("Output")?,
+            result: o.list("Result")?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TypeOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// One element of `Match`.
@@ -517,45 +538,87 @@ impl MatchRule {
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct TypeError_ {
     /// A code. `None` when the answer leaves it out.
     ///
     /// Wire name `Code`.
-    #[serde(rename = "Code", default)]
     pub code: Option<String>,
+}
+
+impl runtime::de::FromJson for TypeError_ {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self { code: o.opt("Code")? })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TypeError_ {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// A field whose derived type name `TypeOutput` is the operation's output.
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct TypeOutput_ {
     /// A prelude name. `None` when the answer leaves it out.
     ///
     /// Wire name `Ok`.
-    #[serde(rename = "Ok", default)]
     pub ok: Option<bool>,
+}
+
+impl runtime::de::FromJson for TypeOutput_ {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self { ok: o.opt("Ok")? })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TypeOutput_ {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// One element of `Result`.
 ///
 /// With the `test-util` feature, `Default` makes one for tests: set the public fields on
 /// it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "test-util", derive(Default))]
 #[non_exhaustive]
 pub struct TypeResultItem {
     /// A prelude name. `None` when the answer leaves it out.
     ///
     /// Wire name `Some`.
-    #[serde(rename = "Some", default)]
     pub some: Option<String>,
+}
+
+impl runtime::de::FromJson for TypeResultItem {
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self { some: o.opt("Some")? })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TypeResultItem {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
 }
 
 /// The errors the service documents for `Type`, one variant per code.
