@@ -72,17 +72,18 @@ pub fn client() -> Client {
 /// The same kind of application on `ali-acs`: ten SMS calls.
 const ACS_LIB: &str = r#"//! An application calling ten SMS operations through ali-acs.
 use ali_acs::sms::*;
-use ali_acs::v3::AccessKeySecret;
+use ali_acs::AccessKeySecret;
 
 /// Makes ten calls.
 pub async fn ten_calls(conn: &Connection) -> Result<usize, Box<dyn std::error::Error>> {
     let r = conn.send_sms(SendSms::new("13800138000", "sign", "SMS_123456789")).await?;
-    let _ = r.biz_id();
+    let _ = r.biz_id;
     conn.get_sms_sign(GetSmsSign::new("sign")).await?;
     conn.delete_sms_sign(DeleteSmsSign::new("sign")).await?;
     conn.query_sms_sign(QuerySmsSign::new("sign")).await?;
     conn.get_sms_template(GetSmsTemplate::new("SMS_1")).await?;
     conn.delete_sms_template(DeleteSmsTemplate::new("SMS_1")).await?;
+    #[allow(deprecated)]
     conn.query_sms_template(QuerySmsTemplate::new("SMS_1")).await?;
     conn.query_card_sms_template(QueryCardSmsTemplate::new("SMS_1")).await?;
     conn.required_phone_code(RequiredPhoneCode::new("13800138000")).await?;
