@@ -12,9 +12,10 @@ use crate::{results_dir, workspace_root};
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
 /// The clients of the throughput chart: JSON key, legend, colour.
-const SERIES: [(&str, &str, RGBColor); 5] = [
+const SERIES: [(&str, &str, RGBColor); 6] = [
     ("bare", "bare reqwest", RGBColor(0x44, 0x44, 0x44)),
     ("bare_headers", "bare + a signed request's headers", RGBColor(0x99, 0x99, 0x99)),
+    ("bare_hyper", "bare hyper-util (no reqwest)", RGBColor(0x94, 0x67, 0xbd)),
     ("ours_v3", "ours, V3, caching provider", RGBColor(0x1f, 0x77, 0xb4)),
     ("ours_v1", "ours, V1, caching provider", RGBColor(0xd6, 0x27, 0x28)),
     ("ours_v3_static", "ours, V3, static key", RGBColor(0x2c, 0xa0, 0x2c)),

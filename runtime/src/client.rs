@@ -25,6 +25,8 @@ use super::retry::{self, Failure};
 use super::service::ServiceInfo;
 use super::sign::{self, RequestContext, Signed};
 use super::time;
+use super::transport::{self, Transport};
+use http_body_util::Full;
 
 /// The product-independent core of a generated client: one configuration resolved for one
 /// product, the connection pool, the rate limiters and the request loop. Each generated crate
@@ -45,12 +47,12 @@ struct Inner {
     /// not give them (reported by every call).
     resolved: Result<Resolved, ConfigError>,
     /// The transport, or why it could not be built (reported by every call).
-    http: Result<reqwest::Client, ConfigError>,
+    http: Result<Transport, ConfigError>,
     /// The proxy the transport goes through, if any.
-    proxy: Option<reqwest::Url>,
+    proxy: Option<url::Url>,
     /// Transports for calls that override the connect or read timeout, by (connect, read); a few
     /// at most, each with its own pool.
-    overrides: Mutex<Vec<((Duration, Duration), reqwest::Client)>>,
+    overrides: Mutex<Vec<((Duration, Duration), Transport)>>,
     /// Client-side pacing per operation (see [`RateLimit`](super::RateLimit)).
     limiters: Limiters,
     /// The `host` and `user-agent` values, converted once (cloning them costs no copy).
@@ -120,7 +122,7 @@ impl ClientCore {
 
     /// The transport for calls with these timeouts: the client's own, or one made (once) for
     /// timeouts a call overrides.
-    fn transport(&self, settings: &Effective) -> Result<Cow<'_, reqwest::Client>, ConfigError> {
+    fn transport(&self, settings: &Effective) -> Result<Cow<'_, Transport>, ConfigError> {
         let main = self.inner.http.as_ref().map_err(Clone::clone)?;
         let config = &self.inner.config;
         let key = (settings.connect_timeout, settings.read_timeout);
@@ -285,7 +287,7 @@ impl ClientCore {
         op: &Operation,
         params: &Params,
         creds: &Credentials,
-    ) -> Result<reqwest::Request, ConfigError> {
+    ) -> Result<http::Request<Full<Bytes>>, ConfigError> {
         let resolved = self.inner.resolved.as_ref().map_err(Clone::clone)?;
         let date = request_date();
         let nonce = HeaderValue::from_maybe_shared(Bytes::from(sign::new_nonce()))
@@ -326,32 +328,38 @@ impl ClientCore {
     /// echoes back is masked before anything is made of the answer.
     async fn attempt(
         &self,
-        http: &reqwest::Client,
+        http: &Transport,
         op: &'static Operation,
-        request: reqwest::Request,
+        request: http::Request<Full<Bytes>>,
         secrets: &Secrets<'_>,
         settings: &Effective,
         span: &tracing::Span,
     ) -> Result<Response, Failed> {
         let config = &self.inner.config;
         let started = Instant::now();
-        let mut response = match http.execute(request).await {
+        let response = match http.send(request).await {
             Ok(r) => r,
             Err(e) => return Err(self.transport_failure(op, e, settings)),
         };
-        let status = response.status();
-        // Taken, not cloned: the body is read through the response, which no longer needs them.
-        let headers = std::mem::take(response.headers_mut());
+        let (head, mut incoming) = response.into_parts();
+        let status = head.status;
+        let headers = head.headers;
         tracing::debug!(
             status = status.as_u16(),
             elapsed_ms = elapsed_ms(started),
             "response headers received"
         );
         let limit = config.max_response_bytes;
-        let (body, truncated) = match read_body(response, limit, status.is_success()).await {
-            Ok(b) => b,
-            Err(e) => return Err(self.transport_failure(op, e, settings)),
-        };
+        let declared = headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+        let (body, truncated) =
+            match read_body(http, &mut incoming, declared, limit, status.is_success()).await {
+                Ok(b) => b,
+                Err(e) => return Err(self.transport_failure(op, e, settings)),
+            };
         let body = secrets.mask_body(body);
 
         if status.is_success() {
@@ -390,13 +398,12 @@ impl ClientCore {
         }
     }
 
-    fn transport_failure(&self, op: &Operation, err: reqwest::Error, settings: &Effective) -> Failed {
+    fn transport_failure(&self, op: &Operation, err: transport::Failure, settings: &Effective) -> Failed {
         let failure = classify_transport(&err);
         let endpoint = self.endpoint().to_owned();
-        // The URL may carry the V1 signature and security token: never keep it.
-        let source: Box<dyn std::error::Error + Send + Sync> = Box::new(err.without_url());
-        let connect = is_connect(&*source);
-        let timeout = is_timeout(&*source);
+        // The transport's errors never quote the URL (which may carry the V1 signature and the
+        // security token).
+        let transport::Failure { connect, timeout, source } = err;
         let error = if timeout {
             let (phase, timeout) = if connect {
                 (TimeoutPhase::Connect, settings.connect_timeout)
@@ -579,46 +586,14 @@ pub(crate) fn deadline_error(deadline: Duration, endpoint: &str, attempts: u32) 
     }
 }
 
-/// Builds the HTTP transport: rustls with the ring provider set on this client only (no
-/// process-wide default), the webpki roots, HTTP/1.1, no redirects, and the proxy chosen for the
-/// endpoint (never one reqwest would pick from the environment itself).
+/// Builds the HTTP transport (see [`transport`]) with these timeouts and the proxy chosen for the
+/// endpoint.
 fn build_http(
     connect_timeout: Duration,
     read_timeout: Duration,
-    proxy: Option<&reqwest::Url>,
-) -> Result<reqwest::Client, ConfigError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| ConfigError::new(format!("could not set up TLS: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-    let builder = match proxy {
-        None => reqwest::Client::builder().no_proxy(),
-        Some(url) => {
-            let proxy = reqwest::Proxy::all(url.as_str()).map_err(|_| {
-                ConfigError::new(format!(
-                    "the proxy {} is not usable",
-                    super::proxy::without_userinfo(url.as_str())
-                ))
-            })?;
-            reqwest::Client::builder().proxy(proxy)
-        }
-    };
-    builder
-        .tls_backend_preconfigured(tls)
-        .http1_only()
-        .connect_timeout(connect_timeout)
-        .read_timeout(read_timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        // Retries are ours (`run`); reqwest's own layer would only copy every request's headers
-        // in case it retried an HTTP/2 refusal, which HTTP/1.1 never sees.
-        .retry(reqwest::retry::never().max_retries_per_request(0))
-        .build()
-        .map_err(|e| ConfigError::new(format!("could not build the HTTP client: {e}")))
+    proxy: Option<&url::Url>,
+) -> Result<Transport, ConfigError> {
+    Transport::new(connect_timeout, read_timeout, proxy).map_err(ConfigError::new)
 }
 
 /// Turns a signed request into the transport's request. Values were validated before; a failure
@@ -632,11 +607,24 @@ fn build_request(
     op: &Operation,
     signed: Signed<'_>,
     known: &[(&str, Option<&HeaderValue>)],
-) -> Result<reqwest::Request, ConfigError> {
-    let mut url = resolved.endpoint.url.clone();
-    url.set_path("/");
-    url.set_query((!signed.query.is_empty()).then_some(signed.query.as_str()));
-    let mut request = reqwest::Request::new(op.method.clone(), url);
+) -> Result<http::Request<Full<Bytes>>, ConfigError> {
+    let mut path_and_query = String::with_capacity(2 + signed.query.len());
+    path_and_query.push('/');
+    if !signed.query.is_empty() {
+        path_and_query.push('?');
+        path_and_query.push_str(&signed.query);
+    }
+    let path_and_query = http::uri::PathAndQuery::from_maybe_shared(Bytes::from(path_and_query))
+        .map_err(|_| ConfigError::new("the request's query cannot be sent in HTTP"))?;
+    let mut parts = http::uri::Parts::default();
+    parts.scheme = Some(resolved.endpoint.scheme.clone());
+    parts.authority = Some(resolved.endpoint.authority.clone());
+    parts.path_and_query = Some(path_and_query);
+    let uri =
+        http::Uri::from_parts(parts).map_err(|_| ConfigError::new("the endpoint is not a valid URI"))?;
+    let mut request = http::Request::new(Full::new(Bytes::new()));
+    *request.method_mut() = op.method.clone();
+    *request.uri_mut() = uri;
     let headers = request.headers_mut();
     headers.reserve(signed.headers.len() + 1);
     for (name, value) in signed.headers {
@@ -670,7 +658,7 @@ fn build_request(
             // without one (411), so state it like the official SDKs do. It is not signed.
             headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from_static("0"));
         }
-        *request.body_mut() = Some(reqwest::Body::from(signed.body));
+        *request.body_mut() = Full::new(Bytes::from(signed.body));
     }
     Ok(request)
 }
@@ -747,12 +735,13 @@ fn known_header(name: &str) -> Option<HeaderName> {
 /// Reads the body, never holding more than `limit` bytes. Returns the bytes and whether the body
 /// was cut. For an error status past the limit only a short prefix is kept (for the message).
 async fn read_body(
-    mut response: reqwest::Response,
+    http: &Transport,
+    body: &mut hyper::body::Incoming,
+    declared: Option<usize>,
     limit: usize,
     success: bool,
-) -> Result<(Bytes, bool), reqwest::Error> {
+) -> Result<(Bytes, bool), transport::Failure> {
     const ERROR_PREFIX: usize = 1024;
-    let declared = response.content_length().map(|n| usize::try_from(n).unwrap_or(usize::MAX));
     let mut cap = limit;
     if declared.is_some_and(|n| n > limit) {
         if success {
@@ -762,11 +751,11 @@ async fn read_body(
     }
     let mut truncated = declared.is_some_and(|n| n > limit);
     // Most answers arrive in one chunk: keep it as it is, without a copy.
-    let Some(first) = response.chunk().await? else { return Ok((Bytes::new(), truncated)) };
+    let Some(first) = http.next_chunk(body).await? else { return Ok((Bytes::new(), truncated)) };
     if first.len() > cap {
         return Ok((first.slice(..cap), true));
     }
-    let Some(second) = response.chunk().await? else { return Ok((first, truncated)) };
+    let Some(second) = http.next_chunk(body).await? else { return Ok((first, truncated)) };
     let mut buf: Vec<u8> = Vec::with_capacity(declared.unwrap_or(0).min(cap).min(64 * 1024));
     buf.extend_from_slice(&first);
     let mut next = Some(second);
@@ -778,12 +767,12 @@ async fn read_body(
             break;
         }
         buf.extend_from_slice(&chunk);
-        next = response.chunk().await?;
+        next = http.next_chunk(body).await?;
     }
     Ok((Bytes::from(buf), truncated))
 }
 
-/// Whether `err` or any error in its chain satisfies `pred` on a reqwest or hyper error.
+/// Whether `err` or any error in its chain (I/O payloads included) satisfies `pred`.
 fn chain_any(
     err: &(dyn std::error::Error + 'static),
     pred: impl Fn(&(dyn std::error::Error + 'static)) -> bool,
@@ -810,17 +799,6 @@ fn chain_any(
     false
 }
 
-fn is_connect(err: &(dyn std::error::Error + 'static)) -> bool {
-    chain_any(err, |e| e.downcast_ref::<reqwest::Error>().is_some_and(|r| r.is_connect()))
-}
-
-fn is_timeout(err: &(dyn std::error::Error + 'static)) -> bool {
-    chain_any(err, |e| {
-        e.downcast_ref::<reqwest::Error>().is_some_and(|r| r.is_timeout())
-            || e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
-    })
-}
-
 /// Whether the TLS layer refused the server (a bad certificate, a protocol mismatch): repeating
 /// cannot help.
 fn is_tls_rejection(err: &(dyn std::error::Error + 'static)) -> bool {
@@ -839,14 +817,12 @@ fn is_tls_rejection(err: &(dyn std::error::Error + 'static)) -> bool {
 }
 
 /// How far a failed exchange got.
-fn classify_transport(err: &reqwest::Error) -> Failure {
-    if is_tls_rejection(err) {
+fn classify_transport(err: &transport::Failure) -> Failure {
+    if is_tls_rejection(&*err.source) {
         Failure::Permanent
-    } else if err.is_connect() {
-        // Nothing was written: DNS, refused, unreachable, connect timeout, TLS handshake.
+    } else if err.connect {
+        // Nothing was written: DNS, refused, unreachable, connect timeout, proxy, TLS handshake.
         Failure::NotSent
-    } else if err.is_builder() || err.is_redirect() {
-        Failure::Permanent
     } else {
         // Reset, read timeout, broken body: the server may have acted on the request.
         Failure::MaybeSent
@@ -943,6 +919,14 @@ mod tests {
                 let answer = answers[n.min(answers.len() - 1)].clone();
                 let seen3 = seen2.clone();
                 tokio::spawn(async move {
+                    if let Some(head) = answer.strip_prefix("STALL:") {
+                        // A head and the start of a body, then silence.
+                        let mut buf = [0u8; 4096];
+                        let _ = sock.read(&mut buf).await;
+                        let _ = sock.write_all(head.as_bytes()).await;
+                        tokio::time::sleep(Duration::from_secs(30)).await;
+                        return;
+                    }
                     if let Some(raw) = answer.strip_prefix("RAW:") {
                         // Answer at once, before reading anything.
                         let _ = sock.write_all(raw.as_bytes()).await;
@@ -1245,6 +1229,37 @@ mod tests {
         assert!(t.is_connect(), "{err}");
         assert!(count.load(Ordering::SeqCst) >= 1);
         assert!(err.to_string().starts_with(&format!("could not connect to {endpoint}")), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_body_that_stalls_is_a_read_timeout() {
+        let stall = "STALL:HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{\"RequestId\":".to_owned();
+        let (endpoint, _, count) = server(vec![stall]).await;
+        let c = core(
+            Config::builder()
+                .endpoint(&endpoint)
+                .credentials(Credentials::new("testid", "testsecret"))
+                .retry(fast_retry(2))
+                .read_timeout(Duration::from_millis(150))
+                .build()
+                .unwrap(),
+        );
+        let started = Instant::now();
+        let err = c.execute(&QUERY_OP, params()).await.unwrap_err();
+        let Error::Timeout(t) = &err else { panic!("{err:?}") };
+        assert_eq!((t.phase(), t.attempts()), (TimeoutPhase::Read, 2));
+        assert_eq!(count.load(Ordering::SeqCst), 2);
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    }
+
+    #[tokio::test]
+    async fn chunked_bodies_are_joined() {
+        let chunked = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n\
+                       5\r\n{\"Req\r\n8\r\nuestId\":\r\n5\r\n\"R9\"}\r\n0\r\n\r\n";
+        let (endpoint, _, _) = server(vec![chunked.to_owned()]).await;
+        let c = client(&endpoint, fast_retry(1));
+        let resp = c.execute(&QUERY_OP, params()).await.unwrap();
+        assert_eq!(resp.body().as_ref(), br#"{"RequestId":"R9"}"#);
     }
 
     #[tokio::test]
@@ -1605,14 +1620,16 @@ mod tests {
             Config::builder()
                 .endpoint("https://widgets.unreachable.invalid")
                 .credentials(Credentials::new("testid", "testsecret"))
-                .proxy(crate::Proxy::url(&proxy))
+                .proxy(crate::Proxy::url(proxy.replace("http://", "http://user:pa55@")))
                 .retry(RetryConfig::disabled())
                 .build()
                 .unwrap(),
         );
         // The proxy refuses the tunnel: a transport error, after the proxy saw CONNECT.
         let err = c.execute(&QUERY_OP, params()).await.unwrap_err();
-        assert!(matches!(err, Error::Transport(_)), "{err:?}");
+        let Error::Transport(t) = &err else { panic!("{err:?}") };
+        assert!(t.is_connect(), "nothing reached the server: {err:?}");
+        assert!(format!("{err:#} {:?}", std::error::Error::source(&err)).contains("403"), "{err:?}");
         assert_eq!(count.load(Ordering::SeqCst), 1);
         let seen = seen.lock().unwrap();
         assert!(
@@ -1620,6 +1637,10 @@ mod tests {
             "{}",
             seen[0].head
         );
+        // base64("user:pa55")
+        assert_eq!(seen[0].header("proxy-authorization"), Some("Basic dXNlcjpwYTU1"));
+        let shown = format!("{err:?} {err}");
+        assert!(!shown.contains("pa55") && !shown.contains("dXNlcjpwYTU1"), "{shown}");
     }
 
     #[tokio::test]

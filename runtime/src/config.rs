@@ -106,7 +106,10 @@ pub struct Config {
 /// A usable endpoint: the URL (path `/`), its display form and the `Host` header value.
 #[derive(Clone, Debug)]
 pub(crate) struct Endpoint {
-    pub(crate) url: reqwest::Url,
+    pub(crate) url: url::Url,
+    /// The URL's scheme and authority, as every request's URI starts.
+    pub(crate) scheme: http::uri::Scheme,
+    pub(crate) authority: http::uri::Authority,
     pub(crate) display: String,
     /// `host[:port]` as the `Host` header carries it.
     pub(crate) host: String,
@@ -519,7 +522,7 @@ fn parse_endpoint(input: &str) -> Result<Endpoint, ConfigError> {
     }
     let with_scheme = if input.contains("://") { input.to_owned() } else { format!("https://{input}") };
     let bad = |why: &str| ConfigError::new(format!("the endpoint {input:?} is not usable: {why}"));
-    let url = reqwest::Url::parse(&with_scheme).map_err(|e| bad(&e.to_string()))?;
+    let url = url::Url::parse(&with_scheme).map_err(|e| bad(&e.to_string()))?;
     if url.scheme() != "http" && url.scheme() != "https" {
         return Err(bad("the scheme must be http or https"));
     }
@@ -541,7 +544,10 @@ fn parse_endpoint(input: &str) -> Result<Endpoint, ConfigError> {
         None => host.to_owned(),
     };
     let display = format!("{}://{}", url.scheme(), host_header);
-    Ok(Endpoint { url, display, host: host_header })
+    let scheme = if url.scheme() == "https" { http::uri::Scheme::HTTPS } else { http::uri::Scheme::HTTP };
+    let authority = http::uri::Authority::try_from(host_header.as_str())
+        .map_err(|_| bad("the host is not valid in a URI"))?;
+    Ok(Endpoint { url, scheme, authority, display, host: host_header })
 }
 
 /// `<sdk name>/<version> (<os>; <arch>)`, then the application name if any.

@@ -46,6 +46,7 @@ mod retry;
 mod service;
 mod sign;
 mod time;
+mod transport;
 mod typestate;
 pub mod verify;
 

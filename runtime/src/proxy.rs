@@ -75,7 +75,7 @@ pub(crate) fn without_userinfo(url: &str) -> String {
 
 /// Parses a proxy URL: a bare `host:port` means `http://`; only `http` and `https` proxies are
 /// supported. `what` names where the value came from, for the error.
-pub(crate) fn parse_proxy_url(value: &str, what: &str) -> Result<reqwest::Url, ConfigError> {
+pub(crate) fn parse_proxy_url(value: &str, what: &str) -> Result<url::Url, ConfigError> {
     let value = value.trim();
     let shown = without_userinfo(value);
     let bad = |why: &str| ConfigError::new(format!("the proxy {shown:?} ({what}) is not usable: {why}"));
@@ -84,7 +84,7 @@ pub(crate) fn parse_proxy_url(value: &str, what: &str) -> Result<reqwest::Url, C
     }
     let with_scheme = if value.contains("://") { value.to_owned() } else { format!("http://{value}") };
     // The parser's message may quote the input, user info included: keep it out.
-    let url = reqwest::Url::parse(&with_scheme).map_err(|_| bad("it is not a URL"))?;
+    let url = url::Url::parse(&with_scheme).map_err(|_| bad("it is not a URL"))?;
     if url.scheme() != "http" && url.scheme() != "https" {
         return Err(bad("the scheme must be http or https"));
     }
@@ -102,7 +102,7 @@ pub(crate) fn resolve(
     host: &str,
     port: Option<u16>,
     lookup: impl Fn(&str) -> Option<String>,
-) -> Result<Option<reqwest::Url>, ConfigError> {
+) -> Result<Option<url::Url>, ConfigError> {
     match proxy {
         Proxy::Disabled => Ok(None),
         Proxy::Url(url) => parse_proxy_url(url, "Config").map(Some),

@@ -92,6 +92,7 @@ fn main() {
                     ("ours_v1", "ours V1, caching provider (STS)"),
                     ("ours_v3_static", "ours V3, static key"),
                     ("bare_headers", "diagnostic: bare reqwest sending a V3+STS request's headers, prebuilt"),
+                    ("bare_hyper", "reference: the bare call through hyper-util directly"),
                 ] {
                     let o = &r[kind];
                     if !o.is_object() {

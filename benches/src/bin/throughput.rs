@@ -19,7 +19,9 @@
 //!   body and decoding it into the same output struct;
 //! - **bare + headers** (diagnostic): the bare client sending, prebuilt, the headers a V3 request
 //!   with a security token carries (fixed values): what the protocol's headers cost the transport
-//!   and the server, with no signing at all.
+//!   and the server, with no signing at all;
+//! - **bare hyper** (reference): the bare call through hyper-util's pooled client directly, the
+//!   layer reqwest and our own transport are both built on.
 //!
 //! Reported per client: calls/s, the client process's CPU time per call, the server process's
 //! CPU per call (from `/proc/<pid>/stat`, 10 ms ticks, so over all rounds), peak RSS (VmHWM).
@@ -29,7 +31,7 @@
 //! `cargo run --release -p onsmqtt-benches --bin throughput -- [--calls N] [--rounds R]
 //! [--concurrency 1,8,64,256] [--out NAME]`; `--profile KIND [--concurrency N]` runs one client
 //! alone (for callgrind or perf), KIND one of `ours_v3`, `ours_v1`, `ours_v3_static`, `bare`,
-//! `bare_headers`.
+//! `bare_headers`, `bare_hyper`.
 
 use std::convert::Infallible;
 use std::io::{BufRead as _, Read as _, Write as _};
@@ -64,12 +66,14 @@ enum Kind {
     /// Diagnostic: the bare client sending, prebuilt, the headers a signed V3 request with a
     /// security token carries. The difference to `Bare` is what carrying them costs.
     BareHeaders,
-    /// Experiment (`--profile` only): the bare call through hyper-util's client, no reqwest.
+    /// Reference: the bare call through hyper-util's pooled client (what reqwest and our
+    /// transport are built on), no reqwest layers.
     BareHyper,
 }
 
 impl Kind {
-    const ALL: [Kind; 5] = [Kind::OursV3, Kind::OursV1, Kind::OursV3Static, Kind::Bare, Kind::BareHeaders];
+    const ALL: [Kind; 6] =
+        [Kind::OursV3, Kind::OursV1, Kind::OursV3Static, Kind::Bare, Kind::BareHeaders, Kind::BareHyper];
 
     fn name(self) -> &'static str {
         match self {
@@ -83,7 +87,7 @@ impl Kind {
     }
 
     fn parse(s: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().chain([Kind::BareHyper]).find(|k| k.name() == s)
+        Kind::ALL.into_iter().find(|k| k.name() == s)
     }
 }
 
@@ -495,7 +499,7 @@ fn main() {
     println!("{:>4} {:>15} {:>11} {:>14} {:>10}", "conc", "who", "calls/s", "cpu/call (us)", "peak RSS");
     let mut results = Vec::new();
     for &concurrency in &concurrencies {
-        let mut samples: [Vec<Sample>; 5] = Default::default();
+        let mut samples: [Vec<Sample>; 6] = Default::default();
         for round in 0..rounds {
             let mut order = Kind::ALL;
             order.rotate_left(round % Kind::ALL.len());

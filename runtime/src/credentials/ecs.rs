@@ -49,7 +49,7 @@ pub struct EcsRamRoleProvider {
 struct Inner {
     role_name: Option<String>,
     disable_imdsv1: bool,
-    endpoint: reqwest::Url,
+    endpoint: url::Url,
     http: HttpClient,
     cache: CredentialsCache,
 }
@@ -70,7 +70,7 @@ impl EcsRamRoleProvider {
         EcsRamRoleProviderBuilder::default()
     }
 
-    fn url(&self, path: &str) -> reqwest::Url {
+    fn url(&self, path: &str) -> url::Url {
         let mut url = self.inner.endpoint.clone();
         url.set_path(path);
         url
@@ -174,7 +174,7 @@ impl EcsRamRoleProvider {
     }
 }
 
-fn unreachable(endpoint: &reqwest::Url, error: CredentialsError) -> CredentialsError {
+fn unreachable(endpoint: &url::Url, error: CredentialsError) -> CredentialsError {
     let host = endpoint.host_str().unwrap_or_default();
     CredentialsError::not_found(format!(
         "the instance metadata service at {host} is not reachable (not running on ECS?): {}",
@@ -299,7 +299,7 @@ impl EcsRamRoleProviderBuilder {
             .or_else(|| env.get(ECS_METADATA))
             .map(|r| r.trim().to_owned());
         let text = self.endpoint.unwrap_or_else(|| METADATA_ENDPOINT.to_owned());
-        let endpoint = reqwest::Url::parse(&text)
+        let endpoint = url::Url::parse(&text)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()))
             .ok_or_else(|| {

@@ -2,12 +2,16 @@
 //! credentials URIs. Bodies are bounded, URLs (which may carry a signature or a security token in
 //! their query) never appear in errors beyond scheme, host and path.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
+use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method};
+use http_body_util::Full;
 
 use super::CredentialsError;
+use crate::proxy::{self, Proxy};
+use crate::transport::{self, Transport};
 
 /// The `User-Agent` of credentials requests.
 pub(crate) const USER_AGENT: &str =
@@ -22,13 +26,14 @@ pub(crate) struct HttpClient {
     read_timeout: Duration,
     /// Bypass proxies from the environment (for the link-local metadata service).
     direct: bool,
-    client: OnceLock<Result<reqwest::Client, CredentialsError>>,
+    /// One transport per proxy in use (a provider talks to one or two hosts).
+    transports: Mutex<Vec<(Option<url::Url>, Transport)>>,
 }
 
 /// A request to send.
 pub(crate) struct HttpRequest {
     pub method: Method,
-    pub url: reqwest::Url,
+    pub url: url::Url,
     /// Headers; the `bool` marks a sensitive value (kept out of the transport's debug output).
     pub headers: Vec<(&'static str, String, bool)>,
     /// An `application/x-www-form-urlencoded` body.
@@ -64,22 +69,46 @@ pub(crate) struct SendError {
 
 impl HttpClient {
     pub(crate) fn new(connect_timeout: Duration, read_timeout: Duration, direct: bool) -> Self {
-        Self { connect_timeout, read_timeout, direct, client: OnceLock::new() }
+        Self { connect_timeout, read_timeout, direct, transports: Mutex::new(Vec::new()) }
     }
 
-    fn client(&self) -> Result<&reqwest::Client, CredentialsError> {
-        self.client
-            .get_or_init(|| build(self.connect_timeout, self.read_timeout, self.direct))
-            .as_ref()
-            .map_err(Clone::clone)
+    /// The transport for requests to `url`: through the proxy the environment names for it
+    /// (as for API calls, see [`Proxy::FromEnv`]) unless this client goes direct.
+    fn transport(&self, url: &url::Url) -> Result<Transport, CredentialsError> {
+        let proxy = if self.direct {
+            None
+        } else {
+            proxy::resolve(
+                &Proxy::FromEnv,
+                url.scheme(),
+                url.host_str().unwrap_or_default(),
+                url.port_or_known_default(),
+                |name| std::env::var(name).ok(),
+            )
+            .map_err(|e| CredentialsError::new(e.to_string()))?
+        };
+        let mut cache = self.transports.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, t)) = cache.iter().find(|(p, _)| *p == proxy) {
+            return Ok(t.clone());
+        }
+        let t = Transport::new(self.connect_timeout, self.read_timeout, proxy.as_ref())
+            .map_err(|e| CredentialsError::new(format!("could not build the HTTP client: {e}")))?;
+        cache.push((proxy, t.clone()));
+        Ok(t)
     }
 
     /// Sends `request` and reads the (bounded) body.
     pub(crate) async fn send(&self, request: HttpRequest) -> Result<HttpResponse, SendError> {
-        let client = self.client().map_err(|error| SendError { unreachable: false, error })?;
+        let client = self.transport(&request.url).map_err(|error| SendError { unreachable: false, error })?;
         let shown = display_url(&request.url);
         let needs_length = request.method == Method::POST || request.method == Method::PUT;
-        let mut req = reqwest::Request::new(request.method, request.url);
+        let uri = http::Uri::try_from(request.url.as_str()).map_err(|_| SendError {
+            unreachable: false,
+            error: CredentialsError::new(format!("{shown} is not a valid URI")),
+        })?;
+        let mut req = http::Request::new(Full::new(Bytes::new()));
+        *req.method_mut() = request.method;
+        *req.uri_mut() = uri;
         let headers = req.headers_mut();
         headers.insert(http::header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
         for (name, value, sensitive) in request.headers {
@@ -95,38 +124,51 @@ impl HttpClient {
                 http::header::CONTENT_TYPE,
                 HeaderValue::from_static("application/x-www-form-urlencoded"),
             );
-            *req.body_mut() = Some(reqwest::Body::from(form));
+            *req.body_mut() = Full::new(Bytes::from(form));
         } else if needs_length {
             headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from_static("0"));
         }
-        let fail = |e: reqwest::Error| {
-            let unreachable = e.is_connect() || e.is_timeout();
-            let e = e.without_url();
+        let fail = |e: transport::Failure| {
+            let unreachable = e.connect || e.timeout;
             SendError {
                 unreachable,
-                error: CredentialsError::with_source(format!("request to {shown} failed: {}", chain(&e)), e),
+                error: CredentialsError::with_boxed_source(
+                    format!("request to {shown} failed: {}", chain(&*e.source)),
+                    e.source,
+                ),
             }
         };
-        let mut response = client.execute(req).await.map_err(fail)?;
-        let status = response.status().as_u16();
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(fail)? {
-            if body.len() + chunk.len() > MAX_BODY {
-                return Err(SendError {
-                    unreachable: false,
-                    error: CredentialsError::new(format!(
-                        "the answer of {shown} is larger than {MAX_BODY} bytes (HTTP {status})"
-                    )),
-                });
+        // The whole exchange, body included, is bounded too.
+        let total = self.connect_timeout + self.read_timeout * 2;
+        let exchange = async {
+            let response = client.send(req).await.map_err(fail)?;
+            let status = response.status().as_u16();
+            let mut incoming = response.into_body();
+            let mut body = Vec::new();
+            while let Some(chunk) = client.next_chunk(&mut incoming).await.map_err(fail)? {
+                if body.len() + chunk.len() > MAX_BODY {
+                    return Err(SendError {
+                        unreachable: false,
+                        error: CredentialsError::new(format!(
+                            "the answer of {shown} is larger than {MAX_BODY} bytes (HTTP {status})"
+                        )),
+                    });
+                }
+                body.extend_from_slice(&chunk);
             }
-            body.extend_from_slice(&chunk);
+            Ok(HttpResponse { status, body })
+        };
+        match tokio::time::timeout(total, exchange).await {
+            Ok(result) => result,
+            Err(_) => Err(SendError {
+                unreachable: true,
+                error: CredentialsError::new(format!("request to {shown} timed out after {total:?}")),
+            }),
         }
-        Ok(HttpResponse { status, body })
     }
 }
-
 /// `scheme://host[:port]/path`, without the query.
-pub(crate) fn display_url(url: &reqwest::Url) -> String {
+pub(crate) fn display_url(url: &url::Url) -> String {
     let mut shown = url.clone();
     shown.set_query(None);
     shown.set_fragment(None);
@@ -149,42 +191,15 @@ fn chain(err: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
-fn build(
-    connect_timeout: Duration,
-    read_timeout: Duration,
-    direct: bool,
-) -> Result<reqwest::Client, CredentialsError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| CredentialsError::new(format!("could not set up TLS: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-    let mut builder = reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .http1_only()
-        .connect_timeout(connect_timeout)
-        .read_timeout(read_timeout)
-        .timeout(connect_timeout + read_timeout * 2)
-        .redirect(reqwest::redirect::Policy::none());
-    if direct {
-        builder = builder.no_proxy();
-    }
-    builder.build().map_err(|e| CredentialsError::new(format!("could not build the HTTP client: {e}")))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn urls_are_shown_without_query_or_userinfo() {
-        let url = reqwest::Url::parse("https://u:p@sts.aliyuncs.com/?Signature=abc&SecurityToken=t").unwrap();
+        let url = url::Url::parse("https://u:p@sts.aliyuncs.com/?Signature=abc&SecurityToken=t").unwrap();
         assert_eq!(display_url(&url), "https://sts.aliyuncs.com/");
-        let url = reqwest::Url::parse("http://100.100.100.200/latest/api/token").unwrap();
+        let url = url::Url::parse("http://100.100.100.200/latest/api/token").unwrap();
         assert_eq!(display_url(&url), "http://100.100.100.200/latest/api/token");
     }
 
@@ -203,7 +218,7 @@ mod tests {
             l.local_addr().unwrap()
         };
         let client = HttpClient::new(Duration::from_secs(1), Duration::from_secs(1), true);
-        let url = reqwest::Url::parse(&format!("http://{addr}/x?SecurityToken=secret-token")).unwrap();
+        let url = url::Url::parse(&format!("http://{addr}/x?SecurityToken=secret-token")).unwrap();
         let err = client
             .send(HttpRequest { method: Method::GET, url, headers: vec![], form: None })
             .await

@@ -321,6 +321,14 @@ impl CredentialsError {
         Self { message: message.into(), source: Some(Arc::new(source)), not_found: false }
     }
 
+    /// Like [`with_source`](Self::with_source), for an error already boxed.
+    pub(crate) fn with_boxed_source(
+        message: impl Into<String>,
+        source: Box<dyn StdError + Send + Sync + 'static>,
+    ) -> Self {
+        Self { message: message.into(), source: Some(Arc::from(source)), not_found: false }
+    }
+
     /// The source is not configured or not available here (no variables, no file, not on ECS):
     /// the default chain moves on to the next source instead of stopping.
     pub(crate) fn not_found(message: impl Into<String>) -> Self {

@@ -37,7 +37,7 @@ struct Inner {
     role_session_name: String,
     duration_seconds: u32,
     policy: Option<String>,
-    endpoint: reqwest::Url,
+    endpoint: url::Url,
     http: HttpClient,
     cache: CredentialsCache,
 }

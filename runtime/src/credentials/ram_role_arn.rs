@@ -42,7 +42,7 @@ struct Inner {
     duration_seconds: u32,
     policy: Option<String>,
     external_id: Option<String>,
-    endpoint: reqwest::Url,
+    endpoint: url::Url,
     http: HttpClient,
     cache: CredentialsCache,
 }

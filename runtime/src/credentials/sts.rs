@@ -42,7 +42,7 @@ impl StsLocation {
     /// The endpoint URL: the explicit one, else `sts[-vpc].<region>.aliyuncs.com` with the region
     /// given or from `ALIBABA_CLOUD_STS_REGION`, else `sts.aliyuncs.com`. The VPC endpoint is
     /// chosen by `vpc` or `ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED=true`, and needs a region.
-    pub(crate) fn resolve(&self, env: &Env) -> Result<reqwest::Url, CredentialsError> {
+    pub(crate) fn resolve(&self, env: &Env) -> Result<url::Url, CredentialsError> {
         let text = match &self.endpoint {
             Some(endpoint) => {
                 let endpoint = endpoint.trim();
@@ -71,7 +71,7 @@ impl StsLocation {
                 }
             }
         };
-        let url = reqwest::Url::parse(&text)
+        let url = url::Url::parse(&text)
             .map_err(|e| CredentialsError::new(format!("the STS endpoint {text:?} is not a URL: {e}")))?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
             return Err(CredentialsError::new(format!(
@@ -107,7 +107,7 @@ pub(crate) fn check_duration(seconds: Option<u32>) -> Result<u32, CredentialsErr
 }
 
 /// `host[:port]` of a URL, as the `Host` header carries it.
-fn host_header(url: &reqwest::Url) -> String {
+fn host_header(url: &url::Url) -> String {
     let host = url.host_str().unwrap_or_default();
     match url.port() {
         Some(port) => format!("{host}:{port}"),
@@ -129,7 +129,7 @@ pub(crate) struct AssumeRole<'a> {
 /// signature in the query and the role parameters in the form body, all of them signed.
 pub(crate) async fn assume_role(
     http: &HttpClient,
-    endpoint: &reqwest::Url,
+    endpoint: &url::Url,
     source: &Credentials,
     req: &AssumeRole<'_>,
 ) -> Result<Credentials, CredentialsError> {
@@ -198,7 +198,7 @@ pub(crate) struct AssumeRoleWithOidc<'a> {
 /// the role parameters (the OIDC token among them) in the form body.
 pub(crate) async fn assume_role_with_oidc(
     http: &HttpClient,
-    endpoint: &reqwest::Url,
+    endpoint: &url::Url,
     req: &AssumeRoleWithOidc<'_>,
 ) -> Result<Credentials, CredentialsError> {
     let date = time::format_utc(SystemTime::now());

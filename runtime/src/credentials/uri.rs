@@ -27,7 +27,7 @@ pub struct CredentialsUriProvider {
 }
 
 struct Inner {
-    uri: reqwest::Url,
+    uri: url::Url,
     http: HttpClient,
     cache: CredentialsCache,
 }
@@ -112,7 +112,7 @@ impl CredentialsUriProviderBuilder {
             .filter(|u| !u.trim().is_empty())
             .or_else(|| env.get(CREDENTIALS_URI))
             .ok_or_else(|| CredentialsError::not_found(format!("{CREDENTIALS_URI} is not set")))?;
-        let uri = reqwest::Url::parse(text.trim())
+        let uri = url::Url::parse(text.trim())
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()))
             .ok_or_else(|| CredentialsError::new("the credentials URI is not an http(s) URL"))?;
@@ -133,7 +133,7 @@ impl CredentialsUriProviderBuilder {
 impl fmt::Debug for CredentialsUriProviderBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let uri =
-            self.uri.as_deref().map(|u| reqwest::Url::parse(u).map(|u| display_url(&u)).unwrap_or_default());
+            self.uri.as_deref().map(|u| url::Url::parse(u).map(|u| display_url(&u)).unwrap_or_default());
         f.debug_struct("CredentialsUriProviderBuilder").field("uri", &uri).finish_non_exhaustive()
     }
 }
