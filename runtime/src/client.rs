@@ -25,7 +25,7 @@ use super::retry::{self, Failure};
 use super::service::ServiceInfo;
 use super::sign::{self, RequestContext, Signed};
 use super::time;
-use super::transport::{self, Transport};
+use super::transport::{self, Transport, chain_any};
 use http_body_util::Full;
 
 /// The product-independent core of a generated client: one configuration resolved for one
@@ -770,33 +770,6 @@ async fn read_body(
         next = http.next_chunk(body).await?;
     }
     Ok((Bytes::from(buf), truncated))
-}
-
-/// Whether `err` or any error in its chain (I/O payloads included) satisfies `pred`.
-fn chain_any(
-    err: &(dyn std::error::Error + 'static),
-    pred: impl Fn(&(dyn std::error::Error + 'static)) -> bool,
-) -> bool {
-    let mut cur = Some(err);
-    let mut depth = 0;
-    while let Some(e) = cur {
-        if pred(e) {
-            return true;
-        }
-        // An io::Error's `source()` skips its payload; look at the payload too.
-        if let Some(io) = e.downcast_ref::<std::io::Error>()
-            && let Some(inner) = io.get_ref()
-            && pred(inner)
-        {
-            return true;
-        }
-        cur = e.source();
-        depth += 1;
-        if depth > 32 {
-            break;
-        }
-    }
-    false
 }
 
 /// Whether the TLS layer refused the server (a bad certificate, a protocol mismatch): repeating

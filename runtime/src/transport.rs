@@ -136,10 +136,25 @@ impl Transport {
 
 /// Whether an I/O timeout is somewhere in the error's chain.
 fn chain_has_timeout(err: &(dyn std::error::Error + 'static)) -> bool {
+    chain_any(err, |e| e.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::TimedOut))
+}
+
+/// Whether `err` or any error in its chain (I/O payloads included) satisfies `pred`.
+pub(crate) fn chain_any(
+    err: &(dyn std::error::Error + 'static),
+    pred: impl Fn(&(dyn std::error::Error + 'static)) -> bool,
+) -> bool {
     let mut cur = Some(err);
     let mut depth = 0;
     while let Some(e) = cur {
-        if e.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::TimedOut) {
+        if pred(e) {
+            return true;
+        }
+        // An io::Error's `source()` skips its payload; look at the payload too.
+        if let Some(io) = e.downcast_ref::<io::Error>()
+            && let Some(inner) = io.get_ref()
+            && pred(inner)
+        {
             return true;
         }
         cur = e.source();
