@@ -125,18 +125,17 @@ enum State {
 impl State {
     /// The answer or error, before decoding (not generic: compiled once).
     fn poll_exchange(&mut self, cx: &mut Context<'_>) -> Poll<Result<Response, Error<ServiceError>>> {
-        let result = match self {
-            State::Sending(exchange) => match exchange.as_mut().poll(cx) {
-                Poll::Pending => return Poll::Pending,
+        let result = match std::mem::replace(self, State::Done) {
+            State::Sending(mut exchange) => match exchange.as_mut().poll(cx) {
+                Poll::Pending => {
+                    *self = State::Sending(exchange);
+                    return Poll::Pending;
+                }
                 Poll::Ready(result) => result,
             },
-            State::Invalid(_) => match std::mem::replace(self, State::Done) {
-                State::Invalid(e) => Err(Error::InvalidInput(e)),
-                _ => Err(Error::Config(ConfigError::new("the call's state was lost"))),
-            },
+            State::Invalid(e) => Err(Error::InvalidInput(e)),
             State::Done => Err(Error::Config(ConfigError::new("the call was polled after it completed"))),
         };
-        *self = State::Done;
         Poll::Ready(result)
     }
 }
@@ -160,9 +159,28 @@ impl<O, E> Call<O, E> {
         }
     }
 
-    /// A call a mock rule answers.
+    /// A call the client's mock rules answer (see [`Mocks::answer`](crate::mock::Mocks::answer)),
+    /// once `checked` (the parameters' checks) has passed.
     #[cfg(feature = "test-util")]
-    pub fn mocked(answer: impl Future<Output = Result<O, Error<E>>> + Send + 'static) -> Self {
+    pub(crate) fn mocked<I>(
+        core: ClientCore,
+        op: &'static Operation,
+        input: I,
+        checked: Result<(), InvalidInput>,
+        service_error: fn(&E) -> &ServiceError,
+    ) -> Self
+    where
+        I: std::fmt::Debug + Send + Sync + 'static,
+        O: Clone + Send + 'static,
+        E: Clone + Send + 'static,
+    {
+        let answer = async move {
+            checked.map_err(Error::InvalidInput)?;
+            match core.mocks() {
+                Some(mocks) => mocks.answer(&core, op, input, service_error).await,
+                None => Err(Error::Config(ConfigError::new("the client has no mock rules"))),
+            }
+        };
         Call { state: State::Done, mocked: Some(Box::pin(answer)), _types: PhantomData }
     }
 }

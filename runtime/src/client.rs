@@ -180,6 +180,25 @@ impl ClientCore {
         super::call::Call::new(self, op, params)
     }
 
+    /// Answers one operation from the client's mock rules (see
+    /// [`Mocks`](super::mock::Mocks)) after the parameters' checks (`checked`) pass: what a
+    /// generated `send()` returns when the client has mocks.
+    #[cfg(feature = "test-util")]
+    pub fn call_mocked<I, O, E>(
+        self,
+        op: &'static Operation,
+        input: I,
+        checked: Result<(), crate::InvalidInput>,
+        service_error: fn(&E) -> &ServiceError,
+    ) -> super::call::Call<O, E>
+    where
+        I: fmt::Debug + Send + Sync + 'static,
+        O: Clone + Send + 'static,
+        E: Clone + Send + 'static,
+    {
+        super::call::Call::mocked(self, op, input, checked, service_error)
+    }
+
     /// Sends one operation with retries, returning the successful answer or the last error.
     pub async fn execute(
         &self,

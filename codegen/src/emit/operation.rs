@@ -228,18 +228,10 @@ pub fn operation(op: &ir::Operation, lib_name: &str) -> TokenStream {
         fn send(client: Client, input: #input) -> runtime::Call<#output, #error> {
             #[cfg(feature = "test-util")]
             if client.core.mocks().is_some() {
-                return runtime::Call::mocked(mocked(client, input));
+                let checked = encode(input.clone()).map(drop);
+                return client.core.call_mocked(&OPERATION, input, checked, #error::service_error);
             }
             client.core.call(&OPERATION, encode(input))
-        }
-
-        #[cfg(feature = "test-util")]
-        async fn mocked(client: Client, input: #input) -> Result<#output, Error<#error>> {
-            encode(input.clone()).map_err(Error::InvalidInput)?;
-            match client.core.mocks() {
-                Some(mocks) => mocks.answer(&client.core, &OPERATION, input, #error::service_error).await,
-                None => client.core.clone().call(&OPERATION, encode(input)).await,
-            }
         }
 
         fn encode(#input_arg: #input) -> Result<Params, runtime::InvalidInput> {

@@ -174,31 +174,18 @@ fn send(
 ) -> runtime::Call<InactivateCaCertificateOutput, InactivateCaCertificateError> {
     #[cfg(feature = "test-util")]
     if client.core.mocks().is_some() {
-        return runtime::Call::mocked(mocked(client, input));
+        let checked = encode(input.clone()).map(drop);
+        return client
+            .core
+            .call_mocked(
+                &OPERATION,
+                input,
+                checked,
+                InactivateCaCertificateError::service_error,
+            );
     }
 
     client.core.call(&OPERATION, encode(input))
-}
-
-#[cfg(feature = "test-util")]
-async fn mocked(
-    client: Client,
-    input: InactivateCaCertificateInput,
-) -> Result<InactivateCaCertificateOutput, Error<InactivateCaCertificateError>> {
-    encode(input.clone()).map_err(Error::InvalidInput)?;
-    match client.core.mocks() {
-        Some(mocks) => {
-            mocks
-                .answer(
-                    &client.core,
-                    &OPERATION,
-                    input,
-                    InactivateCaCertificateError::service_error,
-                )
-                .await
-        }
-        None => client.core.clone().call(&OPERATION, encode(input)).await,
-    }
 }
 
 fn encode(input: InactivateCaCertificateInput) -> Result<Params, runtime::InvalidInput> {

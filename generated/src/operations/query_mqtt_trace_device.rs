@@ -461,31 +461,18 @@ fn send(
 ) -> runtime::Call<QueryMqttTraceDeviceOutput, QueryMqttTraceDeviceError> {
     #[cfg(feature = "test-util")]
     if client.core.mocks().is_some() {
-        return runtime::Call::mocked(mocked(client, input));
+        let checked = encode(input.clone()).map(drop);
+        return client
+            .core
+            .call_mocked(
+                &OPERATION,
+                input,
+                checked,
+                QueryMqttTraceDeviceError::service_error,
+            );
     }
 
     client.core.call(&OPERATION, encode(input))
-}
-
-#[cfg(feature = "test-util")]
-async fn mocked(
-    client: Client,
-    input: QueryMqttTraceDeviceInput,
-) -> Result<QueryMqttTraceDeviceOutput, Error<QueryMqttTraceDeviceError>> {
-    encode(input.clone()).map_err(Error::InvalidInput)?;
-    match client.core.mocks() {
-        Some(mocks) => {
-            mocks
-                .answer(
-                    &client.core,
-                    &OPERATION,
-                    input,
-                    QueryMqttTraceDeviceError::service_error,
-                )
-                .await
-        }
-        None => client.core.clone().call(&OPERATION, encode(input)).await,
-    }
 }
 
 fn encode(input: QueryMqttTraceDeviceInput) -> Result<Params, runtime::InvalidInput> {

@@ -175,26 +175,13 @@ fn send(
 ) -> runtime::Call<ListWidgetsOutput, ListWidgetsError> {
     #[cfg(feature = "test-util")]
     if client.core.mocks().is_some() {
-        return runtime::Call::mocked(mocked(client, input));
+        let checked = encode(input.clone()).map(drop);
+        return client
+            .core
+            .call_mocked(&OPERATION, input, checked, ListWidgetsError::service_error);
     }
 
     client.core.call(&OPERATION, encode(input))
-}
-
-#[cfg(feature = "test-util")]
-async fn mocked(
-    client: Client,
-    input: ListWidgetsInput,
-) -> Result<ListWidgetsOutput, Error<ListWidgetsError>> {
-    encode(input.clone()).map_err(Error::InvalidInput)?;
-    match client.core.mocks() {
-        Some(mocks) => {
-            mocks
-                .answer(&client.core, &OPERATION, input, ListWidgetsError::service_error)
-                .await
-        }
-        None => client.core.clone().call(&OPERATION, encode(input)).await,
-    }
 }
 
 fn encode(input: ListWidgetsInput) -> Result<Params, runtime::InvalidInput> {

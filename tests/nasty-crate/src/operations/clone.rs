@@ -192,26 +192,13 @@ impl runtime::MockOperation for CloneBuilder {
 fn send(client: Client, input: CloneInput) -> runtime::Call<CloneOutput, CloneError> {
     #[cfg(feature = "test-util")]
     if client.core.mocks().is_some() {
-        return runtime::Call::mocked(mocked(client, input));
+        let checked = encode(input.clone()).map(drop);
+        return client
+            .core
+            .call_mocked(&OPERATION, input, checked, CloneError::service_error);
     }
 
     client.core.call(&OPERATION, encode(input))
-}
-
-#[cfg(feature = "test-util")]
-async fn mocked(
-    client: Client,
-    input: CloneInput,
-) -> Result<CloneOutput, Error<CloneError>> {
-    encode(input.clone()).map_err(Error::InvalidInput)?;
-    match client.core.mocks() {
-        Some(mocks) => {
-            mocks
-                .answer(&client.core, &OPERATION, input, CloneError::service_error)
-                .await
-        }
-        None => client.core.clone().call(&OPERATION, encode(input)).await,
-    }
 }
 
 fn encode(input: CloneInput) -> Result<Params, runtime::InvalidInput> {

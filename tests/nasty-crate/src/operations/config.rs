@@ -100,26 +100,13 @@ fn send(
 ) -> runtime::Call<ConfigOutput, ConfigError_> {
     #[cfg(feature = "test-util")]
     if client.core.mocks().is_some() {
-        return runtime::Call::mocked(mocked(client, input));
+        let checked = encode(input.clone()).map(drop);
+        return client
+            .core
+            .call_mocked(&OPERATION, input, checked, ConfigError_::service_error);
     }
 
     client.core.call(&OPERATION, encode(input))
-}
-
-#[cfg(feature = "test-util")]
-async fn mocked(
-    client: Client,
-    input: ConfigInput,
-) -> Result<ConfigOutput, Error<ConfigError_>> {
-    encode(input.clone()).map_err(Error::InvalidInput)?;
-    match client.core.mocks() {
-        Some(mocks) => {
-            mocks
-                .answer(&client.core, &OPERATION, input, ConfigError_::service_error)
-                .await
-        }
-        None => client.core.clone().call(&OPERATION, encode(input)).await,
-    }
 }
 
 fn encode(_input: ConfigInput) -> Result<Params, runtime::InvalidInput> {

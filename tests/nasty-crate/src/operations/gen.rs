@@ -95,21 +95,13 @@ impl runtime::MockOperation for GenBuilder {
 fn send(client: Client, input: GenInput) -> runtime::Call<GenOutput, GenError> {
     #[cfg(feature = "test-util")]
     if client.core.mocks().is_some() {
-        return runtime::Call::mocked(mocked(client, input));
+        let checked = encode(input.clone()).map(drop);
+        return client
+            .core
+            .call_mocked(&OPERATION, input, checked, GenError::service_error);
     }
 
     client.core.call(&OPERATION, encode(input))
-}
-
-#[cfg(feature = "test-util")]
-async fn mocked(client: Client, input: GenInput) -> Result<GenOutput, Error<GenError>> {
-    encode(input.clone()).map_err(Error::InvalidInput)?;
-    match client.core.mocks() {
-        Some(mocks) => {
-            mocks.answer(&client.core, &OPERATION, input, GenError::service_error).await
-        }
-        None => client.core.clone().call(&OPERATION, encode(input)).await,
-    }
 }
 
 fn encode(_input: GenInput) -> Result<Params, runtime::InvalidInput> {

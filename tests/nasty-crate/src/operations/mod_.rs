@@ -158,21 +158,13 @@ impl runtime::MockOperation for ModBuilder {
 fn send(client: Client, input: ModInput) -> runtime::Call<ModOutput, ModError> {
     #[cfg(feature = "test-util")]
     if client.core.mocks().is_some() {
-        return runtime::Call::mocked(mocked(client, input));
+        let checked = encode(input.clone()).map(drop);
+        return client
+            .core
+            .call_mocked(&OPERATION, input, checked, ModError::service_error);
     }
 
     client.core.call(&OPERATION, encode(input))
-}
-
-#[cfg(feature = "test-util")]
-async fn mocked(client: Client, input: ModInput) -> Result<ModOutput, Error<ModError>> {
-    encode(input.clone()).map_err(Error::InvalidInput)?;
-    match client.core.mocks() {
-        Some(mocks) => {
-            mocks.answer(&client.core, &OPERATION, input, ModError::service_error).await
-        }
-        None => client.core.clone().call(&OPERATION, encode(input)).await,
-    }
 }
 
 fn encode(input: ModInput) -> Result<Params, runtime::InvalidInput> {

@@ -309,21 +309,13 @@ for NewBuilder<IntoParam, ResultParam, ResultParamParam, ClientParam, UnsetParam
 fn send(client: Client, input: NewInput) -> runtime::Call<NewOutput, NewError> {
     #[cfg(feature = "test-util")]
     if client.core.mocks().is_some() {
-        return runtime::Call::mocked(mocked(client, input));
+        let checked = encode(input.clone()).map(drop);
+        return client
+            .core
+            .call_mocked(&OPERATION, input, checked, NewError::service_error);
     }
 
     client.core.call(&OPERATION, encode(input))
-}
-
-#[cfg(feature = "test-util")]
-async fn mocked(client: Client, input: NewInput) -> Result<NewOutput, Error<NewError>> {
-    encode(input.clone()).map_err(Error::InvalidInput)?;
-    match client.core.mocks() {
-        Some(mocks) => {
-            mocks.answer(&client.core, &OPERATION, input, NewError::service_error).await
-        }
-        None => client.core.clone().call(&OPERATION, encode(input)).await,
-    }
 }
 
 fn encode(input: NewInput) -> Result<Params, runtime::InvalidInput> {

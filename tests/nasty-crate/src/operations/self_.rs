@@ -96,24 +96,13 @@ impl runtime::MockOperation for SelfBuilder {
 fn send(client: Client, input: SelfInput) -> runtime::Call<SelfOutput, SelfError> {
     #[cfg(feature = "test-util")]
     if client.core.mocks().is_some() {
-        return runtime::Call::mocked(mocked(client, input));
+        let checked = encode(input.clone()).map(drop);
+        return client
+            .core
+            .call_mocked(&OPERATION, input, checked, SelfError::service_error);
     }
 
     client.core.call(&OPERATION, encode(input))
-}
-
-#[cfg(feature = "test-util")]
-async fn mocked(
-    client: Client,
-    input: SelfInput,
-) -> Result<SelfOutput, Error<SelfError>> {
-    encode(input.clone()).map_err(Error::InvalidInput)?;
-    match client.core.mocks() {
-        Some(mocks) => {
-            mocks.answer(&client.core, &OPERATION, input, SelfError::service_error).await
-        }
-        None => client.core.clone().call(&OPERATION, encode(input)).await,
-    }
 }
 
 fn encode(_input: SelfInput) -> Result<Params, runtime::InvalidInput> {

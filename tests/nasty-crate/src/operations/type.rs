@@ -340,24 +340,13 @@ for TypeBuilder<Type, SelfParam, KindParam> {
 fn send(client: Client, input: TypeInput) -> runtime::Call<TypeOutput, TypeError> {
     #[cfg(feature = "test-util")]
     if client.core.mocks().is_some() {
-        return runtime::Call::mocked(mocked(client, input));
+        let checked = encode(input.clone()).map(drop);
+        return client
+            .core
+            .call_mocked(&OPERATION, input, checked, TypeError::service_error);
     }
 
     client.core.call(&OPERATION, encode(input))
-}
-
-#[cfg(feature = "test-util")]
-async fn mocked(
-    client: Client,
-    input: TypeInput,
-) -> Result<TypeOutput, Error<TypeError>> {
-    encode(input.clone()).map_err(Error::InvalidInput)?;
-    match client.core.mocks() {
-        Some(mocks) => {
-            mocks.answer(&client.core, &OPERATION, input, TypeError::service_error).await
-        }
-        None => client.core.clone().call(&OPERATION, encode(input)).await,
-    }
 }
 
 fn encode(input: TypeInput) -> Result<Params, runtime::InvalidInput> {
