@@ -26,6 +26,7 @@ use super::service::ServiceInfo;
 use super::sign::{self, RequestContext, Signed};
 use super::time;
 use super::transport::{self, Transport, chain_any};
+use super::url::HttpUrl;
 use http_body_util::Full;
 
 /// The product-independent core of a generated client: one configuration resolved for one
@@ -49,7 +50,7 @@ struct Inner {
     /// The transport, or why it could not be built (reported by every call).
     http: Result<Transport, ConfigError>,
     /// The proxy the transport goes through, if any.
-    proxy: Option<url::Url>,
+    proxy: Option<HttpUrl>,
     /// Transports for calls that override the connect or read timeout, by (connect, read); a few
     /// at most, each with its own pool.
     overrides: Mutex<Vec<((Duration, Duration), Transport)>>,
@@ -71,8 +72,8 @@ impl ClientCore {
             Ok(r) => super::proxy::resolve(
                 config.proxy(),
                 r.endpoint.url.scheme(),
-                r.endpoint.url.host_str().unwrap_or_default(),
-                r.endpoint.url.port_or_known_default(),
+                r.endpoint.url.host(),
+                Some(r.endpoint.url.port_or_default()),
                 |name| std::env::var(name).ok(),
             ),
             Err(_) => Ok(None),
@@ -610,7 +611,7 @@ pub(crate) fn deadline_error(deadline: Duration, endpoint: &str, attempts: u32) 
 fn build_http(
     connect_timeout: Duration,
     read_timeout: Duration,
-    proxy: Option<&url::Url>,
+    proxy: Option<&HttpUrl>,
 ) -> Result<Transport, ConfigError> {
     Transport::new(connect_timeout, read_timeout, proxy).map_err(ConfigError::new)
 }

@@ -12,6 +12,7 @@ use super::credentials::{
 use super::error::ConfigError;
 use super::proxy::Proxy;
 use super::service::ServiceInfo;
+use super::url::HttpUrl;
 
 /// The environment variable [`Config::from_env`] reads the region from.
 const REGION_VAR: &str = "ALIBABA_CLOUD_REGION_ID";
@@ -106,7 +107,7 @@ pub struct Config {
 /// A usable endpoint: the URL (path `/`), its display form and the `Host` header value.
 #[derive(Clone, Debug)]
 pub(crate) struct Endpoint {
-    pub(crate) url: url::Url,
+    pub(crate) url: HttpUrl,
     /// The URL's scheme and authority, as every request's URI starts.
     pub(crate) scheme: http::uri::Scheme,
     pub(crate) authority: http::uri::Authority,
@@ -522,29 +523,20 @@ fn parse_endpoint(input: &str) -> Result<Endpoint, ConfigError> {
     }
     let with_scheme = if input.contains("://") { input.to_owned() } else { format!("https://{input}") };
     let bad = |why: &str| ConfigError::new(format!("the endpoint {input:?} is not usable: {why}"));
-    let url = url::Url::parse(&with_scheme).map_err(|e| bad(&e.to_string()))?;
-    if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(bad("the scheme must be http or https"));
-    }
-    let Some(host) = url.host_str().filter(|h| !h.is_empty()) else {
-        return Err(bad("it has no host"));
-    };
-    if !url.username().is_empty() || url.password().is_some() {
+    let url = HttpUrl::parse(&with_scheme).map_err(bad)?;
+    if url.credentials().is_some() {
         return Err(bad("it must not contain credentials"));
     }
-    if url.path() != "/" && !url.path().is_empty() {
+    if url.path() != "/" {
         return Err(bad("it must not have a path; requests always go to /"));
     }
-    if url.query().is_some() || url.fragment().is_some() {
+    if url.query().is_some() || with_scheme.contains('#') {
         return Err(bad("it must not have a query or fragment"));
     }
     // `port()` is `None` for the scheme's default port, so this is exactly what the transport sends.
-    let host_header = match url.port() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_owned(),
-    };
+    let host_header = url.host_header();
     let display = format!("{}://{}", url.scheme(), host_header);
-    let scheme = if url.scheme() == "https" { http::uri::Scheme::HTTPS } else { http::uri::Scheme::HTTP };
+    let scheme = if url.is_https() { http::uri::Scheme::HTTPS } else { http::uri::Scheme::HTTP };
     let authority = http::uri::Authority::try_from(host_header.as_str())
         .map_err(|_| bad("the host is not valid in a URI"))?;
     Ok(Endpoint { url, scheme, authority, display, host: host_header })

@@ -48,6 +48,7 @@ mod sign;
 mod time;
 mod transport;
 mod typestate;
+mod url;
 pub mod verify;
 
 pub use call::CallOptions;

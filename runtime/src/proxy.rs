@@ -3,6 +3,7 @@
 use std::fmt;
 
 use super::error::ConfigError;
+use super::url::{HttpUrl, without_userinfo};
 
 /// Whether requests go through an HTTP proxy (set with
 /// [`ConfigBuilder::proxy`](crate::ConfigBuilder::proxy)).
@@ -56,26 +57,9 @@ impl fmt::Debug for Proxy {
     }
 }
 
-/// The URL with any `user:password@` replaced by `***@`, for messages.
-pub(crate) fn without_userinfo(url: &str) -> String {
-    let (scheme, rest) = match url.split_once("://") {
-        Some((scheme, rest)) => (Some(scheme), rest),
-        None => (None, url),
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let masked = match rest[..authority_end].rfind('@') {
-        Some(at) => format!("***{}", &rest[at..]),
-        None => rest.to_owned(),
-    };
-    match scheme {
-        Some(scheme) => format!("{scheme}://{masked}"),
-        None => masked,
-    }
-}
-
 /// Parses a proxy URL: a bare `host:port` means `http://`; only `http` and `https` proxies are
 /// supported. `what` names where the value came from, for the error.
-pub(crate) fn parse_proxy_url(value: &str, what: &str) -> Result<url::Url, ConfigError> {
+pub(crate) fn parse_proxy_url(value: &str, what: &str) -> Result<HttpUrl, ConfigError> {
     let value = value.trim();
     let shown = without_userinfo(value);
     let bad = |why: &str| ConfigError::new(format!("the proxy {shown:?} ({what}) is not usable: {why}"));
@@ -83,15 +67,7 @@ pub(crate) fn parse_proxy_url(value: &str, what: &str) -> Result<url::Url, Confi
         return Err(bad("it is empty"));
     }
     let with_scheme = if value.contains("://") { value.to_owned() } else { format!("http://{value}") };
-    // The parser's message may quote the input, user info included: keep it out.
-    let url = url::Url::parse(&with_scheme).map_err(|_| bad("it is not a URL"))?;
-    if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(bad("the scheme must be http or https"));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(bad("it has no host"));
-    }
-    Ok(url)
+    HttpUrl::parse(&with_scheme).map_err(bad)
 }
 
 /// The proxy for requests to `endpoint` (`scheme`, `host`, `port`), per `proxy`; `lookup` reads
@@ -102,7 +78,7 @@ pub(crate) fn resolve(
     host: &str,
     port: Option<u16>,
     lookup: impl Fn(&str) -> Option<String>,
-) -> Result<Option<url::Url>, ConfigError> {
+) -> Result<Option<HttpUrl>, ConfigError> {
     match proxy {
         Proxy::Disabled => Ok(None),
         Proxy::Url(url) => parse_proxy_url(url, "Config").map(Some),
@@ -165,7 +141,7 @@ mod tests {
     }
 
     fn resolved(proxy: &Proxy, scheme: &str, host: &str, vars: &[(&str, &str)]) -> Option<String> {
-        resolve(proxy, scheme, host, None, env(vars)).unwrap().map(|u| u.to_string())
+        resolve(proxy, scheme, host, None, env(vars)).unwrap().map(|u| u.display())
     }
 
     #[test]

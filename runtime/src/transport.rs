@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use super::url::HttpUrl;
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, Uri};
 use http_body_util::{BodyExt as _, Full};
@@ -23,7 +24,6 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
-use url::Url;
 
 /// A boxed error from the transport's layers.
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -72,7 +72,7 @@ impl Transport {
     pub(crate) fn new(
         connect_timeout: Duration,
         read_timeout: Duration,
-        proxy: Option<&Url>,
+        proxy: Option<&HttpUrl>,
     ) -> Result<Transport, String> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut roots = rustls::RootCertStore::empty();
@@ -176,21 +176,19 @@ struct ProxyTarget {
 }
 
 impl ProxyTarget {
-    fn new(url: &Url) -> Result<ProxyTarget, String> {
-        let unusable = || format!("the proxy {} is not usable", super::proxy::without_userinfo(url.as_str()));
-        let tls = url.scheme() == "https";
-        let host = url.host_str().filter(|h| !h.is_empty()).ok_or_else(unusable)?;
-        let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
-        let port = url.port_or_known_default().ok_or_else(unusable)?;
-        let auth = if url.username().is_empty() && url.password().is_none() {
-            None
-        } else {
-            let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
-            let pair = format!("{}:{}", decode(url.username()), decode(url.password().unwrap_or("")));
+    fn new(url: &HttpUrl) -> Result<ProxyTarget, String> {
+        let unusable = || format!("the proxy {} is not usable", url.display());
+        let tls = url.is_https();
+        let host = url.host().trim_start_matches('[').trim_end_matches(']').to_owned();
+        let port = url.port_or_default();
+        let auth = if let Some((user, password)) = url.credentials() {
+            let pair = format!("{user}:{password}");
             let encoded = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, pair);
             let mut value = HeaderValue::from_str(&format!("Basic {encoded}")).map_err(|_| unusable())?;
             value.set_sensitive(true);
             Some(value)
+        } else {
+            None
         };
         Ok(ProxyTarget { host, port, tls, auth })
     }

@@ -12,6 +12,7 @@ use super::cache::CredentialsCache;
 use super::env::Env;
 use super::http::{HttpClient, HttpRequest, HttpResponse, SendError};
 use super::{Credentials, CredentialsError, CredentialsFuture, ProvideCredentials};
+use crate::url::HttpUrl;
 
 pub(crate) const ECS_METADATA: &str = "ALIBABA_CLOUD_ECS_METADATA";
 pub(crate) const ECS_METADATA_DISABLED: &str = "ALIBABA_CLOUD_ECS_METADATA_DISABLED";
@@ -49,7 +50,7 @@ pub struct EcsRamRoleProvider {
 struct Inner {
     role_name: Option<String>,
     disable_imdsv1: bool,
-    endpoint: url::Url,
+    endpoint: HttpUrl,
     http: HttpClient,
     cache: CredentialsCache,
 }
@@ -70,10 +71,11 @@ impl EcsRamRoleProvider {
         EcsRamRoleProviderBuilder::default()
     }
 
-    fn url(&self, path: &str) -> url::Url {
-        let mut url = self.inner.endpoint.clone();
-        url.set_path(path);
-        url
+    fn url(&self, path: &str) -> Result<HttpUrl, CredentialsError> {
+        self.inner
+            .endpoint
+            .with_path_and_query(path)
+            .map_err(|why| CredentialsError::new(format!("the metadata path {path:?} is not usable: {why}")))
     }
 
     /// Asks for an IMDSv2 session token. `Ok(None)` means "go on without one" (IMDSv1 allowed).
@@ -81,7 +83,7 @@ impl EcsRamRoleProvider {
         let inner = &*self.inner;
         let request = HttpRequest {
             method: Method::PUT,
-            url: self.url(TOKEN_PATH),
+            url: self.url(TOKEN_PATH)?,
             headers: vec![(TOKEN_TTL_HEADER, TOKEN_TTL_SECONDS.to_string(), false)],
             form: None,
         };
@@ -113,9 +115,10 @@ impl EcsRamRoleProvider {
     /// (other than with a 404) and IMDSv1 is allowed.
     async fn get(&self, path: &str, token: Option<&str>) -> Result<HttpResponse, CredentialsError> {
         let inner = &*self.inner;
+        let url = self.url(path)?;
         let request = |token: Option<&str>| HttpRequest {
             method: Method::GET,
-            url: self.url(path),
+            url: url.clone(),
             headers: token.map(|t| (TOKEN_HEADER, t.to_owned(), true)).into_iter().collect(),
             form: None,
         };
@@ -174,8 +177,8 @@ impl EcsRamRoleProvider {
     }
 }
 
-fn unreachable(endpoint: &url::Url, error: CredentialsError) -> CredentialsError {
-    let host = endpoint.host_str().unwrap_or_default();
+fn unreachable(endpoint: &HttpUrl, error: CredentialsError) -> CredentialsError {
+    let host = endpoint.host();
     CredentialsError::not_found(format!(
         "the instance metadata service at {host} is not reachable (not running on ECS?): {}",
         error.message()
@@ -236,7 +239,7 @@ impl fmt::Debug for EcsRamRoleProvider {
         f.debug_struct("EcsRamRoleProvider")
             .field("role_name", &inner.role_name)
             .field("disable_imdsv1", &inner.disable_imdsv1)
-            .field("endpoint", &inner.endpoint.as_str())
+            .field("endpoint", &inner.endpoint.display())
             .field("cache", &inner.cache)
             .finish()
     }
@@ -299,12 +302,9 @@ impl EcsRamRoleProviderBuilder {
             .or_else(|| env.get(ECS_METADATA))
             .map(|r| r.trim().to_owned());
         let text = self.endpoint.unwrap_or_else(|| METADATA_ENDPOINT.to_owned());
-        let endpoint = url::Url::parse(&text)
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()))
-            .ok_or_else(|| {
-                CredentialsError::new(format!("the metadata endpoint {text:?} is not an http(s) URL"))
-            })?;
+        let endpoint = HttpUrl::parse(text.trim()).map_err(|why| {
+            CredentialsError::new(format!("the metadata endpoint {text:?} is not usable: {why}"))
+        })?;
         Ok(EcsRamRoleProvider {
             inner: Arc::new(Inner {
                 role_name,
@@ -331,7 +331,7 @@ mod tests {
         let p = EcsRamRoleProvider::builder().build_with(&env).unwrap();
         assert_eq!(p.inner.role_name.as_deref(), Some("my-role"));
         assert!(p.inner.disable_imdsv1);
-        assert_eq!(p.inner.endpoint.as_str(), "http://100.100.100.200/");
+        assert_eq!(p.inner.endpoint.display(), "http://100.100.100.200/");
         let p =
             EcsRamRoleProvider::builder().role_name("other").disable_imdsv1(false).build_with(&env).unwrap();
         assert_eq!(p.inner.role_name.as_deref(), Some("other"));
@@ -344,7 +344,7 @@ mod tests {
             .metadata_endpoint("nope")
             .build_with(&Env::from_pairs(&[]))
             .unwrap_err();
-        assert!(err.message().contains("not an http(s) URL"), "{err}");
+        assert!(err.message().contains("scheme must be http or https"), "{err}");
     }
 
     #[test]

@@ -12,6 +12,7 @@ use http_body_util::Full;
 use super::CredentialsError;
 use crate::proxy::{self, Proxy};
 use crate::transport::{self, Transport};
+use crate::url::HttpUrl;
 
 /// The `User-Agent` of credentials requests.
 pub(crate) const USER_AGENT: &str =
@@ -27,13 +28,13 @@ pub(crate) struct HttpClient {
     /// Bypass proxies from the environment (for the link-local metadata service).
     direct: bool,
     /// One transport per proxy in use (a provider talks to one or two hosts).
-    transports: Mutex<Vec<(Option<url::Url>, Transport)>>,
+    transports: Mutex<Vec<(Option<HttpUrl>, Transport)>>,
 }
 
 /// A request to send.
 pub(crate) struct HttpRequest {
     pub method: Method,
-    pub url: url::Url,
+    pub url: HttpUrl,
     /// Headers; the `bool` marks a sensitive value (kept out of the transport's debug output).
     pub headers: Vec<(&'static str, String, bool)>,
     /// An `application/x-www-form-urlencoded` body.
@@ -74,17 +75,13 @@ impl HttpClient {
 
     /// The transport for requests to `url`: through the proxy the environment names for it
     /// (as for API calls, see [`Proxy::FromEnv`]) unless this client goes direct.
-    fn transport(&self, url: &url::Url) -> Result<Transport, CredentialsError> {
+    fn transport(&self, url: &HttpUrl) -> Result<Transport, CredentialsError> {
         let proxy = if self.direct {
             None
         } else {
-            proxy::resolve(
-                &Proxy::FromEnv,
-                url.scheme(),
-                url.host_str().unwrap_or_default(),
-                url.port_or_known_default(),
-                |name| std::env::var(name).ok(),
-            )
+            proxy::resolve(&Proxy::FromEnv, url.scheme(), url.host(), Some(url.port_or_default()), |name| {
+                std::env::var(name).ok()
+            })
             .map_err(|e| CredentialsError::new(e.to_string()))?
         };
         let mut cache = self.transports.lock().unwrap_or_else(PoisonError::into_inner);
@@ -100,15 +97,11 @@ impl HttpClient {
     /// Sends `request` and reads the (bounded) body.
     pub(crate) async fn send(&self, request: HttpRequest) -> Result<HttpResponse, SendError> {
         let client = self.transport(&request.url).map_err(|error| SendError { unreachable: false, error })?;
-        let shown = display_url(&request.url);
+        let shown = request.url.display();
         let needs_length = request.method == Method::POST || request.method == Method::PUT;
-        let uri = http::Uri::try_from(request.url.as_str()).map_err(|_| SendError {
-            unreachable: false,
-            error: CredentialsError::new(format!("{shown} is not a valid URI")),
-        })?;
         let mut req = http::Request::new(Full::new(Bytes::new()));
         *req.method_mut() = request.method;
-        *req.uri_mut() = uri;
+        *req.uri_mut() = request.url.uri().clone();
         let headers = req.headers_mut();
         headers.insert(http::header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
         for (name, value, sensitive) in request.headers {
@@ -167,16 +160,6 @@ impl HttpClient {
         }
     }
 }
-/// `scheme://host[:port]/path`, without the query.
-pub(crate) fn display_url(url: &url::Url) -> String {
-    let mut shown = url.clone();
-    shown.set_query(None);
-    shown.set_fragment(None);
-    let _ = shown.set_username("");
-    let _ = shown.set_password(None);
-    shown.to_string()
-}
-
 /// An error and its sources, joined with `: ` (repeated messages once).
 fn chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
@@ -196,14 +179,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn urls_are_shown_without_query_or_userinfo() {
-        let url = url::Url::parse("https://u:p@sts.aliyuncs.com/?Signature=abc&SecurityToken=t").unwrap();
-        assert_eq!(display_url(&url), "https://sts.aliyuncs.com/");
-        let url = url::Url::parse("http://100.100.100.200/latest/api/token").unwrap();
-        assert_eq!(display_url(&url), "http://100.100.100.200/latest/api/token");
-    }
-
-    #[test]
     fn snippets_are_short_and_clean() {
         let r = HttpResponse { status: 500, body: b"line1\nline2\r\x00".to_vec() };
         assert_eq!(r.snippet(100), "line1 line2");
@@ -218,7 +193,7 @@ mod tests {
             l.local_addr().unwrap()
         };
         let client = HttpClient::new(Duration::from_secs(1), Duration::from_secs(1), true);
-        let url = url::Url::parse(&format!("http://{addr}/x?SecurityToken=secret-token")).unwrap();
+        let url = HttpUrl::parse(&format!("http://{addr}/x?SecurityToken=secret-token")).unwrap();
         let err = client
             .send(HttpRequest { method: Method::GET, url, headers: vec![], form: None })
             .await

@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use super::cache::CredentialsCache;
 use super::env::Env;
-use super::http::{HttpClient, display_url};
+use super::http::HttpClient;
 use super::sts::{self, AssumeRoleWithOidc, StsLocation};
 use super::{Credentials, CredentialsError, CredentialsFuture, ProvideCredentials};
+use crate::url::HttpUrl;
 
 pub(crate) const OIDC_PROVIDER_ARN: &str = "ALIBABA_CLOUD_OIDC_PROVIDER_ARN";
 pub(crate) const OIDC_TOKEN_FILE: &str = "ALIBABA_CLOUD_OIDC_TOKEN_FILE";
@@ -37,7 +38,7 @@ struct Inner {
     role_session_name: String,
     duration_seconds: u32,
     policy: Option<String>,
-    endpoint: url::Url,
+    endpoint: HttpUrl,
     http: HttpClient,
     cache: CredentialsCache,
 }
@@ -111,7 +112,7 @@ impl fmt::Debug for OidcRoleArnProvider {
             .field("oidc_token_file", &inner.token_file)
             .field("role_session_name", &inner.role_session_name)
             .field("duration_seconds", &inner.duration_seconds)
-            .field("sts_endpoint", &display_url(&inner.endpoint))
+            .field("sts_endpoint", &inner.endpoint.display())
             .field("cache", &inner.cache)
             .finish()
     }
@@ -258,7 +259,7 @@ mod tests {
         assert_eq!(p.inner.oidc_provider_arn, "acs:ram::1:oidc-provider/ack");
         assert_eq!(p.inner.token_file, PathBuf::from("/var/run/secrets/tokens/oidc-token"));
         assert_eq!(p.inner.role_session_name, "pod-session");
-        assert_eq!(p.inner.endpoint.as_str(), "https://sts-vpc.cn-hangzhou.aliyuncs.com/");
+        assert_eq!(p.inner.endpoint.display(), "https://sts-vpc.cn-hangzhou.aliyuncs.com/");
         // Explicit settings win.
         let p = OidcRoleArnProvider::builder()
             .role_arn("acs:ram::1:role/explicit")
@@ -266,7 +267,7 @@ mod tests {
             .build_with(&env)
             .unwrap();
         assert_eq!(p.role_arn(), "acs:ram::1:role/explicit");
-        assert_eq!(p.inner.endpoint.as_str(), "http://127.0.0.1:1/");
+        assert_eq!(p.inner.endpoint.display(), "http://127.0.0.1:1/");
         assert!(format!("{p:?}").contains("oidc-token"));
     }
 

@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use super::cache::CredentialsCache;
 use super::env::Env;
-use super::http::{HttpClient, display_url};
+use super::http::HttpClient;
 use super::sts::{self, AssumeRole, StsLocation};
 use super::{Credentials, CredentialsError, CredentialsFuture, ProvideCredentials, StaticProvider};
+use crate::url::HttpUrl;
 
 /// Assumes a RAM role with STS `AssumeRole`, signed with the credentials of another provider
 /// (an AccessKey pair, or temporary credentials for role chaining).
@@ -42,7 +43,7 @@ struct Inner {
     duration_seconds: u32,
     policy: Option<String>,
     external_id: Option<String>,
-    endpoint: url::Url,
+    endpoint: HttpUrl,
     http: HttpClient,
     cache: CredentialsCache,
 }
@@ -107,7 +108,7 @@ impl fmt::Debug for RamRoleArnProvider {
             .field("duration_seconds", &inner.duration_seconds)
             .field("policy", &inner.policy.is_some())
             .field("external_id", &inner.external_id.is_some())
-            .field("sts_endpoint", &display_url(&inner.endpoint))
+            .field("sts_endpoint", &inner.endpoint.display())
             .field("source", &inner.source)
             .field("cache", &inner.cache)
             .finish()
@@ -285,7 +286,7 @@ mod tests {
             .unwrap();
         assert_eq!(p.role_arn(), "acs:ram::1:role/env");
         assert_eq!(p.inner.duration_seconds, 3600);
-        assert_eq!(p.inner.endpoint.as_str(), "https://sts.cn-shanghai.aliyuncs.com/");
+        assert_eq!(p.inner.endpoint.display(), "https://sts.cn-shanghai.aliyuncs.com/");
         assert!(p.inner.role_session_name.starts_with("credentials-rust-"));
         let dbg = format!("{p:?}");
         assert!(dbg.contains("acs:ram::1:role/env") && dbg.contains("sts.cn-shanghai"), "{dbg}");

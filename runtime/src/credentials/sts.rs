@@ -9,8 +9,9 @@ use super::super::params::{Location, Params};
 use super::super::sign::{self, RequestContext};
 use super::super::time;
 use super::env::Env;
-use super::http::{HttpClient, HttpRequest, HttpResponse, USER_AGENT, display_url};
+use super::http::{HttpClient, HttpRequest, HttpResponse, USER_AGENT};
 use super::{Credentials, CredentialsError};
+use crate::url::{HttpUrl, without_userinfo};
 
 /// The STS API version.
 pub(crate) const STS_VERSION: &str = "2015-04-01";
@@ -42,7 +43,7 @@ impl StsLocation {
     /// The endpoint URL: the explicit one, else `sts[-vpc].<region>.aliyuncs.com` with the region
     /// given or from `ALIBABA_CLOUD_STS_REGION`, else `sts.aliyuncs.com`. The VPC endpoint is
     /// chosen by `vpc` or `ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED=true`, and needs a region.
-    pub(crate) fn resolve(&self, env: &Env) -> Result<url::Url, CredentialsError> {
+    pub(crate) fn resolve(&self, env: &Env) -> Result<HttpUrl, CredentialsError> {
         let text = match &self.endpoint {
             Some(endpoint) => {
                 let endpoint = endpoint.trim();
@@ -71,15 +72,20 @@ impl StsLocation {
                 }
             }
         };
-        let url = url::Url::parse(&text)
-            .map_err(|e| CredentialsError::new(format!("the STS endpoint {text:?} is not a URL: {e}")))?;
-        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
-            return Err(CredentialsError::new(format!(
-                "the STS endpoint {text:?} is not an http(s) URL with a host"
-            )));
-        }
-        Ok(url)
+        HttpUrl::parse(&text).map_err(|why| {
+            CredentialsError::new(format!(
+                "the STS endpoint {:?} is not usable: {why}",
+                without_userinfo(&text)
+            ))
+        })
     }
+}
+
+/// `endpoint` with path `/` and this (encoded) query: where STS requests go.
+fn at_root(endpoint: &HttpUrl, query: &str) -> Result<HttpUrl, CredentialsError> {
+    endpoint.with_path_and_query(&format!("/?{query}")).map_err(|why| {
+        CredentialsError::new(format!("the STS request to {} cannot be sent: {why}", endpoint.display()))
+    })
 }
 
 /// The role session name: the one given, else `ALIBABA_CLOUD_ROLE_SESSION_NAME`, else a
@@ -106,15 +112,6 @@ pub(crate) fn check_duration(seconds: Option<u32>) -> Result<u32, CredentialsErr
     }
 }
 
-/// `host[:port]` of a URL, as the `Host` header carries it.
-fn host_header(url: &url::Url) -> String {
-    let host = url.host_str().unwrap_or_default();
-    match url.port() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_owned(),
-    }
-}
-
 /// What `AssumeRole` sends besides the caller's credentials.
 #[derive(Clone, Debug)]
 pub(crate) struct AssumeRole<'a> {
@@ -129,7 +126,7 @@ pub(crate) struct AssumeRole<'a> {
 /// signature in the query and the role parameters in the form body, all of them signed.
 pub(crate) async fn assume_role(
     http: &HttpClient,
-    endpoint: &url::Url,
+    endpoint: &HttpUrl,
     source: &Credentials,
     req: &AssumeRole<'_>,
 ) -> Result<Credentials, CredentialsError> {
@@ -145,7 +142,7 @@ pub(crate) async fn assume_role(
     }
     let date = time::format_utc(SystemTime::now());
     let nonce = sign::new_nonce();
-    let host = host_header(endpoint);
+    let host = endpoint.host_header();
     let ctx = RequestContext {
         action: "AssumeRole",
         version: STS_VERSION,
@@ -157,11 +154,9 @@ pub(crate) async fn assume_role(
         extra_headers: &[],
     };
     let signed = sign::sign_v1(&ctx, &params, source);
-    let mut url = endpoint.clone();
-    url.set_path("/");
-    url.set_query(Some(&signed.query));
+    let url = at_root(endpoint, &signed.query)?;
     tracing::debug!(
-        endpoint = %display_url(endpoint),
+        endpoint = %endpoint.display(),
         role_arn = req.role_arn,
         role_session_name = req.role_session_name,
         access_key_id = source.access_key_id(),
@@ -198,7 +193,7 @@ pub(crate) struct AssumeRoleWithOidc<'a> {
 /// the role parameters (the OIDC token among them) in the form body.
 pub(crate) async fn assume_role_with_oidc(
     http: &HttpClient,
-    endpoint: &url::Url,
+    endpoint: &HttpUrl,
     req: &AssumeRoleWithOidc<'_>,
 ) -> Result<Credentials, CredentialsError> {
     let date = time::format_utc(SystemTime::now());
@@ -219,11 +214,9 @@ pub(crate) async fn assume_role_with_oidc(
     if let Some(policy) = req.policy {
         form.push(("Policy", policy));
     }
-    let mut url = endpoint.clone();
-    url.set_path("/");
-    url.set_query(Some(&query));
+    let url = at_root(endpoint, &query)?;
     tracing::debug!(
-        endpoint = %display_url(endpoint),
+        endpoint = %endpoint.display(),
         role_arn = req.role_arn,
         oidc_provider_arn = req.oidc_provider_arn,
         role_session_name = req.role_session_name,
@@ -328,7 +321,7 @@ mod tests {
     #[test]
     fn endpoints() {
         let none = Env::from_pairs(&[]);
-        let resolve = |loc: StsLocation, env: &Env| loc.resolve(env).map(|u| u.to_string());
+        let resolve = |loc: StsLocation, env: &Env| loc.resolve(env).map(|u| u.display());
         assert_eq!(resolve(StsLocation::default(), &none).unwrap(), "https://sts.aliyuncs.com/");
         let regional = StsLocation { region: Some("cn-shanghai".into()), ..Default::default() };
         assert_eq!(resolve(regional.clone(), &none).unwrap(), "https://sts.cn-shanghai.aliyuncs.com/");

@@ -9,8 +9,9 @@ use http::Method;
 use super::cache::CredentialsCache;
 use super::ecs::parse_metadata_credentials;
 use super::env::Env;
-use super::http::{HttpClient, HttpRequest, display_url};
+use super::http::{HttpClient, HttpRequest};
 use super::{Credentials, CredentialsError, CredentialsFuture, ProvideCredentials};
+use crate::url::HttpUrl;
 
 pub(crate) const CREDENTIALS_URI: &str = "ALIBABA_CLOUD_CREDENTIALS_URI";
 
@@ -27,7 +28,7 @@ pub struct CredentialsUriProvider {
 }
 
 struct Inner {
-    uri: url::Url,
+    uri: HttpUrl,
     http: HttpClient,
     cache: CredentialsCache,
 }
@@ -48,7 +49,7 @@ impl CredentialsUriProvider {
 
     async fn fetch(&self) -> Result<Credentials, CredentialsError> {
         let inner = &*self.inner;
-        let shown = display_url(&inner.uri);
+        let shown = inner.uri.display();
         let request = HttpRequest {
             method: Method::GET,
             url: inner.uri.clone(),
@@ -76,7 +77,7 @@ impl ProvideCredentials for CredentialsUriProvider {
 impl fmt::Debug for CredentialsUriProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CredentialsUriProvider")
-            .field("uri", &display_url(&self.inner.uri))
+            .field("uri", &self.inner.uri.display())
             .field("cache", &self.inner.cache)
             .finish()
     }
@@ -112,13 +113,11 @@ impl CredentialsUriProviderBuilder {
             .filter(|u| !u.trim().is_empty())
             .or_else(|| env.get(CREDENTIALS_URI))
             .ok_or_else(|| CredentialsError::not_found(format!("{CREDENTIALS_URI} is not set")))?;
-        let uri = url::Url::parse(text.trim())
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()))
-            .ok_or_else(|| CredentialsError::new("the credentials URI is not an http(s) URL"))?;
+        let uri = HttpUrl::parse(text.trim())
+            .map_err(|why| CredentialsError::new(format!("the credentials URI is not usable: {why}")))?;
         Ok(CredentialsUriProvider {
             inner: Arc::new(Inner {
-                cache: CredentialsCache::new(format!("the credentials URI {}", display_url(&uri))),
+                cache: CredentialsCache::new(format!("the credentials URI {}", uri.display())),
                 uri,
                 http: HttpClient::new(
                     self.connect_timeout.unwrap_or(super::sts::CONNECT_TIMEOUT),
@@ -133,7 +132,7 @@ impl CredentialsUriProviderBuilder {
 impl fmt::Debug for CredentialsUriProviderBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let uri =
-            self.uri.as_deref().map(|u| url::Url::parse(u).map(|u| display_url(&u)).unwrap_or_default());
+            self.uri.as_deref().map(|u| HttpUrl::parse(u.trim()).map(|u| u.display()).unwrap_or_default());
         f.debug_struct("CredentialsUriProviderBuilder").field("uri", &uri).finish_non_exhaustive()
     }
 }
