@@ -123,6 +123,15 @@ enum State {
 }
 
 impl State {
+    /// The exchange for `params`, or the reason they were refused. Not generic, so the boxed
+    /// request loop is compiled once, in the runtime, not once per operation.
+    fn start(core: ClientCore, op: &'static Operation, params: Result<Params, InvalidInput>) -> State {
+        match params {
+            Ok(params) => State::Sending(Box::pin(async move { core.execute(op, params).await })),
+            Err(e) => State::Invalid(e),
+        }
+    }
+
     /// The answer or error, before decoding (not generic: compiled once).
     fn poll_exchange(&mut self, cx: &mut Context<'_>) -> Poll<Result<Response, Error<ServiceError>>> {
         let result = match std::mem::replace(self, State::Done) {
@@ -147,12 +156,8 @@ impl<O, E> Call<O, E> {
         op: &'static Operation,
         params: Result<Params, InvalidInput>,
     ) -> Self {
-        let state = match params {
-            Ok(params) => State::Sending(Box::pin(async move { core.execute(op, params).await })),
-            Err(e) => State::Invalid(e),
-        };
         Call {
-            state,
+            state: State::start(core, op, params),
             #[cfg(feature = "test-util")]
             mocked: None,
             _types: PhantomData,

@@ -382,13 +382,23 @@ impl Object {
 
     /// A list member; absent or `null` reads as empty.
     pub fn list<T: FromJson>(&mut self, name: &str) -> Result<Vec<T>, Mismatch> {
+        let items = self.take_list(name)?;
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            match T::from_json(item) {
+                Ok(value) => out.push(value),
+                Err(e) => return Err(e.at(i).within(name)),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The items of a list member (none when it is absent or `null`); the part of
+    /// [`list`](Self::list) that is not generic.
+    fn take_list(&mut self, name: &str) -> Result<Vec<Value>, Mismatch> {
         match self.take(name) {
             None => Ok(Vec::new()),
-            Some(Value::Array(items)) => items
-                .into_iter()
-                .enumerate()
-                .map(|(i, item)| T::from_json(item).map_err(|e| e.at(i).within(name)))
-                .collect(),
+            Some(Value::Array(items)) => Ok(items),
             Some(other) => Err(Mismatch::expected("a list", &other).within(name)),
         }
     }
