@@ -362,6 +362,7 @@ pub struct CaCertificate {
 }
 
 impl runtime::de::FromJson for CaCertificate {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -428,6 +429,7 @@ pub struct DeviceCertificate {
 }
 
 impl runtime::de::FromJson for DeviceCertificate {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -477,6 +479,7 @@ pub struct DeviceCertificatePage {
 }
 
 impl runtime::de::FromJson for DeviceCertificatePage {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -550,6 +553,7 @@ impl std::fmt::Debug for DeviceCredential {
 }
 
 impl runtime::de::FromJson for DeviceCredential {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -590,6 +594,7 @@ pub struct MqttTag {
 }
 
 impl runtime::de::FromJson for MqttTag {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -677,6 +682,7 @@ pub struct TraceMessageEvent {
 }
 
 impl runtime::de::FromJson for TraceMessageEvent {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {

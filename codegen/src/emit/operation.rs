@@ -165,6 +165,7 @@ pub fn operation(op: &ir::Operation, lib_name: &str) -> TokenStream {
         impl Client {
             #method_docs
             #example_docs
+            #[inline]
             pub fn #method(&self) -> #entry_type {
                 #builder {
                     client: self.clone(),
@@ -225,6 +226,10 @@ pub fn operation(op: &ir::Operation, lib_name: &str) -> TokenStream {
             const ACTION: &'static str = #action;
         }
 
+        // The functions below that are not generic are `#[inline]` (see ARCHITECTURE.md): rustc
+        // then compiles them to machine code in the crate that calls them, so an application
+        // pays code generation only for the operations it uses.
+        #[inline]
         fn send(client: Client, input: #input) -> runtime::Call<#output, #error> {
             #[cfg(feature = "test-util")]
             if client.core.mocks().is_some() {
@@ -234,6 +239,7 @@ pub fn operation(op: &ir::Operation, lib_name: &str) -> TokenStream {
             client.core.call(&OPERATION, encode(input))
         }
 
+        #[inline]
         fn encode(#input_arg: #input) -> Result<Params, runtime::InvalidInput> {
             #params_decl
             #(#encode)*
@@ -319,6 +325,7 @@ fn getter(p: &ir::Param) -> TokenStream {
     };
     quote! {
         #d
+        #[inline]
         pub fn #name(&self) -> #ty {
             #body
         }
@@ -721,6 +728,7 @@ fn from_json_impls(n: &proc_macro2::Ident, fields: &[ir::StructField]) -> TokenS
     };
     quote! {
         impl runtime::de::FromJson for #n {
+            #[inline]
             fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
                 #body
             }
@@ -921,6 +929,7 @@ fn error_enum(op: &ir::Operation) -> TokenStream {
 
         impl #name {
             /// The service's answer: HTTP status, code, message, request ID and more.
+            #[inline]
             pub fn service_error(&self) -> &ServiceError {
                 match self {
                     #accessor_plain
@@ -930,6 +939,7 @@ fn error_enum(op: &ir::Operation) -> TokenStream {
         }
 
         impl From<ServiceError> for #name {
+            #[inline]
             fn from(error: ServiceError) -> Self {
                 #(#templated_arms)*
                 #by_code
@@ -937,6 +947,7 @@ fn error_enum(op: &ir::Operation) -> TokenStream {
         }
 
         impl std::fmt::Display for #name {
+            #[inline]
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 std::fmt::Display::fmt(self.service_error(), f)
             }
@@ -1041,6 +1052,7 @@ fn paging(op: &ir::Operation, p: &ir::Paging, where_set: &TokenStream) -> (Token
         }
     };
     let fns = quote! {
+        #[inline]
         fn pages(client: Client, input: #input) -> Pages<#output, #error> {
             let spec = PageSpec {
                 send: |client, input| Box::pin(send(client, input)),
@@ -1052,6 +1064,7 @@ fn paging(op: &ir::Operation, p: &ir::Paging, where_set: &TokenStream) -> (Token
             #start
         }
 
+        #[inline]
         fn page_items(output: #output) -> Vec<#item> {
             #items_body
         }

@@ -47,6 +47,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn active_ca_certificate(&self) -> ActiveCaCertificateBuilder<Unset, Unset> {
         ActiveCaCertificateBuilder {
             client: self.clone(),
@@ -79,11 +80,13 @@ pub struct ActiveCaCertificateInput {
 
 impl ActiveCaCertificateInput {
     /// The `MqttInstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn mqtt_instance_id(&self) -> Option<&str> {
         self.mqtt_instance_id.as_deref()
     }
 
     /// The `Sn` parameter, as set on the builder.
+    #[inline]
     pub fn sn(&self) -> Option<&str> {
         self.sn.as_deref()
     }
@@ -162,6 +165,7 @@ for ActiveCaCertificateBuilder<MqttInstanceId, Sn> {
     const ACTION: &'static str = "ActiveCaCertificate";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: ActiveCaCertificateInput,
@@ -182,6 +186,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: ActiveCaCertificateInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.mqtt_instance_id {
@@ -214,6 +219,7 @@ pub struct ActiveCaCertificateOutput {
 }
 
 impl runtime::de::FromJson for ActiveCaCertificateOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -257,6 +263,7 @@ pub enum ActiveCaCertificateError {
 
 impl ActiveCaCertificateError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::ParameterFieldCheckFailed(error)
@@ -270,6 +277,7 @@ impl ActiveCaCertificateError {
 }
 
 impl From<ServiceError> for ActiveCaCertificateError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "ParameterFieldCheckFailed" => Self::ParameterFieldCheckFailed(error),
@@ -283,6 +291,7 @@ impl From<ServiceError> for ActiveCaCertificateError {
 }
 
 impl std::fmt::Display for ActiveCaCertificateError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

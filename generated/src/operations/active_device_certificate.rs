@@ -50,6 +50,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn active_device_certificate(
         &self,
     ) -> ActiveDeviceCertificateBuilder<Unset, Unset, Unset> {
@@ -89,16 +90,19 @@ pub struct ActiveDeviceCertificateInput {
 
 impl ActiveDeviceCertificateInput {
     /// The `MqttInstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn mqtt_instance_id(&self) -> Option<&str> {
         self.mqtt_instance_id.as_deref()
     }
 
     /// The `DeviceSn` parameter, as set on the builder.
+    #[inline]
     pub fn device_sn(&self) -> Option<&str> {
         self.device_sn.as_deref()
     }
 
     /// The `CaSn` parameter, as set on the builder.
+    #[inline]
     pub fn ca_sn(&self) -> Option<&str> {
         self.ca_sn.as_deref()
     }
@@ -200,6 +204,7 @@ for ActiveDeviceCertificateBuilder<MqttInstanceId, DeviceSn, CaSn> {
     const ACTION: &'static str = "ActiveDeviceCertificate";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: ActiveDeviceCertificateInput,
@@ -220,6 +225,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: ActiveDeviceCertificateInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.mqtt_instance_id {
@@ -256,6 +262,7 @@ pub struct ActiveDeviceCertificateOutput {
 }
 
 impl runtime::de::FromJson for ActiveDeviceCertificateOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -299,6 +306,7 @@ pub enum ActiveDeviceCertificateError {
 
 impl ActiveDeviceCertificateError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::ParameterFieldCheckFailed(error)
@@ -312,6 +320,7 @@ impl ActiveDeviceCertificateError {
 }
 
 impl From<ServiceError> for ActiveDeviceCertificateError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "ParameterFieldCheckFailed" => Self::ParameterFieldCheckFailed(error),
@@ -325,6 +334,7 @@ impl From<ServiceError> for ActiveDeviceCertificateError {
 }
 
 impl std::fmt::Display for ActiveDeviceCertificateError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

@@ -48,6 +48,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn add_custom_auth_connect_black(
         &self,
     ) -> AddCustomAuthConnectBlackBuilder<Unset, Unset> {
@@ -82,11 +83,13 @@ pub struct AddCustomAuthConnectBlackInput {
 
 impl AddCustomAuthConnectBlackInput {
     /// The `InstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn instance_id(&self) -> Option<&str> {
         self.instance_id.as_deref()
     }
 
     /// The `ClientId` parameter, as set on the builder.
+    #[inline]
     pub fn client_id(&self) -> Option<&str> {
         self.client_id.as_deref()
     }
@@ -168,6 +171,7 @@ for AddCustomAuthConnectBlackBuilder<InstanceId, ClientId> {
     const ACTION: &'static str = "AddCustomAuthConnectBlack";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: AddCustomAuthConnectBlackInput,
@@ -188,6 +192,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(
     input: AddCustomAuthConnectBlackInput,
 ) -> Result<Params, runtime::InvalidInput> {
@@ -230,6 +235,7 @@ pub struct AddCustomAuthConnectBlackOutput {
 }
 
 impl runtime::de::FromJson for AddCustomAuthConnectBlackOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -279,6 +285,7 @@ pub enum AddCustomAuthConnectBlackError {
 
 impl AddCustomAuthConnectBlackError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::InstancePermissionCheckFailed(error)
@@ -291,6 +298,7 @@ impl AddCustomAuthConnectBlackError {
 }
 
 impl From<ServiceError> for AddCustomAuthConnectBlackError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         if let Some(parameter) = error
             .code()
@@ -312,6 +320,7 @@ impl From<ServiceError> for AddCustomAuthConnectBlackError {
 }
 
 impl std::fmt::Display for AddCustomAuthConnectBlackError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

@@ -57,6 +57,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn add_custom_auth_identity(
         &self,
     ) -> AddCustomAuthIdentityBuilder<Unset, Unset, Unset, Unset, Unset> {
@@ -114,31 +115,37 @@ impl std::fmt::Debug for AddCustomAuthIdentityInput {
 
 impl AddCustomAuthIdentityInput {
     /// The `InstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn instance_id(&self) -> Option<&str> {
         self.instance_id.as_deref()
     }
 
     /// The `Username` parameter, as set on the builder.
+    #[inline]
     pub fn username(&self) -> Option<&str> {
         self.username.as_deref()
     }
 
     /// The `Secret` parameter, as set on the builder.
+    #[inline]
     pub fn secret(&self) -> Option<&str> {
         self.secret.as_deref()
     }
 
     /// The `IdentityType` parameter, as set on the builder.
+    #[inline]
     pub fn identity_type(&self) -> Option<&IdentityType> {
         self.identity_type.as_ref()
     }
 
     /// The `ClientId` parameter, as set on the builder.
+    #[inline]
     pub fn client_id(&self) -> Option<&str> {
         self.client_id.as_deref()
     }
 
     /// The `SignMode` parameter, as set on the builder.
+    #[inline]
     pub fn sign_mode(&self) -> Option<&SignMode> {
         self.sign_mode.as_ref()
     }
@@ -333,6 +340,7 @@ for AddCustomAuthIdentityBuilder<
     const ACTION: &'static str = "AddCustomAuthIdentity";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: AddCustomAuthIdentityInput,
@@ -353,6 +361,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: AddCustomAuthIdentityInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.instance_id {
@@ -409,6 +418,7 @@ pub struct AddCustomAuthIdentityOutput {
 }
 
 impl runtime::de::FromJson for AddCustomAuthIdentityOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -458,6 +468,7 @@ pub enum AddCustomAuthIdentityError {
 
 impl AddCustomAuthIdentityError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::InstancePermissionCheckFailed(error)
@@ -470,6 +481,7 @@ impl AddCustomAuthIdentityError {
 }
 
 impl From<ServiceError> for AddCustomAuthIdentityError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         if let Some(parameter) = error
             .code()
@@ -491,6 +503,7 @@ impl From<ServiceError> for AddCustomAuthIdentityError {
 }
 
 impl std::fmt::Display for AddCustomAuthIdentityError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

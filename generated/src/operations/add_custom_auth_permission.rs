@@ -57,6 +57,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn add_custom_auth_permission(
         &self,
     ) -> AddCustomAuthPermissionBuilder<Unset, Unset, Unset, Unset, Unset, Unset> {
@@ -104,31 +105,37 @@ pub struct AddCustomAuthPermissionInput {
 
 impl AddCustomAuthPermissionInput {
     /// The `InstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn instance_id(&self) -> Option<&str> {
         self.instance_id.as_deref()
     }
 
     /// The `IdentityType` parameter, as set on the builder.
+    #[inline]
     pub fn identity_type(&self) -> Option<&IdentityType> {
         self.identity_type.as_ref()
     }
 
     /// The `Identity` parameter, as set on the builder.
+    #[inline]
     pub fn identity(&self) -> Option<&str> {
         self.identity.as_deref()
     }
 
     /// The `PermitAction` parameter, as set on the builder.
+    #[inline]
     pub fn permit_action(&self) -> Option<&PermitAction> {
         self.permit_action.as_ref()
     }
 
     /// The `Effect` parameter, as set on the builder.
+    #[inline]
     pub fn effect(&self) -> Option<&Effect> {
         self.effect.as_ref()
     }
 
     /// The `Topic` parameter, as set on the builder.
+    #[inline]
     pub fn topic(&self) -> Option<&str> {
         self.topic.as_deref()
     }
@@ -358,6 +365,7 @@ for AddCustomAuthPermissionBuilder<
     const ACTION: &'static str = "AddCustomAuthPermission";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: AddCustomAuthPermissionInput,
@@ -378,6 +386,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: AddCustomAuthPermissionInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.instance_id {
@@ -434,6 +443,7 @@ pub struct AddCustomAuthPermissionOutput {
 }
 
 impl runtime::de::FromJson for AddCustomAuthPermissionOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -483,6 +493,7 @@ pub enum AddCustomAuthPermissionError {
 
 impl AddCustomAuthPermissionError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::InstancePermissionCheckFailed(error)
@@ -495,6 +506,7 @@ impl AddCustomAuthPermissionError {
 }
 
 impl From<ServiceError> for AddCustomAuthPermissionError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         if let Some(parameter) = error
             .code()
@@ -516,6 +528,7 @@ impl From<ServiceError> for AddCustomAuthPermissionError {
 }
 
 impl std::fmt::Display for AddCustomAuthPermissionError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

@@ -53,6 +53,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn apply_token(&self) -> ApplyTokenBuilder<Unset, Unset, Unset, Unset> {
         ApplyTokenBuilder {
             client: self.clone(),
@@ -92,21 +93,25 @@ pub struct ApplyTokenInput {
 
 impl ApplyTokenInput {
     /// The `Resources` parameter, as set on the builder.
+    #[inline]
     pub fn resources(&self) -> Option<&str> {
         self.resources.as_deref()
     }
 
     /// The `InstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn instance_id(&self) -> Option<&str> {
         self.instance_id.as_deref()
     }
 
     /// The `ExpireTime` parameter, as set on the builder.
+    #[inline]
     pub fn expire_time(&self) -> Option<i64> {
         self.expire_time
     }
 
     /// The `Actions` parameter, as set on the builder.
+    #[inline]
     pub fn actions(&self) -> Option<&str> {
         self.actions.as_deref()
     }
@@ -222,6 +227,7 @@ for ApplyTokenBuilder<Resources, InstanceId, ExpireTime, Actions> {
     const ACTION: &'static str = "ApplyToken";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: ApplyTokenInput,
@@ -237,6 +243,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: ApplyTokenInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.resources {
@@ -286,6 +293,7 @@ impl std::fmt::Debug for ApplyTokenOutput {
 }
 
 impl runtime::de::FromJson for ApplyTokenOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -352,6 +360,7 @@ pub enum ApplyTokenError {
 
 impl ApplyTokenError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::ApplyTokenOverFlow(error)
@@ -369,6 +378,7 @@ impl ApplyTokenError {
 }
 
 impl From<ServiceError> for ApplyTokenError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         if let Some(parameter) = error
             .code()
@@ -395,6 +405,7 @@ impl From<ServiceError> for ApplyTokenError {
 }
 
 impl std::fmt::Display for ApplyTokenError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

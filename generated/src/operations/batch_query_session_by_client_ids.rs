@@ -48,6 +48,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn batch_query_session_by_client_ids(
         &self,
     ) -> BatchQuerySessionByClientIdsBuilder<Unset, Unset> {
@@ -85,11 +86,13 @@ pub struct BatchQuerySessionByClientIdsInput {
 
 impl BatchQuerySessionByClientIdsInput {
     /// The `InstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn instance_id(&self) -> Option<&str> {
         self.instance_id.as_deref()
     }
 
     /// The `ClientIdList` parameter, as set on the builder.
+    #[inline]
     pub fn client_id_list(&self) -> &[String] {
         self.client_id_list.as_deref().unwrap_or_default()
     }
@@ -175,6 +178,7 @@ for BatchQuerySessionByClientIdsBuilder<InstanceId, ClientIdList> {
     const ACTION: &'static str = "BatchQuerySessionByClientIds";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: BatchQuerySessionByClientIdsInput,
@@ -198,6 +202,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(
     input: BatchQuerySessionByClientIdsInput,
 ) -> Result<Params, runtime::InvalidInput> {
@@ -235,6 +240,7 @@ pub struct BatchQuerySessionByClientIdsOutput {
 }
 
 impl runtime::de::FromJson for BatchQuerySessionByClientIdsOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -272,6 +278,7 @@ pub struct ClientOnlineStatus {
 }
 
 impl runtime::de::FromJson for ClientOnlineStatus {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -334,6 +341,7 @@ pub enum BatchQuerySessionByClientIdsError {
 
 impl BatchQuerySessionByClientIdsError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::CheckAccountInfoFailed(error)
@@ -350,6 +358,7 @@ impl BatchQuerySessionByClientIdsError {
 }
 
 impl From<ServiceError> for BatchQuerySessionByClientIdsError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         if let Some(parameter) = error
             .code()
@@ -375,6 +384,7 @@ impl From<ServiceError> for BatchQuerySessionByClientIdsError {
 }
 
 impl std::fmt::Display for BatchQuerySessionByClientIdsError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

@@ -46,6 +46,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn close_connection(&self) -> CloseConnectionBuilder<Unset, Unset> {
         CloseConnectionBuilder {
             client: self.clone(),
@@ -78,11 +79,13 @@ pub struct CloseConnectionInput {
 
 impl CloseConnectionInput {
     /// The `InstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn instance_id(&self) -> Option<&str> {
         self.instance_id.as_deref()
     }
 
     /// The `ClientId` parameter, as set on the builder.
+    #[inline]
     pub fn client_id(&self) -> Option<&str> {
         self.client_id.as_deref()
     }
@@ -161,6 +164,7 @@ for CloseConnectionBuilder<InstanceId, ClientId> {
     const ACTION: &'static str = "CloseConnection";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: CloseConnectionInput,
@@ -181,6 +185,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: CloseConnectionInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.instance_id {
@@ -221,6 +226,7 @@ pub struct CloseConnectionOutput {
 }
 
 impl runtime::de::FromJson for CloseConnectionOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -266,6 +272,7 @@ pub enum CloseConnectionError {
 
 impl CloseConnectionError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::InstancePermissionCheckFailed(error)
@@ -278,6 +285,7 @@ impl CloseConnectionError {
 }
 
 impl From<ServiceError> for CloseConnectionError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "InstancePermissionCheckFailed" => Self::InstancePermissionCheckFailed(error),
@@ -290,6 +298,7 @@ impl From<ServiceError> for CloseConnectionError {
 }
 
 impl std::fmt::Display for CloseConnectionError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

@@ -49,6 +49,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn create_group_id(&self) -> CreateGroupIdBuilder<Unset, Unset> {
         CreateGroupIdBuilder {
             client: self.clone(),
@@ -82,16 +83,19 @@ pub struct CreateGroupIdInput {
 
 impl CreateGroupIdInput {
     /// The `GroupId` parameter, as set on the builder.
+    #[inline]
     pub fn group_id(&self) -> Option<&str> {
         self.group_id.as_deref()
     }
 
     /// The `InstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn instance_id(&self) -> Option<&str> {
         self.instance_id.as_deref()
     }
 
     /// The `Tag` parameter, as set on the builder.
+    #[inline]
     pub fn tag(&self) -> &[Tag] {
         self.tag.as_deref().unwrap_or_default()
     }
@@ -179,6 +183,7 @@ for CreateGroupIdBuilder<GroupId, InstanceId> {
     const ACTION: &'static str = "CreateGroupId";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: CreateGroupIdInput,
@@ -194,6 +199,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: CreateGroupIdInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.group_id {
@@ -234,6 +240,7 @@ pub struct CreateGroupIdOutput {
 }
 
 impl runtime::de::FromJson for CreateGroupIdOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -284,6 +291,7 @@ pub enum CreateGroupIdError {
 
 impl CreateGroupIdError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::GroupIdAlreadyExsited(error)
@@ -300,6 +308,7 @@ impl CreateGroupIdError {
 }
 
 impl From<ServiceError> for CreateGroupIdError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "GroupIdAlreadyExsited" => Self::GroupIdAlreadyExsited(error),
@@ -318,6 +327,7 @@ impl From<ServiceError> for CreateGroupIdError {
 }
 
 impl std::fmt::Display for CreateGroupIdError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

@@ -44,6 +44,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn delete_ca_certificate(&self) -> DeleteCaCertificateBuilder<Unset, Unset> {
         DeleteCaCertificateBuilder {
             client: self.clone(),
@@ -76,11 +77,13 @@ pub struct DeleteCaCertificateInput {
 
 impl DeleteCaCertificateInput {
     /// The `MqttInstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn mqtt_instance_id(&self) -> Option<&str> {
         self.mqtt_instance_id.as_deref()
     }
 
     /// The `Sn` parameter, as set on the builder.
+    #[inline]
     pub fn sn(&self) -> Option<&str> {
         self.sn.as_deref()
     }
@@ -159,6 +162,7 @@ for DeleteCaCertificateBuilder<MqttInstanceId, Sn> {
     const ACTION: &'static str = "DeleteCaCertificate";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: DeleteCaCertificateInput,
@@ -179,6 +183,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: DeleteCaCertificateInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.mqtt_instance_id {
@@ -211,6 +216,7 @@ pub struct DeleteCaCertificateOutput {
 }
 
 impl runtime::de::FromJson for DeleteCaCertificateOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -254,6 +260,7 @@ pub enum DeleteCaCertificateError {
 
 impl DeleteCaCertificateError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::ParameterFieldCheckFailed(error)
@@ -267,6 +274,7 @@ impl DeleteCaCertificateError {
 }
 
 impl From<ServiceError> for DeleteCaCertificateError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "ParameterFieldCheckFailed" => Self::ParameterFieldCheckFailed(error),
@@ -280,6 +288,7 @@ impl From<ServiceError> for DeleteCaCertificateError {
 }
 
 impl std::fmt::Display for DeleteCaCertificateError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

@@ -47,6 +47,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn delete_custom_auth_connect_black(
         &self,
     ) -> DeleteCustomAuthConnectBlackBuilder<Unset, Unset> {
@@ -81,11 +82,13 @@ pub struct DeleteCustomAuthConnectBlackInput {
 
 impl DeleteCustomAuthConnectBlackInput {
     /// The `InstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn instance_id(&self) -> Option<&str> {
         self.instance_id.as_deref()
     }
 
     /// The `ClientId` parameter, as set on the builder.
+    #[inline]
     pub fn client_id(&self) -> Option<&str> {
         self.client_id.as_deref()
     }
@@ -167,6 +170,7 @@ for DeleteCustomAuthConnectBlackBuilder<InstanceId, ClientId> {
     const ACTION: &'static str = "DeleteCustomAuthConnectBlack";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: DeleteCustomAuthConnectBlackInput,
@@ -190,6 +194,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(
     input: DeleteCustomAuthConnectBlackInput,
 ) -> Result<Params, runtime::InvalidInput> {
@@ -232,6 +237,7 @@ pub struct DeleteCustomAuthConnectBlackOutput {
 }
 
 impl runtime::de::FromJson for DeleteCustomAuthConnectBlackOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -279,6 +285,7 @@ pub enum DeleteCustomAuthConnectBlackError {
 
 impl DeleteCustomAuthConnectBlackError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::InstancePermissionCheckFailed(error)
@@ -290,6 +297,7 @@ impl DeleteCustomAuthConnectBlackError {
 }
 
 impl From<ServiceError> for DeleteCustomAuthConnectBlackError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         if let Some(parameter) = error
             .code()
@@ -310,6 +318,7 @@ impl From<ServiceError> for DeleteCustomAuthConnectBlackError {
 }
 
 impl std::fmt::Display for DeleteCustomAuthConnectBlackError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

@@ -52,6 +52,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn delete_custom_auth_identity(
         &self,
     ) -> DeleteCustomAuthIdentityBuilder<Unset, Unset, Unset> {
@@ -92,21 +93,25 @@ pub struct DeleteCustomAuthIdentityInput {
 
 impl DeleteCustomAuthIdentityInput {
     /// The `InstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn instance_id(&self) -> Option<&str> {
         self.instance_id.as_deref()
     }
 
     /// The `Username` parameter, as set on the builder.
+    #[inline]
     pub fn username(&self) -> Option<&str> {
         self.username.as_deref()
     }
 
     /// The `IdentityType` parameter, as set on the builder.
+    #[inline]
     pub fn identity_type(&self) -> Option<&IdentityType> {
         self.identity_type.as_ref()
     }
 
     /// The `ClientId` parameter, as set on the builder.
+    #[inline]
     pub fn client_id(&self) -> Option<&str> {
         self.client_id.as_deref()
     }
@@ -222,6 +227,7 @@ for DeleteCustomAuthIdentityBuilder<InstanceId, Username, IdentityTypeParam> {
     const ACTION: &'static str = "DeleteCustomAuthIdentity";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: DeleteCustomAuthIdentityInput,
@@ -242,6 +248,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(
     input: DeleteCustomAuthIdentityInput,
 ) -> Result<Params, runtime::InvalidInput> {
@@ -292,6 +299,7 @@ pub struct DeleteCustomAuthIdentityOutput {
 }
 
 impl runtime::de::FromJson for DeleteCustomAuthIdentityOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -338,6 +346,7 @@ pub enum DeleteCustomAuthIdentityError {
 
 impl DeleteCustomAuthIdentityError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::InstancePermissionCheckFailed(error)
@@ -349,6 +358,7 @@ impl DeleteCustomAuthIdentityError {
 }
 
 impl From<ServiceError> for DeleteCustomAuthIdentityError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         if let Some(parameter) = error
             .code()
@@ -369,6 +379,7 @@ impl From<ServiceError> for DeleteCustomAuthIdentityError {
 }
 
 impl std::fmt::Display for DeleteCustomAuthIdentityError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

@@ -51,6 +51,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn delete_custom_auth_permission(
         &self,
     ) -> DeleteCustomAuthPermissionBuilder<Unset, Unset, Unset, Unset> {
@@ -92,21 +93,25 @@ pub struct DeleteCustomAuthPermissionInput {
 
 impl DeleteCustomAuthPermissionInput {
     /// The `InstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn instance_id(&self) -> Option<&str> {
         self.instance_id.as_deref()
     }
 
     /// The `IdentityType` parameter, as set on the builder.
+    #[inline]
     pub fn identity_type(&self) -> Option<&IdentityType> {
         self.identity_type.as_ref()
     }
 
     /// The `Identity` parameter, as set on the builder.
+    #[inline]
     pub fn identity(&self) -> Option<&str> {
         self.identity.as_deref()
     }
 
     /// The `Topic` parameter, as set on the builder.
+    #[inline]
     pub fn topic(&self) -> Option<&str> {
         self.topic.as_deref()
     }
@@ -230,6 +235,7 @@ for DeleteCustomAuthPermissionBuilder<InstanceId, IdentityTypeParam, Identity, T
     const ACTION: &'static str = "DeleteCustomAuthPermission";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: DeleteCustomAuthPermissionInput,
@@ -250,6 +256,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(
     input: DeleteCustomAuthPermissionInput,
 ) -> Result<Params, runtime::InvalidInput> {
@@ -300,6 +307,7 @@ pub struct DeleteCustomAuthPermissionOutput {
 }
 
 impl runtime::de::FromJson for DeleteCustomAuthPermissionOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -346,6 +354,7 @@ pub enum DeleteCustomAuthPermissionError {
 
 impl DeleteCustomAuthPermissionError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::InstancePermissionCheckFailed(error)
@@ -357,6 +366,7 @@ impl DeleteCustomAuthPermissionError {
 }
 
 impl From<ServiceError> for DeleteCustomAuthPermissionError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         if let Some(parameter) = error
             .code()
@@ -377,6 +387,7 @@ impl From<ServiceError> for DeleteCustomAuthPermissionError {
 }
 
 impl std::fmt::Display for DeleteCustomAuthPermissionError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

@@ -47,6 +47,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn delete_device_certificate(
         &self,
     ) -> DeleteDeviceCertificateBuilder<Unset, Unset, Unset> {
@@ -86,16 +87,19 @@ pub struct DeleteDeviceCertificateInput {
 
 impl DeleteDeviceCertificateInput {
     /// The `MqttInstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn mqtt_instance_id(&self) -> Option<&str> {
         self.mqtt_instance_id.as_deref()
     }
 
     /// The `DeviceSn` parameter, as set on the builder.
+    #[inline]
     pub fn device_sn(&self) -> Option<&str> {
         self.device_sn.as_deref()
     }
 
     /// The `CaSn` parameter, as set on the builder.
+    #[inline]
     pub fn ca_sn(&self) -> Option<&str> {
         self.ca_sn.as_deref()
     }
@@ -197,6 +201,7 @@ for DeleteDeviceCertificateBuilder<MqttInstanceId, DeviceSn, CaSn> {
     const ACTION: &'static str = "DeleteDeviceCertificate";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: DeleteDeviceCertificateInput,
@@ -217,6 +222,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: DeleteDeviceCertificateInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.mqtt_instance_id {
@@ -253,6 +259,7 @@ pub struct DeleteDeviceCertificateOutput {
 }
 
 impl runtime::de::FromJson for DeleteDeviceCertificateOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -296,6 +303,7 @@ pub enum DeleteDeviceCertificateError {
 
 impl DeleteDeviceCertificateError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::ParameterFieldCheckFailed(error)
@@ -309,6 +317,7 @@ impl DeleteDeviceCertificateError {
 }
 
 impl From<ServiceError> for DeleteDeviceCertificateError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "ParameterFieldCheckFailed" => Self::ParameterFieldCheckFailed(error),
@@ -322,6 +331,7 @@ impl From<ServiceError> for DeleteDeviceCertificateError {
 }
 
 impl std::fmt::Display for DeleteDeviceCertificateError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

@@ -44,6 +44,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn delete_group_id(&self) -> DeleteGroupIdBuilder<Unset, Unset> {
         DeleteGroupIdBuilder {
             client: self.clone(),
@@ -76,11 +77,13 @@ pub struct DeleteGroupIdInput {
 
 impl DeleteGroupIdInput {
     /// The `GroupId` parameter, as set on the builder.
+    #[inline]
     pub fn group_id(&self) -> Option<&str> {
         self.group_id.as_deref()
     }
 
     /// The `InstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn instance_id(&self) -> Option<&str> {
         self.instance_id.as_deref()
     }
@@ -158,6 +161,7 @@ for DeleteGroupIdBuilder<GroupId, InstanceId> {
     const ACTION: &'static str = "DeleteGroupId";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: DeleteGroupIdInput,
@@ -173,6 +177,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: DeleteGroupIdInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.group_id {
@@ -201,6 +206,7 @@ pub struct DeleteGroupIdOutput {
 }
 
 impl runtime::de::FromJson for DeleteGroupIdOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -250,6 +256,7 @@ pub enum DeleteGroupIdError {
 
 impl DeleteGroupIdError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::ParameterFieldCheckFailed(error)
@@ -265,6 +272,7 @@ impl DeleteGroupIdError {
 }
 
 impl From<ServiceError> for DeleteGroupIdError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "ParameterFieldCheckFailed" => Self::ParameterFieldCheckFailed(error),
@@ -280,6 +288,7 @@ impl From<ServiceError> for DeleteGroupIdError {
 }
 
 impl std::fmt::Display for DeleteGroupIdError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

@@ -50,6 +50,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn disaster_downgrade(&self) -> DisasterDowngradeBuilder<Unset, Unset> {
         DisasterDowngradeBuilder {
             client: self.clone(),
@@ -82,11 +83,13 @@ pub struct DisasterDowngradeInput {
 
 impl DisasterDowngradeInput {
     /// The `InstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn instance_id(&self) -> Option<&str> {
         self.instance_id.as_deref()
     }
 
     /// The `DowngradeInstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn downgrade_instance_id(&self) -> Option<&str> {
         self.downgrade_instance_id.as_deref()
     }
@@ -168,6 +171,7 @@ for DisasterDowngradeBuilder<InstanceId, DowngradeInstanceId> {
     const ACTION: &'static str = "DisasterDowngrade";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: DisasterDowngradeInput,
@@ -188,6 +192,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: DisasterDowngradeInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.instance_id {
@@ -233,6 +238,7 @@ pub struct DisasterDowngradeOutput {
 }
 
 impl runtime::de::FromJson for DisasterDowngradeOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -284,6 +290,7 @@ pub enum DisasterDowngradeError {
 
 impl DisasterDowngradeError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::InstancePermissionCheckFailed(error)
@@ -296,6 +303,7 @@ impl DisasterDowngradeError {
 }
 
 impl From<ServiceError> for DisasterDowngradeError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         if let Some(parameter) = error
             .code()
@@ -317,6 +325,7 @@ impl From<ServiceError> for DisasterDowngradeError {
 }
 
 impl std::fmt::Display for DisasterDowngradeError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

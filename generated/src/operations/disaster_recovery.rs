@@ -49,6 +49,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn disaster_recovery(&self) -> DisasterRecoveryBuilder<Unset, Unset> {
         DisasterRecoveryBuilder {
             client: self.clone(),
@@ -81,11 +82,13 @@ pub struct DisasterRecoveryInput {
 
 impl DisasterRecoveryInput {
     /// The `InstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn instance_id(&self) -> Option<&str> {
         self.instance_id.as_deref()
     }
 
     /// The `RecoveryInstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn recovery_instance_id(&self) -> Option<&str> {
         self.recovery_instance_id.as_deref()
     }
@@ -167,6 +170,7 @@ for DisasterRecoveryBuilder<InstanceId, RecoveryInstanceId> {
     const ACTION: &'static str = "DisasterRecovery";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: DisasterRecoveryInput,
@@ -187,6 +191,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: DisasterRecoveryInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.instance_id {
@@ -232,6 +237,7 @@ pub struct DisasterRecoveryOutput {
 }
 
 impl runtime::de::FromJson for DisasterRecoveryOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -283,6 +289,7 @@ pub enum DisasterRecoveryError {
 
 impl DisasterRecoveryError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::InstancePermissionCheckFailed(error)
@@ -295,6 +302,7 @@ impl DisasterRecoveryError {
 }
 
 impl From<ServiceError> for DisasterRecoveryError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         if let Some(parameter) = error
             .code()
@@ -316,6 +324,7 @@ impl From<ServiceError> for DisasterRecoveryError {
 }
 
 impl std::fmt::Display for DisasterRecoveryError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

@@ -45,6 +45,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn get_ca_certificate(&self) -> GetCaCertificateBuilder<Unset, Unset> {
         GetCaCertificateBuilder {
             client: self.clone(),
@@ -77,11 +78,13 @@ pub struct GetCaCertificateInput {
 
 impl GetCaCertificateInput {
     /// The `MqttInstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn mqtt_instance_id(&self) -> Option<&str> {
         self.mqtt_instance_id.as_deref()
     }
 
     /// The `Sn` parameter, as set on the builder.
+    #[inline]
     pub fn sn(&self) -> Option<&str> {
         self.sn.as_deref()
     }
@@ -160,6 +163,7 @@ for GetCaCertificateBuilder<MqttInstanceId, Sn> {
     const ACTION: &'static str = "GetCaCertificate";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: GetCaCertificateInput,
@@ -180,6 +184,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: GetCaCertificateInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.mqtt_instance_id {
@@ -212,6 +217,7 @@ pub struct GetCaCertificateOutput {
 }
 
 impl runtime::de::FromJson for GetCaCertificateOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -255,6 +261,7 @@ pub enum GetCaCertificateError {
 
 impl GetCaCertificateError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::ParameterFieldCheckFailed(error)
@@ -268,6 +275,7 @@ impl GetCaCertificateError {
 }
 
 impl From<ServiceError> for GetCaCertificateError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "ParameterFieldCheckFailed" => Self::ParameterFieldCheckFailed(error),
@@ -281,6 +289,7 @@ impl From<ServiceError> for GetCaCertificateError {
 }
 
 impl std::fmt::Display for GetCaCertificateError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

@@ -48,6 +48,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn get_device_certificate(
         &self,
     ) -> GetDeviceCertificateBuilder<Unset, Unset, Unset> {
@@ -87,16 +88,19 @@ pub struct GetDeviceCertificateInput {
 
 impl GetDeviceCertificateInput {
     /// The `MqttInstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn mqtt_instance_id(&self) -> Option<&str> {
         self.mqtt_instance_id.as_deref()
     }
 
     /// The `DeviceSn` parameter, as set on the builder.
+    #[inline]
     pub fn device_sn(&self) -> Option<&str> {
         self.device_sn.as_deref()
     }
 
     /// The `CaSn` parameter, as set on the builder.
+    #[inline]
     pub fn ca_sn(&self) -> Option<&str> {
         self.ca_sn.as_deref()
     }
@@ -195,6 +199,7 @@ for GetDeviceCertificateBuilder<MqttInstanceId, DeviceSn, CaSn> {
     const ACTION: &'static str = "GetDeviceCertificate";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: GetDeviceCertificateInput,
@@ -215,6 +220,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: GetDeviceCertificateInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.mqtt_instance_id {
@@ -251,6 +257,7 @@ pub struct GetDeviceCertificateOutput {
 }
 
 impl runtime::de::FromJson for GetDeviceCertificateOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -294,6 +301,7 @@ pub enum GetDeviceCertificateError {
 
 impl GetDeviceCertificateError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::ParameterFieldCheckFailed(error)
@@ -307,6 +315,7 @@ impl GetDeviceCertificateError {
 }
 
 impl From<ServiceError> for GetDeviceCertificateError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "ParameterFieldCheckFailed" => Self::ParameterFieldCheckFailed(error),
@@ -320,6 +329,7 @@ impl From<ServiceError> for GetDeviceCertificateError {
 }
 
 impl std::fmt::Display for GetDeviceCertificateError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

@@ -48,6 +48,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn get_device_credential(&self) -> GetDeviceCredentialBuilder<Unset, Unset> {
         GetDeviceCredentialBuilder {
             client: self.clone(),
@@ -80,11 +81,13 @@ pub struct GetDeviceCredentialInput {
 
 impl GetDeviceCredentialInput {
     /// The `ClientId` parameter, as set on the builder.
+    #[inline]
     pub fn client_id(&self) -> Option<&str> {
         self.client_id.as_deref()
     }
 
     /// The `InstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn instance_id(&self) -> Option<&str> {
         self.instance_id.as_deref()
     }
@@ -163,6 +166,7 @@ for GetDeviceCredentialBuilder<ClientId, InstanceId> {
     const ACTION: &'static str = "GetDeviceCredential";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: GetDeviceCredentialInput,
@@ -183,6 +187,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: GetDeviceCredentialInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.client_id {
@@ -215,6 +220,7 @@ pub struct GetDeviceCredentialOutput {
 }
 
 impl runtime::de::FromJson for GetDeviceCredentialOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -283,6 +289,7 @@ pub enum GetDeviceCredentialError {
 
 impl GetDeviceCredentialError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::ApplyTokenOverFlow(error)
@@ -301,6 +308,7 @@ impl GetDeviceCredentialError {
 }
 
 impl From<ServiceError> for GetDeviceCredentialError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         if let Some(parameter) = error
             .code()
@@ -328,6 +336,7 @@ impl From<ServiceError> for GetDeviceCredentialError {
 }
 
 impl std::fmt::Display for GetDeviceCredentialError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

@@ -46,6 +46,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn get_register_code(&self) -> GetRegisterCodeBuilder<Unset> {
         GetRegisterCodeBuilder {
             client: self.clone(),
@@ -77,6 +78,7 @@ pub struct GetRegisterCodeInput {
 
 impl GetRegisterCodeInput {
     /// The `MqttInstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn mqtt_instance_id(&self) -> Option<&str> {
         self.mqtt_instance_id.as_deref()
     }
@@ -137,6 +139,7 @@ impl<MqttInstanceId> runtime::MockOperation for GetRegisterCodeBuilder<MqttInsta
     const ACTION: &'static str = "GetRegisterCode";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: GetRegisterCodeInput,
@@ -157,6 +160,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: GetRegisterCodeInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.mqtt_instance_id {
@@ -185,6 +189,7 @@ pub struct GetRegisterCodeOutput {
 }
 
 impl runtime::de::FromJson for GetRegisterCodeOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -225,6 +230,7 @@ pub enum GetRegisterCodeError {
 
 impl GetRegisterCodeError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::MqttOwnerCheckError(error)
@@ -237,6 +243,7 @@ impl GetRegisterCodeError {
 }
 
 impl From<ServiceError> for GetRegisterCodeError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "MqttOwnerCheckError" => Self::MqttOwnerCheckError(error),
@@ -249,6 +256,7 @@ impl From<ServiceError> for GetRegisterCodeError {
 }
 
 impl std::fmt::Display for GetRegisterCodeError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

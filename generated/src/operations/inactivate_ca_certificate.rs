@@ -48,6 +48,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn inactivate_ca_certificate(
         &self,
     ) -> InactivateCaCertificateBuilder<Unset, Unset> {
@@ -82,11 +83,13 @@ pub struct InactivateCaCertificateInput {
 
 impl InactivateCaCertificateInput {
     /// The `MqttInstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn mqtt_instance_id(&self) -> Option<&str> {
         self.mqtt_instance_id.as_deref()
     }
 
     /// The `Sn` parameter, as set on the builder.
+    #[inline]
     pub fn sn(&self) -> Option<&str> {
         self.sn.as_deref()
     }
@@ -168,6 +171,7 @@ for InactivateCaCertificateBuilder<MqttInstanceId, Sn> {
     const ACTION: &'static str = "InactivateCaCertificate";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: InactivateCaCertificateInput,
@@ -188,6 +192,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: InactivateCaCertificateInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.mqtt_instance_id {
@@ -220,6 +225,7 @@ pub struct InactivateCaCertificateOutput {
 }
 
 impl runtime::de::FromJson for InactivateCaCertificateOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -262,6 +268,7 @@ pub enum InactivateCaCertificateError {
 
 impl InactivateCaCertificateError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::PermissionCheckFailed(error)
@@ -275,6 +282,7 @@ impl InactivateCaCertificateError {
 }
 
 impl From<ServiceError> for InactivateCaCertificateError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "PermissionCheckFailed" => Self::PermissionCheckFailed(error),
@@ -288,6 +296,7 @@ impl From<ServiceError> for InactivateCaCertificateError {
 }
 
 impl std::fmt::Display for InactivateCaCertificateError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

@@ -51,6 +51,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn inactivate_device_certificate(
         &self,
     ) -> InactivateDeviceCertificateBuilder<Unset, Unset, Unset> {
@@ -90,16 +91,19 @@ pub struct InactivateDeviceCertificateInput {
 
 impl InactivateDeviceCertificateInput {
     /// The `MqttInstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn mqtt_instance_id(&self) -> Option<&str> {
         self.mqtt_instance_id.as_deref()
     }
 
     /// The `DeviceSn` parameter, as set on the builder.
+    #[inline]
     pub fn device_sn(&self) -> Option<&str> {
         self.device_sn.as_deref()
     }
 
     /// The `CaSn` parameter, as set on the builder.
+    #[inline]
     pub fn ca_sn(&self) -> Option<&str> {
         self.ca_sn.as_deref()
     }
@@ -201,6 +205,7 @@ for InactivateDeviceCertificateBuilder<MqttInstanceId, DeviceSn, CaSn> {
     const ACTION: &'static str = "InactivateDeviceCertificate";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: InactivateDeviceCertificateInput,
@@ -221,6 +226,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(
     input: InactivateDeviceCertificateInput,
 ) -> Result<Params, runtime::InvalidInput> {
@@ -259,6 +265,7 @@ pub struct InactivateDeviceCertificateOutput {
 }
 
 impl runtime::de::FromJson for InactivateDeviceCertificateOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -303,6 +310,7 @@ pub enum InactivateDeviceCertificateError {
 
 impl InactivateDeviceCertificateError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::ParameterFieldCheckFailed(error)
@@ -316,6 +324,7 @@ impl InactivateDeviceCertificateError {
 }
 
 impl From<ServiceError> for InactivateDeviceCertificateError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "ParameterFieldCheckFailed" => Self::ParameterFieldCheckFailed(error),
@@ -329,6 +338,7 @@ impl From<ServiceError> for InactivateDeviceCertificateError {
 }
 
 impl std::fmt::Display for InactivateDeviceCertificateError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

@@ -49,6 +49,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn list_ca_certificate(&self) -> ListCaCertificateBuilder<Unset, Unset, Unset> {
         ListCaCertificateBuilder {
             client: self.clone(),
@@ -86,16 +87,19 @@ pub struct ListCaCertificateInput {
 
 impl ListCaCertificateInput {
     /// The `MqttInstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn mqtt_instance_id(&self) -> Option<&str> {
         self.mqtt_instance_id.as_deref()
     }
 
     /// The `PageNo` parameter, as set on the builder.
+    #[inline]
     pub fn page_no(&self) -> Option<i32> {
         self.page_no
     }
 
     /// The `PageSize` parameter, as set on the builder.
+    #[inline]
     pub fn page_size(&self) -> Option<i32> {
         self.page_size
     }
@@ -219,6 +223,7 @@ for ListCaCertificateBuilder<MqttInstanceId, PageNo, PageSize> {
     const ACTION: &'static str = "ListCaCertificate";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: ListCaCertificateInput,
@@ -239,6 +244,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: ListCaCertificateInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.mqtt_instance_id {
@@ -256,6 +262,7 @@ fn encode(input: ListCaCertificateInput) -> Result<Params, runtime::InvalidInput
     Ok(params)
 }
 
+#[inline]
 fn pages(
     client: Client,
     input: ListCaCertificateInput,
@@ -284,6 +291,7 @@ fn pages(
     Pages::by_number(client, input, first, spec)
 }
 
+#[inline]
 fn page_items(output: ListCaCertificateOutput) -> Vec<CaCertificate> {
     let Some(data) = output.data else {
         return Vec::new();
@@ -311,6 +319,7 @@ pub struct ListCaCertificateOutput {
 }
 
 impl runtime::de::FromJson for ListCaCertificateOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -356,6 +365,7 @@ pub struct CaCertificatePage {
 }
 
 impl runtime::de::FromJson for CaCertificatePage {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -398,6 +408,7 @@ pub enum ListCaCertificateError {
 
 impl ListCaCertificateError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::MqttOwnerCheckError(error)
@@ -410,6 +421,7 @@ impl ListCaCertificateError {
 }
 
 impl From<ServiceError> for ListCaCertificateError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "MqttOwnerCheckError" => Self::MqttOwnerCheckError(error),
@@ -422,6 +434,7 @@ impl From<ServiceError> for ListCaCertificateError {
 }
 
 impl std::fmt::Display for ListCaCertificateError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

@@ -52,6 +52,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn list_device_certificate(
         &self,
     ) -> ListDeviceCertificateBuilder<Unset, Unset, Unset> {
@@ -91,16 +92,19 @@ pub struct ListDeviceCertificateInput {
 
 impl ListDeviceCertificateInput {
     /// The `MqttInstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn mqtt_instance_id(&self) -> Option<&str> {
         self.mqtt_instance_id.as_deref()
     }
 
     /// The `PageNo` parameter, as set on the builder.
+    #[inline]
     pub fn page_no(&self) -> Option<i32> {
         self.page_no
     }
 
     /// The `PageSize` parameter, as set on the builder.
+    #[inline]
     pub fn page_size(&self) -> Option<i32> {
         self.page_size
     }
@@ -226,6 +230,7 @@ for ListDeviceCertificateBuilder<MqttInstanceId, PageNo, PageSize> {
     const ACTION: &'static str = "ListDeviceCertificate";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: ListDeviceCertificateInput,
@@ -246,6 +251,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: ListDeviceCertificateInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.mqtt_instance_id {
@@ -263,6 +269,7 @@ fn encode(input: ListDeviceCertificateInput) -> Result<Params, runtime::InvalidI
     Ok(params)
 }
 
+#[inline]
 fn pages(
     client: Client,
     input: ListDeviceCertificateInput,
@@ -291,6 +298,7 @@ fn pages(
     Pages::by_number(client, input, first, spec)
 }
 
+#[inline]
 fn page_items(output: ListDeviceCertificateOutput) -> Vec<DeviceCertificate> {
     let Some(data) = output.data else {
         return Vec::new();
@@ -318,6 +326,7 @@ pub struct ListDeviceCertificateOutput {
 }
 
 impl runtime::de::FromJson for ListDeviceCertificateOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -361,6 +370,7 @@ pub enum ListDeviceCertificateError {
 
 impl ListDeviceCertificateError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::ParameterFieldCheckFailed(error)
@@ -374,6 +384,7 @@ impl ListDeviceCertificateError {
 }
 
 impl From<ServiceError> for ListDeviceCertificateError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "ParameterFieldCheckFailed" => Self::ParameterFieldCheckFailed(error),
@@ -387,6 +398,7 @@ impl From<ServiceError> for ListDeviceCertificateError {
 }
 
 impl std::fmt::Display for ListDeviceCertificateError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

@@ -54,6 +54,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn list_device_certificate_by_ca_sn(
         &self,
     ) -> ListDeviceCertificateByCaSnBuilder<Unset, Unset, Unset, Unset> {
@@ -95,21 +96,25 @@ pub struct ListDeviceCertificateByCaSnInput {
 
 impl ListDeviceCertificateByCaSnInput {
     /// The `MqttInstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn mqtt_instance_id(&self) -> Option<&str> {
         self.mqtt_instance_id.as_deref()
     }
 
     /// The `PageNo` parameter, as set on the builder.
+    #[inline]
     pub fn page_no(&self) -> Option<i32> {
         self.page_no
     }
 
     /// The `PageSize` parameter, as set on the builder.
+    #[inline]
     pub fn page_size(&self) -> Option<i32> {
         self.page_size
     }
 
     /// The `CaSn` parameter, as set on the builder.
+    #[inline]
     pub fn ca_sn(&self) -> Option<&str> {
         self.ca_sn.as_deref()
     }
@@ -257,6 +262,7 @@ for ListDeviceCertificateByCaSnBuilder<MqttInstanceId, PageNo, PageSize, CaSn> {
     const ACTION: &'static str = "ListDeviceCertificateByCaSn";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: ListDeviceCertificateByCaSnInput,
@@ -277,6 +283,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(
     input: ListDeviceCertificateByCaSnInput,
 ) -> Result<Params, runtime::InvalidInput> {
@@ -300,6 +307,7 @@ fn encode(
     Ok(params)
 }
 
+#[inline]
 fn pages(
     client: Client,
     input: ListDeviceCertificateByCaSnInput,
@@ -328,6 +336,7 @@ fn pages(
     Pages::by_number(client, input, first, spec)
 }
 
+#[inline]
 fn page_items(output: ListDeviceCertificateByCaSnOutput) -> Vec<DeviceCertificate> {
     let Some(data) = output.data else {
         return Vec::new();
@@ -355,6 +364,7 @@ pub struct ListDeviceCertificateByCaSnOutput {
 }
 
 impl runtime::de::FromJson for ListDeviceCertificateByCaSnOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -399,6 +409,7 @@ pub enum ListDeviceCertificateByCaSnError {
 
 impl ListDeviceCertificateByCaSnError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::ParameterFieldCheckFailed(error)
@@ -412,6 +423,7 @@ impl ListDeviceCertificateByCaSnError {
 }
 
 impl From<ServiceError> for ListDeviceCertificateByCaSnError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "ParameterFieldCheckFailed" => Self::ParameterFieldCheckFailed(error),
@@ -425,6 +437,7 @@ impl From<ServiceError> for ListDeviceCertificateByCaSnError {
 }
 
 impl std::fmt::Display for ListDeviceCertificateByCaSnError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

@@ -52,6 +52,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn list_device_credential_client_id(
         &self,
     ) -> ListDeviceCredentialClientIdBuilder<Unset, Unset, Unset> {
@@ -93,26 +94,31 @@ pub struct ListDeviceCredentialClientIdInput {
 
 impl ListDeviceCredentialClientIdInput {
     /// The `InstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn instance_id(&self) -> Option<&str> {
         self.instance_id.as_deref()
     }
 
     /// The `GroupId` parameter, as set on the builder.
+    #[inline]
     pub fn group_id(&self) -> Option<&str> {
         self.group_id.as_deref()
     }
 
     /// The `PageNo` parameter, as set on the builder.
+    #[inline]
     pub fn page_no(&self) -> Option<i32> {
         self.page_no
     }
 
     /// The `PageSize` parameter, as set on the builder.
+    #[inline]
     pub fn page_size(&self) -> Option<i32> {
         self.page_size
     }
 
     /// The `NextToken` parameter, as set on the builder.
+    #[inline]
     pub fn next_token(&self) -> Option<&str> {
         self.next_token.as_deref()
     }
@@ -268,6 +274,7 @@ for ListDeviceCredentialClientIdBuilder<InstanceId, GroupId, PageSize> {
     const ACTION: &'static str = "ListDeviceCredentialClientId";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: ListDeviceCredentialClientIdInput,
@@ -291,6 +298,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(
     input: ListDeviceCredentialClientIdInput,
 ) -> Result<Params, runtime::InvalidInput> {
@@ -318,6 +326,7 @@ fn encode(
     Ok(params)
 }
 
+#[inline]
 fn pages(
     client: Client,
     input: ListDeviceCredentialClientIdInput,
@@ -349,6 +358,7 @@ fn pages(
     Pages::by_token(client, input, spec)
 }
 
+#[inline]
 fn page_items(output: ListDeviceCredentialClientIdOutput) -> Vec<String> {
     let Some(device_credential_client_id_list) = output.device_credential_client_id_list
     else {
@@ -378,6 +388,7 @@ pub struct ListDeviceCredentialClientIdOutput {
 }
 
 impl runtime::de::FromJson for ListDeviceCredentialClientIdOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -428,6 +439,7 @@ pub struct DeviceCredentialClientIdPage {
 }
 
 impl runtime::de::FromJson for DeviceCredentialClientIdPage {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -498,6 +510,7 @@ pub enum ListDeviceCredentialClientIdError {
 
 impl ListDeviceCredentialClientIdError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::ApplyTokenOverFlow(error)
@@ -515,6 +528,7 @@ impl ListDeviceCredentialClientIdError {
 }
 
 impl From<ServiceError> for ListDeviceCredentialClientIdError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         if let Some(parameter) = error
             .code()
@@ -541,6 +555,7 @@ impl From<ServiceError> for ListDeviceCredentialClientIdError {
 }
 
 impl std::fmt::Display for ListDeviceCredentialClientIdError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

@@ -43,6 +43,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn list_group_id(&self) -> ListGroupIdBuilder<Unset> {
         ListGroupIdBuilder {
             client: self.clone(),
@@ -75,11 +76,13 @@ pub struct ListGroupIdInput {
 
 impl ListGroupIdInput {
     /// The `InstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn instance_id(&self) -> Option<&str> {
         self.instance_id.as_deref()
     }
 
     /// The `Tag` parameter, as set on the builder.
+    #[inline]
     pub fn tag(&self) -> &[Tag] {
         self.tag.as_deref().unwrap_or_default()
     }
@@ -147,6 +150,7 @@ impl<InstanceId> runtime::MockOperation for ListGroupIdBuilder<InstanceId> {
     const ACTION: &'static str = "ListGroupId";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: ListGroupIdInput,
@@ -162,6 +166,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: ListGroupIdInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.instance_id {
@@ -202,6 +207,7 @@ pub struct ListGroupIdOutput {
 }
 
 impl runtime::de::FromJson for ListGroupIdOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -257,6 +263,7 @@ pub struct GroupInfo {
 }
 
 impl runtime::de::FromJson for GroupInfo {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -306,6 +313,7 @@ pub enum ListGroupIdError {
 
 impl ListGroupIdError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::ParameterFieldCheckFailed(error)
@@ -319,6 +327,7 @@ impl ListGroupIdError {
 }
 
 impl From<ServiceError> for ListGroupIdError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "ParameterFieldCheckFailed" => Self::ParameterFieldCheckFailed(error),
@@ -332,6 +341,7 @@ impl From<ServiceError> for ListGroupIdError {
 }
 
 impl std::fmt::Display for ListGroupIdError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

@@ -40,6 +40,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn list_instances(&self) -> ListInstancesBuilder {
         ListInstancesBuilder {
             client: self.clone(),
@@ -67,6 +68,7 @@ pub struct ListInstancesInput {
 
 impl ListInstancesInput {
     /// The `Tags` parameter, as set on the builder.
+    #[inline]
     pub fn tags(&self) -> Option<&str> {
         self.tags.as_deref()
     }
@@ -124,6 +126,7 @@ impl runtime::MockOperation for ListInstancesBuilder {
     const ACTION: &'static str = "ListInstances";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: ListInstancesInput,
@@ -139,6 +142,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: ListInstancesInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.tags {
@@ -179,6 +183,7 @@ pub struct ListInstancesOutput {
 }
 
 impl runtime::de::FromJson for ListInstancesOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -256,6 +261,7 @@ pub struct InstanceInfo {
 }
 
 impl runtime::de::FromJson for InstanceInfo {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -303,6 +309,7 @@ pub enum ListInstancesError {
 
 impl ListInstancesError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::MqttOwnerCheckError(error)
@@ -314,6 +321,7 @@ impl ListInstancesError {
 }
 
 impl From<ServiceError> for ListInstancesError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "MqttOwnerCheckError" => Self::MqttOwnerCheckError(error),
@@ -325,6 +333,7 @@ impl From<ServiceError> for ListInstancesError {
 }
 
 impl std::fmt::Display for ListInstancesError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

@@ -46,6 +46,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn list_tag_resources(&self) -> ListTagResourcesBuilder<Unset> {
         ListTagResourcesBuilder {
             client: self.clone(),
@@ -80,21 +81,25 @@ pub struct ListTagResourcesInput {
 
 impl ListTagResourcesInput {
     /// The `ResourceType` parameter, as set on the builder.
+    #[inline]
     pub fn resource_type(&self) -> Option<&str> {
         self.resource_type.as_deref()
     }
 
     /// The `ResourceId` parameter, as set on the builder.
+    #[inline]
     pub fn resource_id(&self) -> &[String] {
         self.resource_id.as_deref().unwrap_or_default()
     }
 
     /// The `Tag` parameter, as set on the builder.
+    #[inline]
     pub fn tag(&self) -> &[Tag] {
         self.tag.as_deref().unwrap_or_default()
     }
 
     /// The `NextToken` parameter, as set on the builder.
+    #[inline]
     pub fn next_token(&self) -> Option<&str> {
         self.next_token.as_deref()
     }
@@ -212,6 +217,7 @@ impl<ResourceType> runtime::MockOperation for ListTagResourcesBuilder<ResourceTy
     const ACTION: &'static str = "ListTagResources";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: ListTagResourcesInput,
@@ -232,6 +238,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: ListTagResourcesInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.resource_type {
@@ -264,6 +271,7 @@ fn encode(input: ListTagResourcesInput) -> Result<Params, runtime::InvalidInput>
     Ok(params)
 }
 
+#[inline]
 fn pages(
     client: Client,
     input: ListTagResourcesInput,
@@ -283,6 +291,7 @@ fn pages(
     Pages::by_token(client, input, spec)
 }
 
+#[inline]
 fn page_items(output: ListTagResourcesOutput) -> Vec<TagResource> {
     output.tag_resources
 }
@@ -323,6 +332,7 @@ pub struct ListTagResourcesOutput {
 }
 
 impl runtime::de::FromJson for ListTagResourcesOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -371,6 +381,7 @@ pub struct TagResource {
 }
 
 impl runtime::de::FromJson for TagResource {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -411,6 +422,7 @@ pub enum ListTagResourcesError {
 
 impl ListTagResourcesError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::MqttOwnerCheckError(error)
@@ -422,6 +434,7 @@ impl ListTagResourcesError {
 }
 
 impl From<ServiceError> for ListTagResourcesError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "MqttOwnerCheckError" => Self::MqttOwnerCheckError(error),
@@ -433,6 +446,7 @@ impl From<ServiceError> for ListTagResourcesError {
 }
 
 impl std::fmt::Display for ListTagResourcesError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

@@ -52,6 +52,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn query_custom_auth_connect_black(
         &self,
     ) -> QueryCustomAuthConnectBlackBuilder<Unset, Unset> {
@@ -88,21 +89,25 @@ pub struct QueryCustomAuthConnectBlackInput {
 
 impl QueryCustomAuthConnectBlackInput {
     /// The `InstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn instance_id(&self) -> Option<&str> {
         self.instance_id.as_deref()
     }
 
     /// The `ClientId` parameter, as set on the builder.
+    #[inline]
     pub fn client_id(&self) -> Option<&str> {
         self.client_id.as_deref()
     }
 
     /// The `NextToken` parameter, as set on the builder.
+    #[inline]
     pub fn next_token(&self) -> Option<&str> {
         self.next_token.as_deref()
     }
 
     /// The `Size` parameter, as set on the builder.
+    #[inline]
     pub fn size(&self) -> Option<i32> {
         self.size
     }
@@ -238,6 +243,7 @@ for QueryCustomAuthConnectBlackBuilder<InstanceId, Size> {
     const ACTION: &'static str = "QueryCustomAuthConnectBlack";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: QueryCustomAuthConnectBlackInput,
@@ -258,6 +264,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(
     input: QueryCustomAuthConnectBlackInput,
 ) -> Result<Params, runtime::InvalidInput> {
@@ -282,6 +289,7 @@ fn encode(
     Ok(params)
 }
 
+#[inline]
 fn pages(
     client: Client,
     input: QueryCustomAuthConnectBlackInput,
@@ -309,6 +317,7 @@ fn pages(
     Pages::by_token(client, input, spec)
 }
 
+#[inline]
 fn page_items(
     output: QueryCustomAuthConnectBlackOutput,
 ) -> Vec<CustomAuthConnectBlackEntry> {
@@ -350,6 +359,7 @@ pub struct QueryCustomAuthConnectBlackOutput {
 }
 
 impl runtime::de::FromJson for QueryCustomAuthConnectBlackOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -390,6 +400,7 @@ pub struct CustomAuthConnectBlackPage {
 }
 
 impl runtime::de::FromJson for CustomAuthConnectBlackPage {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -431,6 +442,7 @@ pub struct CustomAuthConnectBlackEntry {
 }
 
 impl runtime::de::FromJson for CustomAuthConnectBlackEntry {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -477,6 +489,7 @@ pub enum QueryCustomAuthConnectBlackError {
 
 impl QueryCustomAuthConnectBlackError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::InstancePermissionCheckFailed(error)
@@ -488,6 +501,7 @@ impl QueryCustomAuthConnectBlackError {
 }
 
 impl From<ServiceError> for QueryCustomAuthConnectBlackError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         if let Some(parameter) = error
             .code()
@@ -508,6 +522,7 @@ impl From<ServiceError> for QueryCustomAuthConnectBlackError {
 }
 
 impl std::fmt::Display for QueryCustomAuthConnectBlackError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

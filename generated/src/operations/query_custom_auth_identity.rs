@@ -54,6 +54,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn query_custom_auth_identity(
         &self,
     ) -> QueryCustomAuthIdentityBuilder<Unset, Unset> {
@@ -92,31 +93,37 @@ pub struct QueryCustomAuthIdentityInput {
 
 impl QueryCustomAuthIdentityInput {
     /// The `InstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn instance_id(&self) -> Option<&str> {
         self.instance_id.as_deref()
     }
 
     /// The `Username` parameter, as set on the builder.
+    #[inline]
     pub fn username(&self) -> Option<&str> {
         self.username.as_deref()
     }
 
     /// The `IdentityType` parameter, as set on the builder.
+    #[inline]
     pub fn identity_type(&self) -> Option<&IdentityType> {
         self.identity_type.as_ref()
     }
 
     /// The `ClientId` parameter, as set on the builder.
+    #[inline]
     pub fn client_id(&self) -> Option<&str> {
         self.client_id.as_deref()
     }
 
     /// The `NextToken` parameter, as set on the builder.
+    #[inline]
     pub fn next_token(&self) -> Option<&str> {
         self.next_token.as_deref()
     }
 
     /// The `Size` parameter, as set on the builder.
+    #[inline]
     pub fn size(&self) -> Option<i32> {
         self.size
     }
@@ -279,6 +286,7 @@ for QueryCustomAuthIdentityBuilder<InstanceId, Size> {
     const ACTION: &'static str = "QueryCustomAuthIdentity";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: QueryCustomAuthIdentityInput,
@@ -299,6 +307,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: QueryCustomAuthIdentityInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.instance_id {
@@ -329,6 +338,7 @@ fn encode(input: QueryCustomAuthIdentityInput) -> Result<Params, runtime::Invali
     Ok(params)
 }
 
+#[inline]
 fn pages(
     client: Client,
     input: QueryCustomAuthIdentityInput,
@@ -356,6 +366,7 @@ fn pages(
     Pages::by_token(client, input, spec)
 }
 
+#[inline]
 fn page_items(output: QueryCustomAuthIdentityOutput) -> Vec<CustomAuthIdentity> {
     let Some(data) = output.data else {
         return Vec::new();
@@ -395,6 +406,7 @@ pub struct QueryCustomAuthIdentityOutput {
 }
 
 impl runtime::de::FromJson for QueryCustomAuthIdentityOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -435,6 +447,7 @@ pub struct CustomAuthIdentityPage {
 }
 
 impl runtime::de::FromJson for CustomAuthIdentityPage {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -496,6 +509,7 @@ impl std::fmt::Debug for CustomAuthIdentity {
 }
 
 impl runtime::de::FromJson for CustomAuthIdentity {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -543,6 +557,7 @@ pub enum QueryCustomAuthIdentityError {
 
 impl QueryCustomAuthIdentityError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::InstancePermissionCheckFailed(error)
@@ -554,6 +569,7 @@ impl QueryCustomAuthIdentityError {
 }
 
 impl From<ServiceError> for QueryCustomAuthIdentityError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         if let Some(parameter) = error
             .code()
@@ -574,6 +590,7 @@ impl From<ServiceError> for QueryCustomAuthIdentityError {
 }
 
 impl std::fmt::Display for QueryCustomAuthIdentityError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

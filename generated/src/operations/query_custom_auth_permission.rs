@@ -54,6 +54,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn query_custom_auth_permission(
         &self,
     ) -> QueryCustomAuthPermissionBuilder<Unset, Unset> {
@@ -92,31 +93,37 @@ pub struct QueryCustomAuthPermissionInput {
 
 impl QueryCustomAuthPermissionInput {
     /// The `InstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn instance_id(&self) -> Option<&str> {
         self.instance_id.as_deref()
     }
 
     /// The `IdentityType` parameter, as set on the builder.
+    #[inline]
     pub fn identity_type(&self) -> Option<&IdentityType> {
         self.identity_type.as_ref()
     }
 
     /// The `Identity` parameter, as set on the builder.
+    #[inline]
     pub fn identity(&self) -> Option<&str> {
         self.identity.as_deref()
     }
 
     /// The `Topic` parameter, as set on the builder.
+    #[inline]
     pub fn topic(&self) -> Option<&str> {
         self.topic.as_deref()
     }
 
     /// The `NextToken` parameter, as set on the builder.
+    #[inline]
     pub fn next_token(&self) -> Option<&str> {
         self.next_token.as_deref()
     }
 
     /// The `Size` parameter, as set on the builder.
+    #[inline]
     pub fn size(&self) -> Option<i32> {
         self.size
     }
@@ -281,6 +288,7 @@ for QueryCustomAuthPermissionBuilder<InstanceId, Size> {
     const ACTION: &'static str = "QueryCustomAuthPermission";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: QueryCustomAuthPermissionInput,
@@ -301,6 +309,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(
     input: QueryCustomAuthPermissionInput,
 ) -> Result<Params, runtime::InvalidInput> {
@@ -333,6 +342,7 @@ fn encode(
     Ok(params)
 }
 
+#[inline]
 fn pages(
     client: Client,
     input: QueryCustomAuthPermissionInput,
@@ -360,6 +370,7 @@ fn pages(
     Pages::by_token(client, input, spec)
 }
 
+#[inline]
 fn page_items(output: QueryCustomAuthPermissionOutput) -> Vec<CustomAuthPermission> {
     let Some(data) = output.data else {
         return Vec::new();
@@ -399,6 +410,7 @@ pub struct QueryCustomAuthPermissionOutput {
 }
 
 impl runtime::de::FromJson for QueryCustomAuthPermissionOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -439,6 +451,7 @@ pub struct CustomAuthPermissionPage {
 }
 
 impl runtime::de::FromJson for CustomAuthPermissionPage {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -487,6 +500,7 @@ pub struct CustomAuthPermission {
 }
 
 impl runtime::de::FromJson for CustomAuthPermission {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -534,6 +548,7 @@ pub enum QueryCustomAuthPermissionError {
 
 impl QueryCustomAuthPermissionError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::InstancePermissionCheckFailed(error)
@@ -545,6 +560,7 @@ impl QueryCustomAuthPermissionError {
 }
 
 impl From<ServiceError> for QueryCustomAuthPermissionError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         if let Some(parameter) = error
             .code()
@@ -565,6 +581,7 @@ impl From<ServiceError> for QueryCustomAuthPermissionError {
 }
 
 impl std::fmt::Display for QueryCustomAuthPermissionError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

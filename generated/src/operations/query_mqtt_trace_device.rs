@@ -59,6 +59,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn query_mqtt_trace_device(
         &self,
     ) -> QueryMqttTraceDeviceBuilder<Unset, Unset, Unset, Unset, Unset, Unset, Unset> {
@@ -109,41 +110,49 @@ pub struct QueryMqttTraceDeviceInput {
 
 impl QueryMqttTraceDeviceInput {
     /// The `MqttRegionId` parameter, as set on the builder.
+    #[inline]
     pub fn mqtt_region_id(&self) -> Option<&str> {
         self.mqtt_region_id.as_deref()
     }
 
     /// The `InstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn instance_id(&self) -> Option<&str> {
         self.instance_id.as_deref()
     }
 
     /// The `Reverse` parameter, as set on the builder.
+    #[inline]
     pub fn reverse(&self) -> Option<bool> {
         self.reverse
     }
 
     /// The `ClientId` parameter, as set on the builder.
+    #[inline]
     pub fn client_id(&self) -> Option<&str> {
         self.client_id.as_deref()
     }
 
     /// The `BeginTime` parameter, as set on the builder.
+    #[inline]
     pub fn begin_time(&self) -> Option<i64> {
         self.begin_time
     }
 
     /// The `EndTime` parameter, as set on the builder.
+    #[inline]
     pub fn end_time(&self) -> Option<i64> {
         self.end_time
     }
 
     /// The `CurrentPage` parameter, as set on the builder.
+    #[inline]
     pub fn current_page(&self) -> Option<i32> {
         self.current_page
     }
 
     /// The `PageSize` parameter, as set on the builder.
+    #[inline]
     pub fn page_size(&self) -> Option<i32> {
         self.page_size
     }
@@ -455,6 +464,7 @@ for QueryMqttTraceDeviceBuilder<
     const ACTION: &'static str = "QueryMqttTraceDevice";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: QueryMqttTraceDeviceInput,
@@ -475,6 +485,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: QueryMqttTraceDeviceInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.mqtt_region_id {
@@ -512,6 +523,7 @@ fn encode(input: QueryMqttTraceDeviceInput) -> Result<Params, runtime::InvalidIn
     Ok(params)
 }
 
+#[inline]
 fn pages(
     client: Client,
     input: QueryMqttTraceDeviceInput,
@@ -532,6 +544,7 @@ fn pages(
     Pages::by_number(client, input, first, spec)
 }
 
+#[inline]
 fn page_items(output: QueryMqttTraceDeviceOutput) -> Vec<TraceDeviceEvent> {
     output.device_info_list
 }
@@ -567,6 +580,7 @@ pub struct QueryMqttTraceDeviceOutput {
 }
 
 impl runtime::de::FromJson for QueryMqttTraceDeviceOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -619,6 +633,7 @@ pub struct TraceDeviceEvent {
 }
 
 impl runtime::de::FromJson for TraceDeviceEvent {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -662,6 +677,7 @@ pub enum QueryMqttTraceDeviceError {
 
 impl QueryMqttTraceDeviceError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::MqttOwnerCheckError(error)
@@ -673,6 +689,7 @@ impl QueryMqttTraceDeviceError {
 }
 
 impl From<ServiceError> for QueryMqttTraceDeviceError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "MqttOwnerCheckError" => Self::MqttOwnerCheckError(error),
@@ -684,6 +701,7 @@ impl From<ServiceError> for QueryMqttTraceDeviceError {
 }
 
 impl std::fmt::Display for QueryMqttTraceDeviceError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

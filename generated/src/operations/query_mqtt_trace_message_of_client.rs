@@ -61,6 +61,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn query_mqtt_trace_message_of_client(
         &self,
     ) -> QueryMqttTraceMessageOfClientBuilder<
@@ -119,41 +120,49 @@ pub struct QueryMqttTraceMessageOfClientInput {
 
 impl QueryMqttTraceMessageOfClientInput {
     /// The `MqttRegionId` parameter, as set on the builder.
+    #[inline]
     pub fn mqtt_region_id(&self) -> Option<&str> {
         self.mqtt_region_id.as_deref()
     }
 
     /// The `InstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn instance_id(&self) -> Option<&str> {
         self.instance_id.as_deref()
     }
 
     /// The `ClientId` parameter, as set on the builder.
+    #[inline]
     pub fn client_id(&self) -> Option<&str> {
         self.client_id.as_deref()
     }
 
     /// The `BeginTime` parameter, as set on the builder.
+    #[inline]
     pub fn begin_time(&self) -> Option<i64> {
         self.begin_time
     }
 
     /// The `EndTime` parameter, as set on the builder.
+    #[inline]
     pub fn end_time(&self) -> Option<i64> {
         self.end_time
     }
 
     /// The `CurrentPage` parameter, as set on the builder.
+    #[inline]
     pub fn current_page(&self) -> Option<i32> {
         self.current_page
     }
 
     /// The `PageSize` parameter, as set on the builder.
+    #[inline]
     pub fn page_size(&self) -> Option<i32> {
         self.page_size
     }
 
     /// The `Reverse` parameter, as set on the builder.
+    #[inline]
     pub fn reverse(&self) -> Option<bool> {
         self.reverse
     }
@@ -470,6 +479,7 @@ for QueryMqttTraceMessageOfClientBuilder<
     const ACTION: &'static str = "QueryMqttTraceMessageOfClient";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: QueryMqttTraceMessageOfClientInput,
@@ -493,6 +503,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(
     input: QueryMqttTraceMessageOfClientInput,
 ) -> Result<Params, runtime::InvalidInput> {
@@ -532,6 +543,7 @@ fn encode(
     Ok(params)
 }
 
+#[inline]
 fn pages(
     client: Client,
     input: QueryMqttTraceMessageOfClientInput,
@@ -552,6 +564,7 @@ fn pages(
     Pages::by_number(client, input, first, spec)
 }
 
+#[inline]
 fn page_items(output: QueryMqttTraceMessageOfClientOutput) -> Vec<TraceMessageEvent> {
     output.message_of_client_list
 }
@@ -587,6 +600,7 @@ pub struct QueryMqttTraceMessageOfClientOutput {
 }
 
 impl runtime::de::FromJson for QueryMqttTraceMessageOfClientOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -631,6 +645,7 @@ pub enum QueryMqttTraceMessageOfClientError {
 
 impl QueryMqttTraceMessageOfClientError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::MqttOwnerCheckError(error)
@@ -642,6 +657,7 @@ impl QueryMqttTraceMessageOfClientError {
 }
 
 impl From<ServiceError> for QueryMqttTraceMessageOfClientError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "MqttOwnerCheckError" => Self::MqttOwnerCheckError(error),
@@ -653,6 +669,7 @@ impl From<ServiceError> for QueryMqttTraceMessageOfClientError {
 }
 
 impl std::fmt::Display for QueryMqttTraceMessageOfClientError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

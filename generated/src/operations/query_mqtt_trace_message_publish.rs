@@ -55,6 +55,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn query_mqtt_trace_message_publish(
         &self,
     ) -> QueryMqttTraceMessagePublishBuilder<Unset, Unset, Unset, Unset, Unset> {
@@ -98,26 +99,31 @@ pub struct QueryMqttTraceMessagePublishInput {
 
 impl QueryMqttTraceMessagePublishInput {
     /// The `MqttRegionId` parameter, as set on the builder.
+    #[inline]
     pub fn mqtt_region_id(&self) -> Option<&str> {
         self.mqtt_region_id.as_deref()
     }
 
     /// The `InstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn instance_id(&self) -> Option<&str> {
         self.instance_id.as_deref()
     }
 
     /// The `MsgId` parameter, as set on the builder.
+    #[inline]
     pub fn msg_id(&self) -> Option<&str> {
         self.msg_id.as_deref()
     }
 
     /// The `BeginTime` parameter, as set on the builder.
+    #[inline]
     pub fn begin_time(&self) -> Option<i64> {
         self.begin_time
     }
 
     /// The `EndTime` parameter, as set on the builder.
+    #[inline]
     pub fn end_time(&self) -> Option<i64> {
         self.end_time
     }
@@ -301,6 +307,7 @@ for QueryMqttTraceMessagePublishBuilder<
     const ACTION: &'static str = "QueryMqttTraceMessagePublish";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: QueryMqttTraceMessagePublishInput,
@@ -324,6 +331,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(
     input: QueryMqttTraceMessagePublishInput,
 ) -> Result<Params, runtime::InvalidInput> {
@@ -370,6 +378,7 @@ pub struct QueryMqttTraceMessagePublishOutput {
 }
 
 impl runtime::de::FromJson for QueryMqttTraceMessagePublishOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -411,6 +420,7 @@ pub enum QueryMqttTraceMessagePublishError {
 
 impl QueryMqttTraceMessagePublishError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::MqttOwnerCheckError(error)
@@ -422,6 +432,7 @@ impl QueryMqttTraceMessagePublishError {
 }
 
 impl From<ServiceError> for QueryMqttTraceMessagePublishError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "MqttOwnerCheckError" => Self::MqttOwnerCheckError(error),
@@ -433,6 +444,7 @@ impl From<ServiceError> for QueryMqttTraceMessagePublishError {
 }
 
 impl std::fmt::Display for QueryMqttTraceMessagePublishError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

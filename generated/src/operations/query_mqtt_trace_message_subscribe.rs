@@ -62,6 +62,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn query_mqtt_trace_message_subscribe(
         &self,
     ) -> QueryMqttTraceMessageSubscribeBuilder<
@@ -121,46 +122,55 @@ pub struct QueryMqttTraceMessageSubscribeInput {
 
 impl QueryMqttTraceMessageSubscribeInput {
     /// The `MqttRegionId` parameter, as set on the builder.
+    #[inline]
     pub fn mqtt_region_id(&self) -> Option<&str> {
         self.mqtt_region_id.as_deref()
     }
 
     /// The `InstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn instance_id(&self) -> Option<&str> {
         self.instance_id.as_deref()
     }
 
     /// The `Reverse` parameter, as set on the builder.
+    #[inline]
     pub fn reverse(&self) -> Option<bool> {
         self.reverse
     }
 
     /// The `ClientId` parameter, as set on the builder.
+    #[inline]
     pub fn client_id(&self) -> Option<&str> {
         self.client_id.as_deref()
     }
 
     /// The `BeginTime` parameter, as set on the builder.
+    #[inline]
     pub fn begin_time(&self) -> Option<i64> {
         self.begin_time
     }
 
     /// The `EndTime` parameter, as set on the builder.
+    #[inline]
     pub fn end_time(&self) -> Option<i64> {
         self.end_time
     }
 
     /// The `CurrentPage` parameter, as set on the builder.
+    #[inline]
     pub fn current_page(&self) -> Option<i32> {
         self.current_page
     }
 
     /// The `PageSize` parameter, as set on the builder.
+    #[inline]
     pub fn page_size(&self) -> Option<i32> {
         self.page_size
     }
 
     /// The `MsgId` parameter, as set on the builder.
+    #[inline]
     pub fn msg_id(&self) -> Option<&str> {
         self.msg_id.as_deref()
     }
@@ -491,6 +501,7 @@ for QueryMqttTraceMessageSubscribeBuilder<
     const ACTION: &'static str = "QueryMqttTraceMessageSubscribe";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: QueryMqttTraceMessageSubscribeInput,
@@ -514,6 +525,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(
     input: QueryMqttTraceMessageSubscribeInput,
 ) -> Result<Params, runtime::InvalidInput> {
@@ -557,6 +569,7 @@ fn encode(
     Ok(params)
 }
 
+#[inline]
 fn pages(
     client: Client,
     input: QueryMqttTraceMessageSubscribeInput,
@@ -577,6 +590,7 @@ fn pages(
     Pages::by_number(client, input, first, spec)
 }
 
+#[inline]
 fn page_items(output: QueryMqttTraceMessageSubscribeOutput) -> Vec<TraceMessageEvent> {
     output.message_trace_lists
 }
@@ -612,6 +626,7 @@ pub struct QueryMqttTraceMessageSubscribeOutput {
 }
 
 impl runtime::de::FromJson for QueryMqttTraceMessageSubscribeOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -656,6 +671,7 @@ pub enum QueryMqttTraceMessageSubscribeError {
 
 impl QueryMqttTraceMessageSubscribeError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::MqttOwnerCheckError(error)
@@ -667,6 +683,7 @@ impl QueryMqttTraceMessageSubscribeError {
 }
 
 impl From<ServiceError> for QueryMqttTraceMessageSubscribeError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "MqttOwnerCheckError" => Self::MqttOwnerCheckError(error),
@@ -678,6 +695,7 @@ impl From<ServiceError> for QueryMqttTraceMessageSubscribeError {
 }
 
 impl std::fmt::Display for QueryMqttTraceMessageSubscribeError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

@@ -49,6 +49,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn query_session_by_client_id(
         &self,
     ) -> QuerySessionByClientIdBuilder<Unset, Unset> {
@@ -83,11 +84,13 @@ pub struct QuerySessionByClientIdInput {
 
 impl QuerySessionByClientIdInput {
     /// The `ClientId` parameter, as set on the builder.
+    #[inline]
     pub fn client_id(&self) -> Option<&str> {
         self.client_id.as_deref()
     }
 
     /// The `InstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn instance_id(&self) -> Option<&str> {
         self.instance_id.as_deref()
     }
@@ -167,6 +170,7 @@ for QuerySessionByClientIdBuilder<ClientId, InstanceId> {
     const ACTION: &'static str = "QuerySessionByClientId";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: QuerySessionByClientIdInput,
@@ -187,6 +191,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: QuerySessionByClientIdInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.client_id {
@@ -219,6 +224,7 @@ pub struct QuerySessionByClientIdOutput {
 }
 
 impl runtime::de::FromJson for QuerySessionByClientIdOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -305,6 +311,7 @@ pub enum QuerySessionByClientIdError {
 
 impl QuerySessionByClientIdError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::ApiNotSupport(error)
@@ -321,6 +328,7 @@ impl QuerySessionByClientIdError {
 }
 
 impl From<ServiceError> for QuerySessionByClientIdError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         if let Some(parameter) = error
             .code()
@@ -346,6 +354,7 @@ impl From<ServiceError> for QuerySessionByClientIdError {
 }
 
 impl std::fmt::Display for QuerySessionByClientIdError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

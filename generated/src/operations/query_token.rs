@@ -49,6 +49,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn query_token(&self) -> QueryTokenBuilder<Unset, Unset> {
         QueryTokenBuilder {
             client: self.clone(),
@@ -90,11 +91,13 @@ impl std::fmt::Debug for QueryTokenInput {
 
 impl QueryTokenInput {
     /// The `Token` parameter, as set on the builder.
+    #[inline]
     pub fn token(&self) -> Option<&str> {
         self.token.as_deref()
     }
 
     /// The `InstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn instance_id(&self) -> Option<&str> {
         self.instance_id.as_deref()
     }
@@ -172,6 +175,7 @@ impl<Token, InstanceId> runtime::MockOperation for QueryTokenBuilder<Token, Inst
     const ACTION: &'static str = "QueryToken";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: QueryTokenInput,
@@ -187,6 +191,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: QueryTokenInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.token {
@@ -219,6 +224,7 @@ pub struct QueryTokenOutput {
 }
 
 impl runtime::de::FromJson for QueryTokenOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -284,6 +290,7 @@ pub enum QueryTokenError {
 
 impl QueryTokenError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::CheckAccountInfoFailed(error)
@@ -301,6 +308,7 @@ impl QueryTokenError {
 }
 
 impl From<ServiceError> for QueryTokenError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         if let Some(parameter) = error
             .code()
@@ -327,6 +335,7 @@ impl From<ServiceError> for QueryTokenError {
 }
 
 impl std::fmt::Display for QueryTokenError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

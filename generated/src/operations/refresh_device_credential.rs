@@ -49,6 +49,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn refresh_device_credential(
         &self,
     ) -> RefreshDeviceCredentialBuilder<Unset, Unset> {
@@ -83,11 +84,13 @@ pub struct RefreshDeviceCredentialInput {
 
 impl RefreshDeviceCredentialInput {
     /// The `ClientId` parameter, as set on the builder.
+    #[inline]
     pub fn client_id(&self) -> Option<&str> {
         self.client_id.as_deref()
     }
 
     /// The `InstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn instance_id(&self) -> Option<&str> {
         self.instance_id.as_deref()
     }
@@ -169,6 +172,7 @@ for RefreshDeviceCredentialBuilder<ClientId, InstanceId> {
     const ACTION: &'static str = "RefreshDeviceCredential";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: RefreshDeviceCredentialInput,
@@ -189,6 +193,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: RefreshDeviceCredentialInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.client_id {
@@ -221,6 +226,7 @@ pub struct RefreshDeviceCredentialOutput {
 }
 
 impl runtime::de::FromJson for RefreshDeviceCredentialOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -287,6 +293,7 @@ pub enum RefreshDeviceCredentialError {
 
 impl RefreshDeviceCredentialError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::ApplyTokenOverFlow(error)
@@ -304,6 +311,7 @@ impl RefreshDeviceCredentialError {
 }
 
 impl From<ServiceError> for RefreshDeviceCredentialError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         if let Some(parameter) = error
             .code()
@@ -330,6 +338,7 @@ impl From<ServiceError> for RefreshDeviceCredentialError {
 }
 
 impl std::fmt::Display for RefreshDeviceCredentialError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

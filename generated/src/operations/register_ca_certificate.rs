@@ -57,6 +57,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn register_ca_certificate(
         &self,
     ) -> RegisterCaCertificateBuilder<Unset, Unset, Unset, Unset> {
@@ -98,21 +99,25 @@ pub struct RegisterCaCertificateInput {
 
 impl RegisterCaCertificateInput {
     /// The `MqttInstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn mqtt_instance_id(&self) -> Option<&str> {
         self.mqtt_instance_id.as_deref()
     }
 
     /// The `CaName` parameter, as set on the builder.
+    #[inline]
     pub fn ca_name(&self) -> Option<&str> {
         self.ca_name.as_deref()
     }
 
     /// The `CaContent` parameter, as set on the builder.
+    #[inline]
     pub fn ca_content(&self) -> Option<&str> {
         self.ca_content.as_deref()
     }
 
     /// The `VerificationContent` parameter, as set on the builder.
+    #[inline]
     pub fn verification_content(&self) -> Option<&str> {
         self.verification_content.as_deref()
     }
@@ -246,6 +251,7 @@ for RegisterCaCertificateBuilder<
     const ACTION: &'static str = "RegisterCaCertificate";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: RegisterCaCertificateInput,
@@ -266,6 +272,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: RegisterCaCertificateInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.mqtt_instance_id {
@@ -306,6 +313,7 @@ pub struct RegisterCaCertificateOutput {
 }
 
 impl runtime::de::FromJson for RegisterCaCertificateOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -364,6 +372,7 @@ pub enum RegisterCaCertificateError {
 
 impl RegisterCaCertificateError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::ParameterFieldCheckFailed(error)
@@ -383,6 +392,7 @@ impl RegisterCaCertificateError {
 }
 
 impl From<ServiceError> for RegisterCaCertificateError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "ParameterFieldCheckFailed" => Self::ParameterFieldCheckFailed(error),
@@ -402,6 +412,7 @@ impl From<ServiceError> for RegisterCaCertificateError {
 }
 
 impl std::fmt::Display for RegisterCaCertificateError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

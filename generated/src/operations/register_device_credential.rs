@@ -49,6 +49,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn register_device_credential(
         &self,
     ) -> RegisterDeviceCredentialBuilder<Unset, Unset> {
@@ -83,11 +84,13 @@ pub struct RegisterDeviceCredentialInput {
 
 impl RegisterDeviceCredentialInput {
     /// The `ClientId` parameter, as set on the builder.
+    #[inline]
     pub fn client_id(&self) -> Option<&str> {
         self.client_id.as_deref()
     }
 
     /// The `InstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn instance_id(&self) -> Option<&str> {
         self.instance_id.as_deref()
     }
@@ -169,6 +172,7 @@ for RegisterDeviceCredentialBuilder<ClientId, InstanceId> {
     const ACTION: &'static str = "RegisterDeviceCredential";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: RegisterDeviceCredentialInput,
@@ -189,6 +193,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(
     input: RegisterDeviceCredentialInput,
 ) -> Result<Params, runtime::InvalidInput> {
@@ -223,6 +228,7 @@ pub struct RegisterDeviceCredentialOutput {
 }
 
 impl runtime::de::FromJson for RegisterDeviceCredentialOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -296,6 +302,7 @@ pub enum RegisterDeviceCredentialError {
 
 impl RegisterDeviceCredentialError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::ApplyTokenOverFlow(error)
@@ -316,6 +323,7 @@ impl RegisterDeviceCredentialError {
 }
 
 impl From<ServiceError> for RegisterDeviceCredentialError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         if let Some(parameter) = error
             .code()
@@ -345,6 +353,7 @@ impl From<ServiceError> for RegisterDeviceCredentialError {
 }
 
 impl std::fmt::Display for RegisterDeviceCredentialError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

@@ -49,6 +49,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn revoke_token(&self) -> RevokeTokenBuilder<Unset, Unset> {
         RevokeTokenBuilder {
             client: self.clone(),
@@ -90,11 +91,13 @@ impl std::fmt::Debug for RevokeTokenInput {
 
 impl RevokeTokenInput {
     /// The `Token` parameter, as set on the builder.
+    #[inline]
     pub fn token(&self) -> Option<&str> {
         self.token.as_deref()
     }
 
     /// The `InstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn instance_id(&self) -> Option<&str> {
         self.instance_id.as_deref()
     }
@@ -173,6 +176,7 @@ for RevokeTokenBuilder<Token, InstanceId> {
     const ACTION: &'static str = "RevokeToken";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: RevokeTokenInput,
@@ -188,6 +192,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: RevokeTokenInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.token {
@@ -216,6 +221,7 @@ pub struct RevokeTokenOutput {
 }
 
 impl runtime::de::FromJson for RevokeTokenOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -280,6 +286,7 @@ pub enum RevokeTokenError {
 
 impl RevokeTokenError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::CheckAccountInfoFailed(error)
@@ -297,6 +304,7 @@ impl RevokeTokenError {
 }
 
 impl From<ServiceError> for RevokeTokenError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         if let Some(parameter) = error
             .code()
@@ -323,6 +331,7 @@ impl From<ServiceError> for RevokeTokenError {
 }
 
 impl std::fmt::Display for RevokeTokenError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

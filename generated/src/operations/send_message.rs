@@ -49,6 +49,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn send_message(&self) -> SendMessageBuilder<Unset, Unset, Unset> {
         SendMessageBuilder {
             client: self.clone(),
@@ -82,16 +83,19 @@ pub struct SendMessageInput {
 
 impl SendMessageInput {
     /// The `MqttTopic` parameter, as set on the builder.
+    #[inline]
     pub fn mqtt_topic(&self) -> Option<&str> {
         self.mqtt_topic.as_deref()
     }
 
     /// The `InstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn instance_id(&self) -> Option<&str> {
         self.instance_id.as_deref()
     }
 
     /// The `Payload` parameter, as set on the builder.
+    #[inline]
     pub fn payload(&self) -> Option<&str> {
         self.payload.as_deref()
     }
@@ -186,6 +190,7 @@ for SendMessageBuilder<MqttTopic, InstanceId, Payload> {
     const ACTION: &'static str = "SendMessage";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: SendMessageInput,
@@ -201,6 +206,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: SendMessageInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.mqtt_topic {
@@ -237,6 +243,7 @@ pub struct SendMessageOutput {
 }
 
 impl runtime::de::FromJson for SendMessageOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -300,6 +307,7 @@ pub enum SendMessageError {
 
 impl SendMessageError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::CheckAccountInfoFailed(error)
@@ -317,6 +325,7 @@ impl SendMessageError {
 }
 
 impl From<ServiceError> for SendMessageError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         if let Some(parameter) = error
             .code()
@@ -343,6 +352,7 @@ impl From<ServiceError> for SendMessageError {
 }
 
 impl std::fmt::Display for SendMessageError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

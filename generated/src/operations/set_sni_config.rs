@@ -50,6 +50,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn set_sni_config(&self) -> SetSniConfigBuilder<Unset, Unset> {
         SetSniConfigBuilder {
             client: self.clone(),
@@ -83,16 +84,19 @@ pub struct SetSniConfigInput {
 
 impl SetSniConfigInput {
     /// The `MqttInstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn mqtt_instance_id(&self) -> Option<&str> {
         self.mqtt_instance_id.as_deref()
     }
 
     /// The `DefaultCertificate` parameter, as set on the builder.
+    #[inline]
     pub fn default_certificate(&self) -> Option<&str> {
         self.default_certificate.as_deref()
     }
 
     /// The `SniConfig` parameter, as set on the builder.
+    #[inline]
     pub fn sni_config(&self) -> Option<&str> {
         self.sni_config.as_deref()
     }
@@ -190,6 +194,7 @@ for SetSniConfigBuilder<MqttInstanceId, DefaultCertificate> {
     const ACTION: &'static str = "SetSniConfig";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: SetSniConfigInput,
@@ -205,6 +210,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: SetSniConfigInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.mqtt_instance_id {
@@ -246,6 +252,7 @@ pub struct SetSniConfigOutput {
 }
 
 impl runtime::de::FromJson for SetSniConfigOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -304,6 +311,7 @@ pub struct AccessDeniedDetail {
 }
 
 impl runtime::de::FromJson for AccessDeniedDetail {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -347,6 +355,7 @@ pub enum SetSniConfigError {
 
 impl SetSniConfigError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::MqttInstanceNotFound(error)
@@ -358,6 +367,7 @@ impl SetSniConfigError {
 }
 
 impl From<ServiceError> for SetSniConfigError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "MqttInstanceNotFound" => Self::MqttInstanceNotFound(error),
@@ -369,6 +379,7 @@ impl From<ServiceError> for SetSniConfigError {
 }
 
 impl std::fmt::Display for SetSniConfigError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

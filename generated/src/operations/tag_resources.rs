@@ -49,6 +49,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn tag_resources(&self) -> TagResourcesBuilder<Unset, Unset, Unset> {
         TagResourcesBuilder {
             client: self.clone(),
@@ -86,16 +87,19 @@ pub struct TagResourcesInput {
 
 impl TagResourcesInput {
     /// The `ResourceType` parameter, as set on the builder.
+    #[inline]
     pub fn resource_type(&self) -> Option<&str> {
         self.resource_type.as_deref()
     }
 
     /// The `ResourceId` parameter, as set on the builder.
+    #[inline]
     pub fn resource_id(&self) -> &[String] {
         self.resource_id.as_deref().unwrap_or_default()
     }
 
     /// The `Tag` parameter, as set on the builder.
+    #[inline]
     pub fn tag(&self) -> &[Tag] {
         self.tag.as_deref().unwrap_or_default()
     }
@@ -196,6 +200,7 @@ for TagResourcesBuilder<ResourceType, ResourceId, TagParam> {
     const ACTION: &'static str = "TagResources";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: TagResourcesInput,
@@ -211,6 +216,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: TagResourcesInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.resource_type {
@@ -266,6 +272,7 @@ pub struct TagResourcesOutput {
 }
 
 impl runtime::de::FromJson for TagResourcesOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -306,6 +313,7 @@ pub enum TagResourcesError {
 
 impl TagResourcesError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::MqttOwnerCheckError(error)
@@ -317,6 +325,7 @@ impl TagResourcesError {
 }
 
 impl From<ServiceError> for TagResourcesError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "MqttOwnerCheckError" => Self::MqttOwnerCheckError(error),
@@ -328,6 +337,7 @@ impl From<ServiceError> for TagResourcesError {
 }
 
 impl std::fmt::Display for TagResourcesError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

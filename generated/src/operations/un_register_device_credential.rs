@@ -49,6 +49,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn un_register_device_credential(
         &self,
     ) -> UnRegisterDeviceCredentialBuilder<Unset, Unset> {
@@ -83,11 +84,13 @@ pub struct UnRegisterDeviceCredentialInput {
 
 impl UnRegisterDeviceCredentialInput {
     /// The `ClientId` parameter, as set on the builder.
+    #[inline]
     pub fn client_id(&self) -> Option<&str> {
         self.client_id.as_deref()
     }
 
     /// The `InstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn instance_id(&self) -> Option<&str> {
         self.instance_id.as_deref()
     }
@@ -169,6 +172,7 @@ for UnRegisterDeviceCredentialBuilder<ClientId, InstanceId> {
     const ACTION: &'static str = "UnRegisterDeviceCredential";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: UnRegisterDeviceCredentialInput,
@@ -189,6 +193,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(
     input: UnRegisterDeviceCredentialInput,
 ) -> Result<Params, runtime::InvalidInput> {
@@ -219,6 +224,7 @@ pub struct UnRegisterDeviceCredentialOutput {
 }
 
 impl runtime::de::FromJson for UnRegisterDeviceCredentialOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -286,6 +292,7 @@ pub enum UnRegisterDeviceCredentialError {
 
 impl UnRegisterDeviceCredentialError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::ApplyTokenOverFlow(error)
@@ -304,6 +311,7 @@ impl UnRegisterDeviceCredentialError {
 }
 
 impl From<ServiceError> for UnRegisterDeviceCredentialError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         if let Some(parameter) = error
             .code()
@@ -331,6 +339,7 @@ impl From<ServiceError> for UnRegisterDeviceCredentialError {
 }
 
 impl std::fmt::Display for UnRegisterDeviceCredentialError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

@@ -48,6 +48,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn untag_resources(&self) -> UntagResourcesBuilder<Unset, Unset> {
         UntagResourcesBuilder {
             client: self.clone(),
@@ -82,21 +83,25 @@ pub struct UntagResourcesInput {
 
 impl UntagResourcesInput {
     /// The `TagKey` parameter, as set on the builder.
+    #[inline]
     pub fn tag_key(&self) -> &[String] {
         self.tag_key.as_deref().unwrap_or_default()
     }
 
     /// The `ResourceId` parameter, as set on the builder.
+    #[inline]
     pub fn resource_id(&self) -> &[String] {
         self.resource_id.as_deref().unwrap_or_default()
     }
 
     /// The `ResourceType` parameter, as set on the builder.
+    #[inline]
     pub fn resource_type(&self) -> Option<&str> {
         self.resource_type.as_deref()
     }
 
     /// The `All` parameter, as set on the builder.
+    #[inline]
     pub fn all(&self) -> Option<bool> {
         self.all
     }
@@ -203,6 +208,7 @@ for UntagResourcesBuilder<ResourceId, ResourceType> {
     const ACTION: &'static str = "UntagResources";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: UntagResourcesInput,
@@ -218,6 +224,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: UntagResourcesInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(values) = input.tag_key {
@@ -272,6 +279,7 @@ pub struct UntagResourcesOutput {
 }
 
 impl runtime::de::FromJson for UntagResourcesOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -312,6 +320,7 @@ pub enum UntagResourcesError {
 
 impl UntagResourcesError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::ResourceIdNotFound(error)
@@ -323,6 +332,7 @@ impl UntagResourcesError {
 }
 
 impl From<ServiceError> for UntagResourcesError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "ResourceIdNotFound" => Self::ResourceIdNotFound(error),
@@ -334,6 +344,7 @@ impl From<ServiceError> for UntagResourcesError {
 }
 
 impl std::fmt::Display for UntagResourcesError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

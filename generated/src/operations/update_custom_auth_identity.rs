@@ -58,6 +58,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn update_custom_auth_identity(
         &self,
     ) -> UpdateCustomAuthIdentityBuilder<Unset, Unset, Unset, Unset, Unset> {
@@ -115,31 +116,37 @@ impl std::fmt::Debug for UpdateCustomAuthIdentityInput {
 
 impl UpdateCustomAuthIdentityInput {
     /// The `InstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn instance_id(&self) -> Option<&str> {
         self.instance_id.as_deref()
     }
 
     /// The `Username` parameter, as set on the builder.
+    #[inline]
     pub fn username(&self) -> Option<&str> {
         self.username.as_deref()
     }
 
     /// The `Secret` parameter, as set on the builder.
+    #[inline]
     pub fn secret(&self) -> Option<&str> {
         self.secret.as_deref()
     }
 
     /// The `IdentityType` parameter, as set on the builder.
+    #[inline]
     pub fn identity_type(&self) -> Option<&IdentityType> {
         self.identity_type.as_ref()
     }
 
     /// The `ClientId` parameter, as set on the builder.
+    #[inline]
     pub fn client_id(&self) -> Option<&str> {
         self.client_id.as_deref()
     }
 
     /// The `SignMode` parameter, as set on the builder.
+    #[inline]
     pub fn sign_mode(&self) -> Option<&SignMode> {
         self.sign_mode.as_ref()
     }
@@ -343,6 +350,7 @@ for UpdateCustomAuthIdentityBuilder<
     const ACTION: &'static str = "UpdateCustomAuthIdentity";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: UpdateCustomAuthIdentityInput,
@@ -363,6 +371,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(
     input: UpdateCustomAuthIdentityInput,
 ) -> Result<Params, runtime::InvalidInput> {
@@ -421,6 +430,7 @@ pub struct UpdateCustomAuthIdentityOutput {
 }
 
 impl runtime::de::FromJson for UpdateCustomAuthIdentityOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -467,6 +477,7 @@ pub enum UpdateCustomAuthIdentityError {
 
 impl UpdateCustomAuthIdentityError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::InstancePermissionCheckFailed(error)
@@ -478,6 +489,7 @@ impl UpdateCustomAuthIdentityError {
 }
 
 impl From<ServiceError> for UpdateCustomAuthIdentityError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         if let Some(parameter) = error
             .code()
@@ -498,6 +510,7 @@ impl From<ServiceError> for UpdateCustomAuthIdentityError {
 }
 
 impl std::fmt::Display for UpdateCustomAuthIdentityError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

@@ -58,6 +58,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn update_custom_auth_permission(
         &self,
     ) -> UpdateCustomAuthPermissionBuilder<Unset, Unset, Unset, Unset, Unset, Unset> {
@@ -105,31 +106,37 @@ pub struct UpdateCustomAuthPermissionInput {
 
 impl UpdateCustomAuthPermissionInput {
     /// The `InstanceId` parameter, as set on the builder.
+    #[inline]
     pub fn instance_id(&self) -> Option<&str> {
         self.instance_id.as_deref()
     }
 
     /// The `IdentityType` parameter, as set on the builder.
+    #[inline]
     pub fn identity_type(&self) -> Option<&IdentityType> {
         self.identity_type.as_ref()
     }
 
     /// The `Identity` parameter, as set on the builder.
+    #[inline]
     pub fn identity(&self) -> Option<&str> {
         self.identity.as_deref()
     }
 
     /// The `PermitAction` parameter, as set on the builder.
+    #[inline]
     pub fn permit_action(&self) -> Option<&PermitAction> {
         self.permit_action.as_ref()
     }
 
     /// The `Effect` parameter, as set on the builder.
+    #[inline]
     pub fn effect(&self) -> Option<&Effect> {
         self.effect.as_ref()
     }
 
     /// The `Topic` parameter, as set on the builder.
+    #[inline]
     pub fn topic(&self) -> Option<&str> {
         self.topic.as_deref()
     }
@@ -359,6 +366,7 @@ for UpdateCustomAuthPermissionBuilder<
     const ACTION: &'static str = "UpdateCustomAuthPermission";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: UpdateCustomAuthPermissionInput,
@@ -379,6 +387,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(
     input: UpdateCustomAuthPermissionInput,
 ) -> Result<Params, runtime::InvalidInput> {
@@ -437,6 +446,7 @@ pub struct UpdateCustomAuthPermissionOutput {
 }
 
 impl runtime::de::FromJson for UpdateCustomAuthPermissionOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -483,6 +493,7 @@ pub enum UpdateCustomAuthPermissionError {
 
 impl UpdateCustomAuthPermissionError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::InstancePermissionCheckFailed(error)
@@ -494,6 +505,7 @@ impl UpdateCustomAuthPermissionError {
 }
 
 impl From<ServiceError> for UpdateCustomAuthPermissionError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         if let Some(parameter) = error
             .code()
@@ -514,6 +526,7 @@ impl From<ServiceError> for UpdateCustomAuthPermissionError {
 }
 
 impl std::fmt::Display for UpdateCustomAuthPermissionError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

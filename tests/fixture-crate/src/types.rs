@@ -195,6 +195,7 @@ pub struct Widget {
 }
 
 impl runtime::de::FromJson for Widget {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {

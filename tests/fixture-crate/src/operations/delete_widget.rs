@@ -39,6 +39,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn delete_widget(&self) -> DeleteWidgetBuilder<Unset> {
         DeleteWidgetBuilder {
             client: self.clone(),
@@ -80,11 +81,13 @@ impl std::fmt::Debug for DeleteWidgetInput {
 
 impl DeleteWidgetInput {
     /// The `WidgetId` parameter, as set on the builder.
+    #[inline]
     pub fn widget_id(&self) -> Option<&str> {
         self.widget_id.as_deref()
     }
 
     /// The `Password` parameter, as set on the builder.
+    #[inline]
     pub fn password(&self) -> Option<&str> {
         self.password.as_deref()
     }
@@ -156,6 +159,7 @@ impl<WidgetId> runtime::MockOperation for DeleteWidgetBuilder<WidgetId> {
     const ACTION: &'static str = "DeleteWidget";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: DeleteWidgetInput,
@@ -171,6 +175,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: DeleteWidgetInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.widget_id {
@@ -207,6 +212,7 @@ pub struct DeleteWidgetOutput {
 }
 
 impl runtime::de::FromJson for DeleteWidgetOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -241,6 +247,7 @@ pub enum DeleteWidgetError {
 
 impl DeleteWidgetError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::WidgetLocked(error) | Self::Unhandled(error) => error,
@@ -249,6 +256,7 @@ impl DeleteWidgetError {
 }
 
 impl From<ServiceError> for DeleteWidgetError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "Widget.Locked" => Self::WidgetLocked(error),
@@ -258,6 +266,7 @@ impl From<ServiceError> for DeleteWidgetError {
 }
 
 impl std::fmt::Display for DeleteWidgetError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

@@ -45,6 +45,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn get_widget(&self) -> GetWidgetBuilder<Unset> {
         GetWidgetBuilder {
             client: self.clone(),
@@ -77,16 +78,19 @@ pub struct GetWidgetInput {
 
 impl GetWidgetInput {
     /// The `WidgetId` parameter, as set on the builder.
+    #[inline]
     pub fn widget_id(&self) -> Option<&str> {
         self.widget_id.as_deref()
     }
 
     /// The `Type` parameter, as set on the builder.
+    #[inline]
     pub fn r#type(&self) -> Option<&str> {
         self.r#type.as_deref()
     }
 
     /// The `Self` parameter, as set on the builder.
+    #[inline]
     pub fn self_(&self) -> Option<bool> {
         self.self_
     }
@@ -172,6 +176,7 @@ impl<WidgetId> runtime::MockOperation for GetWidgetBuilder<WidgetId> {
     const ACTION: &'static str = "GetWidget";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: GetWidgetInput,
@@ -187,6 +192,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: GetWidgetInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.widget_id {
@@ -248,6 +254,7 @@ impl std::fmt::Debug for GetWidgetOutput {
 }
 
 impl runtime::de::FromJson for GetWidgetOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -288,6 +295,7 @@ pub struct GetWidgetPartsItem {
 }
 
 impl runtime::de::FromJson for GetWidgetPartsItem {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -320,6 +328,7 @@ pub struct GetWidgetInner {
 }
 
 impl runtime::de::FromJson for GetWidgetInner {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self { depth: o.opt("Depth")? })
@@ -360,6 +369,7 @@ pub enum GetWidgetError {
 
 impl GetWidgetError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::WidgetNotFound(error)
@@ -371,6 +381,7 @@ impl GetWidgetError {
 }
 
 impl From<ServiceError> for GetWidgetError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         if let Some(parameter) = error
             .code()
@@ -391,6 +402,7 @@ impl From<ServiceError> for GetWidgetError {
 }
 
 impl std::fmt::Display for GetWidgetError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

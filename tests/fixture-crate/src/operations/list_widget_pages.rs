@@ -39,6 +39,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn list_widget_pages(&self) -> ListWidgetPagesBuilder<Unset> {
         ListWidgetPagesBuilder {
             client: self.clone(),
@@ -71,11 +72,13 @@ pub struct ListWidgetPagesInput {
 
 impl ListWidgetPagesInput {
     /// The `PageNumber` parameter, as set on the builder.
+    #[inline]
     pub fn page_number(&self) -> Option<i32> {
         self.page_number
     }
 
     /// The `PageSize` parameter, as set on the builder.
+    #[inline]
     pub fn page_size(&self) -> Option<i32> {
         self.page_size
     }
@@ -168,6 +171,7 @@ impl<PageNumber> runtime::MockOperation for ListWidgetPagesBuilder<PageNumber> {
     const ACTION: &'static str = "ListWidgetPages";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: ListWidgetPagesInput,
@@ -188,6 +192,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: ListWidgetPagesInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.page_number {
@@ -201,6 +206,7 @@ fn encode(input: ListWidgetPagesInput) -> Result<Params, runtime::InvalidInput> 
     Ok(params)
 }
 
+#[inline]
 fn pages(
     client: Client,
     input: ListWidgetPagesInput,
@@ -229,6 +235,7 @@ fn pages(
     Pages::by_number(client, input, first, spec)
 }
 
+#[inline]
 fn page_items(output: ListWidgetPagesOutput) -> Vec<String> {
     let Some(data) = output.data else {
         return Vec::new();
@@ -256,6 +263,7 @@ pub struct ListWidgetPagesOutput {
 }
 
 impl runtime::de::FromJson for ListWidgetPagesOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -292,6 +300,7 @@ pub struct ListWidgetPagesData {
 }
 
 impl runtime::de::FromJson for ListWidgetPagesData {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -323,6 +332,7 @@ pub enum ListWidgetPagesError {
 
 impl ListWidgetPagesError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::Unhandled(error) => error,
@@ -331,12 +341,14 @@ impl ListWidgetPagesError {
 }
 
 impl From<ServiceError> for ListWidgetPagesError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         Self::Unhandled(error)
     }
 }
 
 impl std::fmt::Display for ListWidgetPagesError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

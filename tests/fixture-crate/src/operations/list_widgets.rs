@@ -41,6 +41,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn list_widgets(&self) -> ListWidgetsBuilder<Unset> {
         ListWidgetsBuilder {
             client: self.clone(),
@@ -73,11 +74,13 @@ pub struct ListWidgetsInput {
 
 impl ListWidgetsInput {
     /// The `NextToken` parameter, as set on the builder.
+    #[inline]
     pub fn next_token(&self) -> Option<&str> {
         self.next_token.as_deref()
     }
 
     /// The `MaxResults` parameter, as set on the builder.
+    #[inline]
     pub fn max_results(&self) -> Option<i32> {
         self.max_results
     }
@@ -169,6 +172,7 @@ impl<MaxResults> runtime::MockOperation for ListWidgetsBuilder<MaxResults> {
     const ACTION: &'static str = "ListWidgets";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: ListWidgetsInput,
@@ -184,6 +188,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: ListWidgetsInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.next_token {
@@ -198,6 +203,7 @@ fn encode(input: ListWidgetsInput) -> Result<Params, runtime::InvalidInput> {
     Ok(params)
 }
 
+#[inline]
 fn pages(
     client: Client,
     input: ListWidgetsInput,
@@ -217,6 +223,7 @@ fn pages(
     Pages::by_token(client, input, spec)
 }
 
+#[inline]
 fn page_items(output: ListWidgetsOutput) -> Vec<Widget> {
     output.widgets
 }
@@ -244,6 +251,7 @@ pub struct ListWidgetsOutput {
 }
 
 impl runtime::de::FromJson for ListWidgetsOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -276,6 +284,7 @@ pub enum ListWidgetsError {
 
 impl ListWidgetsError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::Unhandled(error) => error,
@@ -284,12 +293,14 @@ impl ListWidgetsError {
 }
 
 impl From<ServiceError> for ListWidgetsError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         Self::Unhandled(error)
     }
 }
 
 impl std::fmt::Display for ListWidgetsError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

@@ -35,6 +35,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn ping(&self) -> PingBuilder {
         PingBuilder {
             client: self.clone(),
@@ -92,6 +93,7 @@ impl runtime::MockOperation for PingBuilder {
     const ACTION: &'static str = "Ping";
 }
 
+#[inline]
 fn send(client: Client, input: PingInput) -> runtime::Call<PingOutput, PingError> {
     #[cfg(feature = "test-util")]
     if client.core.mocks().is_some() {
@@ -104,6 +106,7 @@ fn send(client: Client, input: PingInput) -> runtime::Call<PingOutput, PingError
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(_input: PingInput) -> Result<Params, runtime::InvalidInput> {
     let params = Params::new();
     Ok(params)
@@ -124,6 +127,7 @@ pub struct PingOutput {
 }
 
 impl runtime::de::FromJson for PingOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -153,6 +157,7 @@ pub enum PingError {
 
 impl PingError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::Unhandled(error) => error,
@@ -161,12 +166,14 @@ impl PingError {
 }
 
 impl From<ServiceError> for PingError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         Self::Unhandled(error)
     }
 }
 
 impl std::fmt::Display for PingError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

@@ -42,6 +42,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn tag_widgets(&self) -> TagWidgetsBuilder<Unset, Unset> {
         TagWidgetsBuilder {
             client: self.clone(),
@@ -79,36 +80,43 @@ pub struct TagWidgetsInput {
 
 impl TagWidgetsInput {
     /// The `WidgetIds` parameter, as set on the builder.
+    #[inline]
     pub fn widget_ids(&self) -> &[String] {
         self.widget_ids.as_deref().unwrap_or_default()
     }
 
     /// The `Tag` parameter, as set on the builder.
+    #[inline]
     pub fn tag(&self) -> &[Label] {
         self.tag.as_deref().unwrap_or_default()
     }
 
     /// The `Color` parameter, as set on the builder.
+    #[inline]
     pub fn color(&self) -> Option<&Color> {
         self.color.as_ref()
     }
 
     /// The `Note` parameter, as set on the builder.
+    #[inline]
     pub fn note(&self) -> Option<&str> {
         self.note.as_deref()
     }
 
     /// The `Force` parameter, as set on the builder.
+    #[inline]
     pub fn force(&self) -> Option<bool> {
         self.force
     }
 
     /// The `Count` parameter, as set on the builder.
+    #[inline]
     pub fn count(&self) -> Option<i64> {
         self.count
     }
 
     /// The `Colors` parameter, as set on the builder.
+    #[inline]
     pub fn colors(&self) -> &[Color] {
         self.colors.as_deref().unwrap_or_default()
     }
@@ -250,6 +258,7 @@ for TagWidgetsBuilder<WidgetIds, ColorParam> {
     const ACTION: &'static str = "TagWidgets";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: TagWidgetsInput,
@@ -265,6 +274,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: TagWidgetsInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(values) = input.widget_ids {
@@ -333,6 +343,7 @@ pub struct TagWidgetsOutput {
 }
 
 impl runtime::de::FromJson for TagWidgetsOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -398,6 +409,7 @@ pub enum TagWidgetsError {
 
 impl TagWidgetsError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::QuotaExceeded(error) | Self::Unhandled(error) => error,
@@ -406,6 +418,7 @@ impl TagWidgetsError {
 }
 
 impl From<ServiceError> for TagWidgetsError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "Quota.Exceeded" => Self::QuotaExceeded(error),
@@ -415,6 +428,7 @@ impl From<ServiceError> for TagWidgetsError {
 }
 
 impl std::fmt::Display for TagWidgetsError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

@@ -40,6 +40,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn clone_(&self) -> CloneBuilder {
         CloneBuilder {
             client: self.clone(),
@@ -69,21 +70,25 @@ pub struct CloneInput {
 
 impl CloneInput {
     /// The `NextToken` parameter, as set on the builder.
+    #[inline]
     pub fn next_token(&self) -> Option<&str> {
         self.next_token.as_deref()
     }
 
     /// The `IntoPages` parameter, as set on the builder.
+    #[inline]
     pub fn into_pages_(&self) -> Option<&str> {
         self.into_pages.as_deref()
     }
 
     /// The `IntoItems` parameter, as set on the builder.
+    #[inline]
     pub fn into_items_(&self) -> Option<i32> {
         self.into_items
     }
 
     /// The `Vec` parameter, as set on the builder.
+    #[inline]
     pub fn vec(&self) -> &[String] {
         self.vec.as_deref().unwrap_or_default()
     }
@@ -189,6 +194,7 @@ impl runtime::MockOperation for CloneBuilder {
     const ACTION: &'static str = "Clone";
 }
 
+#[inline]
 fn send(client: Client, input: CloneInput) -> runtime::Call<CloneOutput, CloneError> {
     #[cfg(feature = "test-util")]
     if client.core.mocks().is_some() {
@@ -201,6 +207,7 @@ fn send(client: Client, input: CloneInput) -> runtime::Call<CloneOutput, CloneEr
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: CloneInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.next_token {
@@ -224,6 +231,7 @@ fn encode(input: CloneInput) -> Result<Params, runtime::InvalidInput> {
     Ok(params)
 }
 
+#[inline]
 fn pages(client: Client, input: CloneInput) -> Pages<CloneOutput, CloneError> {
     let spec = PageSpec {
         send: |client, input| Box::pin(send(client, input)),
@@ -240,6 +248,7 @@ fn pages(client: Client, input: CloneInput) -> Pages<CloneOutput, CloneError> {
     Pages::by_token(client, input, spec)
 }
 
+#[inline]
 fn page_items(output: CloneOutput) -> Vec<CloneItemsItem> {
     output.items
 }
@@ -267,6 +276,7 @@ pub struct CloneOutput {
 }
 
 impl runtime::de::FromJson for CloneOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -300,6 +310,7 @@ pub struct CloneItemsItem {
 }
 
 impl runtime::de::FromJson for CloneItemsItem {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self { r#box: o.opt("Box")? })
@@ -327,6 +338,7 @@ pub enum CloneError {
 
 impl CloneError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::Unhandled(error) => error,
@@ -335,12 +347,14 @@ impl CloneError {
 }
 
 impl From<ServiceError> for CloneError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         Self::Unhandled(error)
     }
 }
 
 impl std::fmt::Display for CloneError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

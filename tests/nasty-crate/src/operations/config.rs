@@ -35,6 +35,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn config_(&self) -> ConfigBuilder_ {
         ConfigBuilder_ {
             client: self.clone(),
@@ -94,6 +95,7 @@ impl runtime::MockOperation for ConfigBuilder_ {
     const ACTION: &'static str = "Config";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: ConfigInput,
@@ -109,6 +111,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(_input: ConfigInput) -> Result<Params, runtime::InvalidInput> {
     let params = Params::new();
     Ok(params)
@@ -129,6 +132,7 @@ pub struct ConfigOutput {
 }
 
 impl runtime::de::FromJson for ConfigOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -158,6 +162,7 @@ pub enum ConfigError_ {
 
 impl ConfigError_ {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::Unhandled(error) => error,
@@ -166,12 +171,14 @@ impl ConfigError_ {
 }
 
 impl From<ServiceError> for ConfigError_ {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         Self::Unhandled(error)
     }
 }
 
 impl std::fmt::Display for ConfigError_ {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

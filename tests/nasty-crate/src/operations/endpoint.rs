@@ -35,6 +35,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn endpoint_(&self) -> EndpointBuilder {
         EndpointBuilder {
             client: self.clone(),
@@ -94,6 +95,7 @@ impl runtime::MockOperation for EndpointBuilder {
     const ACTION: &'static str = "Endpoint";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: EndpointInput,
@@ -109,6 +111,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(_input: EndpointInput) -> Result<Params, runtime::InvalidInput> {
     let params = Params::new();
     Ok(params)
@@ -129,6 +132,7 @@ pub struct EndpointOutput {
 }
 
 impl runtime::de::FromJson for EndpointOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -158,6 +162,7 @@ pub enum EndpointError {
 
 impl EndpointError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::Unhandled(error) => error,
@@ -166,12 +171,14 @@ impl EndpointError {
 }
 
 impl From<ServiceError> for EndpointError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         Self::Unhandled(error)
     }
 }
 
 impl std::fmt::Display for EndpointError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

@@ -35,6 +35,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn r#gen(&self) -> GenBuilder {
         GenBuilder {
             client: self.clone(),
@@ -92,6 +93,7 @@ impl runtime::MockOperation for GenBuilder {
     const ACTION: &'static str = "Gen";
 }
 
+#[inline]
 fn send(client: Client, input: GenInput) -> runtime::Call<GenOutput, GenError> {
     #[cfg(feature = "test-util")]
     if client.core.mocks().is_some() {
@@ -104,6 +106,7 @@ fn send(client: Client, input: GenInput) -> runtime::Call<GenOutput, GenError> {
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(_input: GenInput) -> Result<Params, runtime::InvalidInput> {
     let params = Params::new();
     Ok(params)
@@ -124,6 +127,7 @@ pub struct GenOutput {
 }
 
 impl runtime::de::FromJson for GenOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -153,6 +157,7 @@ pub enum GenError {
 
 impl GenError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::Unhandled(error) => error,
@@ -161,12 +166,14 @@ impl GenError {
 }
 
 impl From<ServiceError> for GenError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         Self::Unhandled(error)
     }
 }
 
 impl std::fmt::Display for GenError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

@@ -40,6 +40,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn r#mod(&self) -> ModBuilder {
         ModBuilder {
             client: self.clone(),
@@ -67,11 +68,13 @@ pub struct ModInput {
 
 impl ModInput {
     /// The `PageNumber` parameter, as set on the builder.
+    #[inline]
     pub fn page_number(&self) -> Option<i64> {
         self.page_number
     }
 
     /// The `Option` parameter, as set on the builder.
+    #[inline]
     pub fn option(&self) -> Option<i32> {
         self.option
     }
@@ -155,6 +158,7 @@ impl runtime::MockOperation for ModBuilder {
     const ACTION: &'static str = "Mod";
 }
 
+#[inline]
 fn send(client: Client, input: ModInput) -> runtime::Call<ModOutput, ModError> {
     #[cfg(feature = "test-util")]
     if client.core.mocks().is_some() {
@@ -167,6 +171,7 @@ fn send(client: Client, input: ModInput) -> runtime::Call<ModOutput, ModError> {
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: ModInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.page_number {
@@ -180,6 +185,7 @@ fn encode(input: ModInput) -> Result<Params, runtime::InvalidInput> {
     Ok(params)
 }
 
+#[inline]
 fn pages(client: Client, input: ModInput) -> Pages<ModOutput, ModError> {
     let spec = PageSpec {
         send: |client, input| Box::pin(send(client, input)),
@@ -205,6 +211,7 @@ fn pages(client: Client, input: ModInput) -> Pages<ModOutput, ModError> {
     Pages::by_number(client, input, first, spec)
 }
 
+#[inline]
 fn page_items(output: ModOutput) -> Vec<String> {
     let Some(data) = output.data else {
         return Vec::new();
@@ -232,6 +239,7 @@ pub struct ModOutput {
 }
 
 impl runtime::de::FromJson for ModOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -268,6 +276,7 @@ pub struct ModData {
 }
 
 impl runtime::de::FromJson for ModData {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -298,6 +307,7 @@ pub enum ModError {
 
 impl ModError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::Unhandled(error) => error,
@@ -306,12 +316,14 @@ impl ModError {
 }
 
 impl From<ServiceError> for ModError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         Self::Unhandled(error)
     }
 }
 
 impl std::fmt::Display for ModError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

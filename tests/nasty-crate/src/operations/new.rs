@@ -48,6 +48,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn new_(&self) -> NewBuilder<Unset, Unset, Unset, Unset, Unset> {
         NewBuilder {
             client: self.clone(),
@@ -93,41 +94,49 @@ pub struct NewInput {
 
 impl NewInput {
     /// The `Into` parameter, as set on the builder.
+    #[inline]
     pub fn into_(&self) -> Option<&str> {
         self.into.as_deref()
     }
 
     /// The `Result` parameter, as set on the builder.
+    #[inline]
     pub fn result(&self) -> Option<&str> {
         self.result.as_deref()
     }
 
     /// The `ResultParam` parameter, as set on the builder.
+    #[inline]
     pub fn result_param(&self) -> Option<&str> {
         self.result_param.as_deref()
     }
 
     /// The `Label` parameter, as set on the builder.
+    #[inline]
     pub fn label(&self) -> Option<&str> {
         self.label.as_deref()
     }
 
     /// The `MaybeLabel` parameter, as set on the builder.
+    #[inline]
     pub fn maybe_label(&self) -> Option<&str> {
         self.maybe_label.as_deref()
     }
 
     /// The `Send` parameter, as set on the builder.
+    #[inline]
     pub fn send_(&self) -> Option<&str> {
         self.send.as_deref()
     }
 
     /// The `Client` parameter, as set on the builder.
+    #[inline]
     pub fn client(&self) -> Option<&str> {
         self.client.as_deref()
     }
 
     /// The `Unset` parameter, as set on the builder.
+    #[inline]
     pub fn unset(&self) -> Option<&str> {
         self.unset.as_deref()
     }
@@ -306,6 +315,7 @@ for NewBuilder<IntoParam, ResultParam, ResultParamParam, ClientParam, UnsetParam
     const ACTION: &'static str = "New";
 }
 
+#[inline]
 fn send(client: Client, input: NewInput) -> runtime::Call<NewOutput, NewError> {
     #[cfg(feature = "test-util")]
     if client.core.mocks().is_some() {
@@ -318,6 +328,7 @@ fn send(client: Client, input: NewInput) -> runtime::Call<NewOutput, NewError> {
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: NewInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.into {
@@ -370,6 +381,7 @@ pub struct NewOutput {
 }
 
 impl runtime::de::FromJson for NewOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -399,6 +411,7 @@ pub enum NewError {
 
 impl NewError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::Unhandled(error) => error,
@@ -407,12 +420,14 @@ impl NewError {
 }
 
 impl From<ServiceError> for NewError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         Self::Unhandled(error)
     }
 }
 
 impl std::fmt::Display for NewError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

@@ -36,6 +36,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn self_(&self) -> SelfBuilder {
         SelfBuilder {
             client: self.clone(),
@@ -93,6 +94,7 @@ impl runtime::MockOperation for SelfBuilder {
     const ACTION: &'static str = "Self";
 }
 
+#[inline]
 fn send(client: Client, input: SelfInput) -> runtime::Call<SelfOutput, SelfError> {
     #[cfg(feature = "test-util")]
     if client.core.mocks().is_some() {
@@ -105,6 +107,7 @@ fn send(client: Client, input: SelfInput) -> runtime::Call<SelfOutput, SelfError
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(_input: SelfInput) -> Result<Params, runtime::InvalidInput> {
     let params = Params::new();
     Ok(params)
@@ -129,6 +132,7 @@ pub struct SelfOutput {
 }
 
 impl runtime::de::FromJson for SelfOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -159,6 +163,7 @@ pub enum SelfError {
 
 impl SelfError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::Unhandled(error) => error,
@@ -167,12 +172,14 @@ impl SelfError {
 }
 
 impl From<ServiceError> for SelfError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         Self::Unhandled(error)
     }
 }
 
 impl std::fmt::Display for SelfError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

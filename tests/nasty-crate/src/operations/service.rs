@@ -35,6 +35,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn service(&self) -> ServiceBuilder {
         ServiceBuilder {
             client: self.clone(),
@@ -94,6 +95,7 @@ impl runtime::MockOperation for ServiceBuilder {
     const ACTION: &'static str = "Service";
 }
 
+#[inline]
 fn send(
     client: Client,
     input: ServiceInput,
@@ -109,6 +111,7 @@ fn send(
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(_input: ServiceInput) -> Result<Params, runtime::InvalidInput> {
     let params = Params::new();
     Ok(params)
@@ -133,6 +136,7 @@ pub struct ServiceOutput {
 }
 
 impl runtime::de::FromJson for ServiceOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -165,6 +169,7 @@ pub struct ServiceError__ {
 }
 
 impl runtime::de::FromJson for ServiceError__ {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self { r#gen: o.opt("Gen")? })
@@ -192,6 +197,7 @@ pub enum ServiceError_ {
 
 impl ServiceError_ {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::Unhandled(error) => error,
@@ -200,12 +206,14 @@ impl ServiceError_ {
 }
 
 impl From<ServiceError> for ServiceError_ {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         Self::Unhandled(error)
     }
 }
 
 impl std::fmt::Display for ServiceError_ {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }

@@ -54,6 +54,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn r#type(&self) -> TypeBuilder<Unset, Unset, Unset> {
         TypeBuilder {
             client: self.clone(),
@@ -110,51 +111,61 @@ impl std::fmt::Debug for TypeInput {
 
 impl TypeInput {
     /// The `Type` parameter, as set on the builder.
+    #[inline]
     pub fn r#type(&self) -> Option<&str> {
         self.r#type.as_deref()
     }
 
     /// The `Self` parameter, as set on the builder.
+    #[inline]
     pub fn self_(&self) -> Option<&str> {
         self.self_.as_deref()
     }
 
     /// The `Gen` parameter, as set on the builder.
+    #[inline]
     pub fn r#gen(&self) -> Option<i32> {
         self.r#gen
     }
 
     /// The `Async` parameter, as set on the builder.
+    #[inline]
     pub fn r#async(&self) -> Option<bool> {
         self.r#async
     }
 
     /// The `Crate` parameter, as set on the builder.
+    #[inline]
     pub fn crate_(&self) -> Option<&str> {
         self.crate_.as_deref()
     }
 
     /// The `Super` parameter, as set on the builder.
+    #[inline]
     pub fn super_(&self) -> Option<&str> {
         self.super_.as_deref()
     }
 
     /// The `MacroRules` parameter, as set on the builder.
+    #[inline]
     pub fn macro_rules(&self) -> Option<&str> {
         self.macro_rules.as_deref()
     }
 
     /// The `Union` parameter, as set on the builder.
+    #[inline]
     pub fn r#union(&self) -> Option<&str> {
         self.r#union.as_deref()
     }
 
     /// The `Kind` parameter, as set on the builder.
+    #[inline]
     pub fn kind(&self) -> Option<&Kind> {
         self.kind.as_ref()
     }
 
     /// The `Match` parameter, as set on the builder.
+    #[inline]
     pub fn r#match(&self) -> &[MatchRule] {
         self.r#match.as_deref().unwrap_or_default()
     }
@@ -337,6 +348,7 @@ for TypeBuilder<Type, SelfParam, KindParam> {
     const ACTION: &'static str = "Type";
 }
 
+#[inline]
 fn send(client: Client, input: TypeInput) -> runtime::Call<TypeOutput, TypeError> {
     #[cfg(feature = "test-util")]
     if client.core.mocks().is_some() {
@@ -349,6 +361,7 @@ fn send(client: Client, input: TypeInput) -> runtime::Call<TypeOutput, TypeError
     client.core.call(&OPERATION, encode(input))
 }
 
+#[inline]
 fn encode(input: TypeInput) -> Result<Params, runtime::InvalidInput> {
     let mut params = Params::new();
     if let Some(value) = input.r#type {
@@ -450,6 +463,7 @@ pub struct TypeOutput {
 }
 
 impl runtime::de::FromJson for TypeOutput {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self {
@@ -538,6 +552,7 @@ pub struct TypeError_ {
 }
 
 impl runtime::de::FromJson for TypeError_ {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self { code: o.opt("Code")? })
@@ -567,6 +582,7 @@ pub struct TypeOutput_ {
 }
 
 impl runtime::de::FromJson for TypeOutput_ {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self { ok: o.opt("Ok")? })
@@ -596,6 +612,7 @@ pub struct TypeResultItem {
 }
 
 impl runtime::de::FromJson for TypeResultItem {
+    #[inline]
     fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
         let mut o = runtime::de::Object::new(value)?;
         Ok(Self { some: o.opt("Some")? })
@@ -634,6 +651,7 @@ pub enum TypeError {
 
 impl TypeError {
     /// The service's answer: HTTP status, code, message, request ID and more.
+    #[inline]
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::Unhandled_(error) | Self::Self_(error) | Self::Unhandled(error) => {
@@ -645,6 +663,7 @@ impl TypeError {
 }
 
 impl From<ServiceError> for TypeError {
+    #[inline]
     fn from(error: ServiceError) -> Self {
         if let Some(parameter) = error
             .code()
@@ -665,6 +684,7 @@ impl From<ServiceError> for TypeError {
 }
 
 impl std::fmt::Display for TypeError {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.service_error(), f)
     }
