@@ -581,15 +581,14 @@ impl Response {
 
 /// The request id of an answer: the `RequestId` of a JSON body, else the `x-acs-request-id` header.
 fn request_id(headers: &HeaderMap, body: &[u8]) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct OnlyRequestId {
-        #[serde(rename = "RequestId")]
-        request_id: Option<String>,
-    }
-    serde_json::from_slice::<OnlyRequestId>(body)
-        .ok()
-        .and_then(|r| r.request_id)
-        .or_else(|| headers.get("x-acs-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned))
+    let from_body = match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(serde_json::Value::Object(mut members)) => match members.remove("RequestId") {
+            Some(serde_json::Value::String(id)) => Some(id),
+            _ => None,
+        },
+        _ => None,
+    };
+    from_body.or_else(|| headers.get("x-acs-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned))
 }
 
 /// The most transports kept for calls that override timeouts.

@@ -264,6 +264,12 @@ impl fmt::Display for Mismatch {
 
 impl std::error::Error for Mismatch {}
 
+/// Parses `body` as JSON and reads a `T` from it; the error says which went wrong.
+pub(crate) fn from_slice<T: FromJson>(body: &[u8]) -> Result<T, String> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    T::from_json(value).map_err(|m| m.to_string())
+}
+
 /// A type read from a parsed JSON value. Generated response types implement it, each as one
 /// function over [`Object`]; the runtime implements it for `String`, `bool`, `i32` and `i64`
 /// (strict: a number for the numbers, a boolean for `bool`).

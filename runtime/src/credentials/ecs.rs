@@ -12,6 +12,7 @@ use super::cache::CredentialsCache;
 use super::env::Env;
 use super::http::{HttpClient, HttpRequest, HttpResponse, SendError};
 use super::{Credentials, CredentialsError, CredentialsFuture, ProvideCredentials};
+use crate::de::{self, FromJson, Mismatch, Object, Value};
 use crate::url::HttpUrl;
 
 pub(crate) const ECS_METADATA: &str = "ALIBABA_CLOUD_ECS_METADATA";
@@ -188,22 +189,28 @@ fn unreachable(endpoint: &HttpUrl, error: CredentialsError) -> CredentialsError 
 /// Reads `{Code: "Success", AccessKeyId, AccessKeySecret, SecurityToken, Expiration}`, the
 /// answer of the metadata service and of credentials URIs.
 pub(crate) fn parse_metadata_credentials(body: &[u8], what: &str) -> Result<Credentials, CredentialsError> {
-    #[derive(serde::Deserialize)]
     struct Answer {
-        #[serde(rename = "Code")]
         code: Option<String>,
-        #[serde(rename = "Message")]
         message: Option<String>,
-        #[serde(rename = "AccessKeyId")]
         access_key_id: Option<String>,
-        #[serde(rename = "AccessKeySecret")]
         access_key_secret: Option<String>,
-        #[serde(rename = "SecurityToken")]
         security_token: Option<String>,
-        #[serde(rename = "Expiration")]
         expiration: Option<String>,
     }
-    let a: Answer = serde_json::from_slice(body).map_err(|e| {
+    impl FromJson for Answer {
+        fn from_json(value: Value) -> Result<Self, Mismatch> {
+            let mut o = Object::new(value)?;
+            Ok(Answer {
+                code: o.opt("Code")?,
+                message: o.opt("Message")?,
+                access_key_id: o.opt("AccessKeyId")?,
+                access_key_secret: o.opt("AccessKeySecret")?,
+                security_token: o.opt("SecurityToken")?,
+                expiration: o.opt("Expiration")?,
+            })
+        }
+    }
+    let a: Answer = de::from_slice(body).map_err(|e| {
         CredentialsError::new(format!("{what} answered a body that is not the expected JSON: {e}"))
     })?;
     if let Some(code) = a.code.as_deref()

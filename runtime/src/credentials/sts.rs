@@ -11,6 +11,7 @@ use super::super::time;
 use super::env::Env;
 use super::http::{HttpClient, HttpRequest, HttpResponse, USER_AGENT};
 use super::{Credentials, CredentialsError};
+use crate::de::{self, FromJson, Mismatch, Object, Value};
 use crate::url::{HttpUrl, without_userinfo};
 
 /// The STS API version.
@@ -248,29 +249,41 @@ fn parse_sts_answer(
     response: &HttpResponse,
     secrets: &[&str],
 ) -> Result<Credentials, CredentialsError> {
-    #[derive(serde::Deserialize)]
     struct Answer {
-        #[serde(rename = "RequestId")]
         request_id: Option<String>,
-        #[serde(rename = "Code")]
         code: Option<String>,
-        #[serde(rename = "Message")]
         message: Option<String>,
-        #[serde(rename = "Credentials")]
         credentials: Option<StsCredentials>,
     }
-    #[derive(serde::Deserialize)]
+    impl FromJson for Answer {
+        fn from_json(value: Value) -> Result<Self, Mismatch> {
+            let mut o = Object::new(value)?;
+            Ok(Answer {
+                request_id: o.opt("RequestId")?,
+                code: o.opt("Code")?,
+                message: o.opt("Message")?,
+                credentials: o.opt("Credentials")?,
+            })
+        }
+    }
     struct StsCredentials {
-        #[serde(rename = "AccessKeyId")]
         access_key_id: Option<String>,
-        #[serde(rename = "AccessKeySecret")]
         access_key_secret: Option<String>,
-        #[serde(rename = "SecurityToken")]
         security_token: Option<String>,
-        #[serde(rename = "Expiration")]
         expiration: Option<String>,
     }
-    let parsed = serde_json::from_slice::<Answer>(&response.body);
+    impl FromJson for StsCredentials {
+        fn from_json(value: Value) -> Result<Self, Mismatch> {
+            let mut o = Object::new(value)?;
+            Ok(StsCredentials {
+                access_key_id: o.opt("AccessKeyId")?,
+                access_key_secret: o.opt("AccessKeySecret")?,
+                security_token: o.opt("SecurityToken")?,
+                expiration: o.opt("Expiration")?,
+            })
+        }
+    }
+    let parsed = de::from_slice::<Answer>(&response.body);
     if response.status != 200 {
         let detail = match &parsed {
             Ok(Answer { code: Some(code), message, request_id, .. }) => {
