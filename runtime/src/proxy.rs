@@ -3,7 +3,7 @@
 use std::fmt;
 
 use super::error::ConfigError;
-use super::url::{HttpUrl, without_userinfo};
+use super::url::{HttpUrl, unbracketed, without_userinfo};
 
 /// Whether requests go through an HTTP proxy (set with
 /// [`ConfigBuilder::proxy`](crate::ConfigBuilder::proxy)).
@@ -107,7 +107,7 @@ pub(crate) fn resolve(
 /// `.example.com` both cover `api.example.com`); an entry with a port names only that port.
 /// Compared without regard to case.
 fn bypasses(list: &str, host: &str, port: Option<u16>) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+    let host = unbracketed(host).to_ascii_lowercase();
     list.split(',').map(str::trim).filter(|e| !e.is_empty()).any(|entry| {
         if entry == "*" {
             return true;
@@ -124,7 +124,7 @@ fn bypasses(list: &str, host: &str, port: Option<u16>) -> bool {
         if entry_port.is_some_and(|p| Some(p) != port) {
             return false;
         }
-        let name = name.trim_start_matches('[').trim_end_matches(']');
+        let name = unbracketed(&name);
         let name = name.strip_prefix("*.").or_else(|| name.strip_prefix('.')).unwrap_or(name);
         host == name || host.strip_suffix(name).is_some_and(|rest| rest.ends_with('.'))
     })

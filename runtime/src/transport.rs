@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use super::url::HttpUrl;
+use super::url::{HttpUrl, unbracketed};
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, Uri};
 use http_body_util::{BodyExt as _, Full};
@@ -179,7 +179,7 @@ impl ProxyTarget {
     fn new(url: &HttpUrl) -> Result<ProxyTarget, String> {
         let unusable = || format!("the proxy {} is not usable", url.display());
         let tls = url.is_https();
-        let host = url.host().trim_start_matches('[').trim_end_matches(']').to_owned();
+        let host = unbracketed(url.host()).to_owned();
         let port = url.port_or_default();
         let auth = if let Some((user, password)) = url.credentials() {
             let pair = format!("{user}:{password}");
@@ -288,7 +288,7 @@ impl Connector {
             _ => return Err(format!("unsupported URI scheme in {dst}").into()),
         };
         let host = dst.host().ok_or("the URI has no host")?;
-        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let host = unbracketed(host);
         let port = dst.port_u16().unwrap_or(if https { 443 } else { 80 });
         let Some(proxy) = &self.proxy else {
             let tcp = tcp(host, port).await?;

@@ -151,6 +151,12 @@ pub(crate) fn without_userinfo(url: &str) -> String {
     }
 }
 
+/// A host without the brackets of an IPv6 literal (`[::1]` -> `::1`), as sockets and TLS
+/// server names take it.
+pub(crate) fn unbracketed(host: &str) -> &str {
+    host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host)
+}
+
 fn host_header(host: &str, port: Option<u16>) -> String {
     match port {
         Some(port) => format!("{host}:{port}"),
@@ -199,6 +205,10 @@ mod tests {
         let url = HttpUrl::parse("http://[::1]:8080/x").unwrap();
         assert_eq!((url.host(), url.host_header().as_str()), ("[::1]", "[::1]:8080"));
         assert_eq!(HttpUrl::parse("http://[::1]").unwrap().port_or_default(), 80);
+        assert_eq!(
+            (unbracketed(url.host()), unbracketed("h.example"), unbracketed("[x")),
+            ("::1", "h.example", "[x")
+        );
         assert_eq!(HttpUrl::parse("http://user@h").unwrap().credentials(), Some(("user".into(), "".into())));
 
         let moved = url.with_path_and_query("/?Action=A&X=%20").unwrap();
