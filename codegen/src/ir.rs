@@ -75,6 +75,8 @@ pub struct Operation {
     pub error: String,
     /// Private input struct.
     pub input: String,
+    /// The server side's parsed request struct.
+    pub request: String,
     /// One-line summary.
     pub summary: String,
     /// Longer description, if any.

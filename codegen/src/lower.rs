@@ -146,6 +146,7 @@ fn lower_operation(spec_file: &str, op: &spec::Operation, n: &OpNames) -> ir::Op
         output: n.output.clone(),
         error: n.error.clone(),
         input: n.input.clone(),
+        request: n.request.clone(),
         summary: op.summary.trim().to_owned(),
         description: op.description.as_ref().map(|d| d.trim().to_owned()).filter(|d| !d.is_empty()),
         http_method: match op.method {

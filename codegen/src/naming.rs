@@ -4,10 +4,10 @@
 //! Each scope of the generated code has a set of names that are already taken: Rust's keywords
 //! (2024 edition, with the reserved ones such as `gen`), the prelude and std names the generated
 //! code writes unqualified, the runtime's public names, and the generator's own families
-//! (`send`, `into_pages`, `maybe_*`, `new`, `<Action>Builder`, `<Action>Output`, ...). A name
-//! taken from the wire (an action, a parameter, a field, an error code, an enumeration value)
-//! that lands on a taken name is renamed by one rule: **a trailing `_`** (see spec/README.md,
-//! "Rust names"). A name the maintainer chose (`type_name`, an enumeration's `name`) is never
+//! (`send`, `into_pages`, `maybe_*`, `new`, `<Action>Builder`, `<Action>Output`, the server
+//! side's `<Action>Request`, ...). A name taken from the wire (an action, a parameter, a field,
+//! an error code, an enumeration value) that lands on a taken name is renamed by one rule: **a
+//! trailing `_`** (see spec/README.md, "Rust names"). A name the maintainer chose (`type_name`, an enumeration's `name`) is never
 //! renamed: a clash is a [`NameProblem`] that validation reports at the key.
 //!
 //! [`plan`] decides every name of a spec. `validate` turns its problems into diagnostics and
@@ -249,6 +249,8 @@ pub struct OpNames {
     pub error: String,
     /// Private input struct.
     pub input: String,
+    /// The server side's request struct (`onsmqtt-local`).
+    pub request: String,
     /// Per parameter, in order.
     pub params: Vec<ParamNames>,
     /// Structure names, by the spec path of the node that declares the structure
@@ -419,9 +421,10 @@ pub fn plan(spec: &Loaded) -> Names {
             output: family("Output"),
             error: family("Error"),
             input: family("Input"),
+            request: family("Request"),
             ..OpNames::default()
         };
-        for n in [&names.builder, &names.output, &names.error, &names.input] {
+        for n in [&names.builder, &names.output, &names.error, &names.input, &names.request] {
             families.insert(n.clone(), i);
         }
         out.operations.push(names);

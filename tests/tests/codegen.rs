@@ -168,6 +168,59 @@ fn nasty_fixture_names_follow_the_renaming_rules() {
     assert!(file("types.rs").contains("Unknown_,") && file("types.rs").contains("Unknown(String),"));
 }
 
+/// The type names one generated file declares or imports, each once: a second one would be a
+/// duplicate definition (E0428) or an import clash (E0255).
+fn type_names(contents: &str) -> Vec<String> {
+    fn leaves(tree: &syn::UseTree, out: &mut Vec<String>) {
+        match tree {
+            syn::UseTree::Path(p) => leaves(&p.tree, out),
+            syn::UseTree::Name(n) => out.push(n.ident.to_string()),
+            syn::UseTree::Rename(r) => out.push(r.rename.to_string()),
+            syn::UseTree::Group(g) => g.items.iter().for_each(|t| leaves(t, out)),
+            syn::UseTree::Glob(_) => {}
+        }
+    }
+    let file = syn::parse_file(contents).expect("generated code parses");
+    let mut out = Vec::new();
+    for item in &file.items {
+        match item {
+            syn::Item::Struct(s) => out.push(s.ident.to_string()),
+            syn::Item::Enum(e) => out.push(e.ident.to_string()),
+            syn::Item::Type(t) => out.push(t.ident.to_string()),
+            syn::Item::Trait(t) => out.push(t.ident.to_string()),
+            syn::Item::Use(u) => leaves(&u.tree, &mut out),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The server side (the local service's generated half) names its parsed request
+/// `<Action>Request`, a family of its own: a structure whose derived name lands on it is renamed,
+/// so no server file of any fixture declares a type name twice.
+#[test]
+fn server_side_type_names_never_collide() {
+    for target in [onsmqtt_codegen::FEATURES_FIXTURE, onsmqtt_codegen::NASTY_FIXTURE, onsmqtt_codegen::CLIENT]
+    {
+        let files = onsmqtt_codegen::generate_server(&root(), target).unwrap_or_else(|e| {
+            panic!("{} does not generate a server:\n{:?}", target.spec_dir, miette::Report::new(e))
+        });
+        for f in &files {
+            let mut names = type_names(&f.contents);
+            names.sort();
+            let twice: Vec<_> = names.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0].clone()).collect();
+            assert!(twice.is_empty(), "{} {}: declared twice: {twice:?}", target.spec_dir, f.path);
+        }
+    }
+    // The nasty fixture's `Clone` has a response field `Request`: its structure, derived as
+    // `CloneRequest`, gives way to the server's request type.
+    let server = onsmqtt_codegen::generate_server(&root(), onsmqtt_codegen::NASTY_FIXTURE).unwrap();
+    let clone = &server.iter().find(|f| f.path == "operations/clone.rs").unwrap().contents;
+    assert!(clone.contains("pub struct CloneRequest {") && clone.contains("pub struct CloneRequest_ {"));
+    let client = &nasty().iter().find(|f| f.path == "operations/clone.rs").unwrap().contents;
+    assert!(client.contains("pub struct CloneRequest_ {") && !client.contains("pub struct CloneRequest {"));
+}
+
 /// Spec text never starts a doc line that would open a code block, a doc test or raw HTML, in
 /// any generated crate.
 #[test]

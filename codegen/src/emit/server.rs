@@ -27,7 +27,7 @@ fn mod_file(s: &ir::Service) -> TokenStream {
     let version = &s.api_version;
     let methods = s.operations.iter().map(|op| {
         let m = ident(&op.method);
-        let req = ident(&format!("{}Request", op.action));
+        let req = ident(&op.request);
         let out = ident(&op.output);
         let err = ident(&op.error);
         let module = ident(&op.module);
@@ -54,7 +54,7 @@ fn mod_file(s: &ir::Service) -> TokenStream {
     let parse_arms = s.operations.iter().map(|op| {
         let action = &op.action;
         let module = ident(&op.module);
-        let req = ident(&format!("{}Request", op.action));
+        let req = ident(&op.request);
         quote!(#action => operations::#module::#req::parse(params).map(|r| format!("{r:?}")),)
     });
     let actions = s.operations.iter().map(|op| &op.action);
@@ -297,7 +297,7 @@ fn client_setter(p: &ir::Param, shared: &[String], op: &ir::Operation) -> (bool,
 
 fn operation(s: &ir::Service, op: &ir::Operation) -> TokenStream {
     let action = &op.action;
-    let req = ident(&format!("{}Request", op.action));
+    let req = ident(&op.request);
     let out = ident(&op.output);
     let err = ident(&op.error);
     let method = ident(&op.method);
@@ -314,7 +314,7 @@ fn operation(s: &ir::Service, op: &ir::Operation) -> TokenStream {
         if required { required_sets.push(body) } else { optional_sets.push(body) }
     }
     let req_debug = redacted_debug(
-        &format!("{}Request", op.action),
+        &op.request,
         &op.params.iter().map(|p| (p.ident.clone(), p.sensitive)).collect::<Vec<_>>(),
     );
     let imports: Vec<_> = op.imports.iter().map(|i| ident(i)).collect();

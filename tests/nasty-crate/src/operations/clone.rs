@@ -273,6 +273,11 @@ pub struct CloneOutput {
     ///
     /// Wire name `Items`.
     pub items: Vec<CloneItemsItem>,
+    /// A field whose structure would be named like the server's parsed request. `None` when the
+    /// answer leaves it out.
+    ///
+    /// Wire name `Request`.
+    pub request: Option<CloneRequest_>,
 }
 
 impl runtime::de::FromJson for CloneOutput {
@@ -283,6 +288,7 @@ impl runtime::de::FromJson for CloneOutput {
             request_id: o.req("RequestId")?,
             next_token: o.opt("NextToken")?,
             items: o.list("Items")?,
+            request: o.opt("Request")?,
         })
     }
 }
@@ -318,6 +324,37 @@ impl runtime::de::FromJson for CloneItemsItem {
 }
 
 impl<'de> serde::Deserialize<'de> for CloneItemsItem {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        runtime::de::deserialize(deserializer)
+    }
+}
+
+/// A field whose structure would be named like the server's parsed request.
+///
+/// With the `test-util` feature, `Default` makes one for tests: set the public fields on
+/// it.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "test-util", derive(Default))]
+#[non_exhaustive]
+pub struct CloneRequest_ {
+    /// A member of a structure whose derived name is the server side's request type. `None`
+    /// when the answer leaves it out.
+    ///
+    /// Wire name `Echo`.
+    pub echo: Option<String>,
+}
+
+impl runtime::de::FromJson for CloneRequest_ {
+    #[inline]
+    fn from_json(value: runtime::de::Value) -> Result<Self, runtime::de::Mismatch> {
+        let mut o = runtime::de::Object::new(value)?;
+        Ok(Self { echo: o.opt("Echo")? })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CloneRequest_ {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {

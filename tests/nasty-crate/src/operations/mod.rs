@@ -8,7 +8,9 @@
 
 mod clone;
 
-pub use clone::{CloneBuilder, CloneError, CloneInput, CloneItemsItem, CloneOutput};
+pub use clone::{
+    CloneBuilder, CloneError, CloneInput, CloneItemsItem, CloneOutput, CloneRequest_,
+};
 
 mod config;
 
