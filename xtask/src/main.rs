@@ -34,6 +34,8 @@ enum Task {
     /// Time the generator on the worst spec files the size limit allows (release build): each
     /// must be decided in under 1 s and 200 MB.
     SpecLimits,
+    /// Run the examples that need a service against a local one it starts (part of `ci`).
+    Examples,
     /// Run the benchmarks (per call, throughput, generator, compile cost) and print one table.
     Bench {
         /// Run only these parts (comma-separated): per-call, generator, throughput, compile.
@@ -58,6 +60,13 @@ fn main() -> ExitCode {
             }
         }
         Task::Bench { only } => bench(&root, &only),
+        Task::Examples => match examples_against_local(&root) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Task::Oracle => match oracle(&root) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -198,7 +207,8 @@ fn ci(root: &Path) -> ExitCode {
             ],
             env: &[],
         },
-        // The examples compile in CI (they need a service to run against).
+        // The examples compile; the quickstart runs here, the others after these steps, against
+        // a local service (`examples_against_local`).
         Step { name: "examples", args: &["build", "-p", "onsmqtt-examples", "--examples"], env: &[] },
         // The quickstart runs for real: the local service and its MQTT broker in process, a real
         // MQTT client; it exits by itself (bounded to 60 s).
@@ -231,12 +241,98 @@ fn ci(root: &Path) -> ExitCode {
             }
         }
     }
+    println!("==> the other examples, against a local service");
+    if let Err(e) = examples_against_local(root) {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
     println!("==> fuzzing the spec pipeline briefly (longer by hand: cargo xtask fuzz --seconds 600)");
     if fuzz(root, CI_FUZZ_SECONDS) != ExitCode::SUCCESS {
         return ExitCode::FAILURE;
     }
     println!("all checks passed");
     ExitCode::SUCCESS
+}
+
+/// The examples that need a service, with their arguments: run against the local service.
+const LOCAL_EXAMPLES: &[(&str, &[&str])] = &[
+    ("device_credential", &["GID_examples@@@device-1"]),
+    ("errors", &[]),
+    ("list_certificates", &[]),
+    ("token_lifecycle", &[]),
+    ("bulk_sessions", &["GID_examples@@@device-1", "GID_examples@@@device-2"]),
+];
+
+/// How long one example may run before it counts as hung.
+const EXAMPLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Starts `onsmqtt-local` on a free port (an instance and an AccessKey of its own, no broker) and
+/// runs every example of [`LOCAL_EXAMPLES`] against it, configured only through the environment
+/// variables the examples document; each must exit successfully. The service is stopped however
+/// it ends.
+fn examples_against_local(root: &Path) -> Result<(), String> {
+    use std::io::BufRead;
+
+    struct KillOnDrop(std::process::Child);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let (instance, key_id, secret) = ("post-cn-examples", "examples-key-id", "examples-key-secret");
+    let mut server = KillOnDrop(
+        Command::new(&cargo)
+            .args(["run", "--quiet", "-p", "onsmqtt-local", "--", "--bind", "127.0.0.1:0", "--no-mqtt"])
+            .args(["--instances", instance, "--access-key-id", key_id, "--access-key-secret", secret])
+            .current_dir(root)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start onsmqtt-local: {e}"))?,
+    );
+    let stdout = server.0.stdout.take().ok_or("onsmqtt-local has no stdout")?;
+    let mut first = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut first)
+        .map_err(|e| format!("cannot read onsmqtt-local's output: {e}"))?;
+    let endpoint = first
+        .trim()
+        .strip_prefix("onsmqtt-local listening on ")
+        .ok_or_else(|| format!("onsmqtt-local did not start: {first:?}"))?
+        .to_owned();
+    println!("    local service at {endpoint}");
+    for (example, args) in LOCAL_EXAMPLES {
+        println!("==> example {example} {}", args.join(" "));
+        let mut child = KillOnDrop(
+            Command::new(&cargo)
+                .args(["run", "--quiet", "-p", "onsmqtt-examples", "--example", example, "--"])
+                .args(*args)
+                .env("ONSMQTT_ENDPOINT", &endpoint)
+                .env("ONSMQTT_INSTANCE_ID", instance)
+                .env("ALIBABA_CLOUD_ACCESS_KEY_ID", key_id)
+                .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", secret)
+                .stdin(std::process::Stdio::null())
+                .current_dir(root)
+                .spawn()
+                .map_err(|e| format!("cannot run example {example}: {e}"))?,
+        );
+        let started = std::time::Instant::now();
+        let status = loop {
+            match child.0.try_wait().map_err(|e| format!("example {example}: {e}"))? {
+                Some(status) => break status,
+                None if started.elapsed() > EXAMPLE_TIMEOUT => {
+                    return Err(format!("example {example} did not finish within {EXAMPLE_TIMEOUT:?}"));
+                }
+                None => std::thread::sleep(std::time::Duration::from_millis(50)),
+            }
+        };
+        if !status.success() {
+            return Err(format!("example {example} failed against the local service ({status})"));
+        }
+    }
+    Ok(())
 }
 
 /// The official Python SDK, pinned, in `target/oracle-venv`; tests find it there.
