@@ -51,9 +51,9 @@ struct Inner {
     http: Result<Transport, ConfigError>,
     /// The proxy the transport goes through, if any.
     proxy: Option<HttpUrl>,
-    /// Transports for calls that override the connect or read timeout, by (connect, read); a few
-    /// at most, each with its own pool.
-    overrides: Mutex<Vec<((Duration, Duration), Transport)>>,
+    /// Transports for calls that override the connect timeout, by that timeout; a few at most,
+    /// each with its own pool (the connector holds the connect timeout).
+    overrides: Mutex<Vec<(Duration, Transport)>>,
     /// Client-side pacing per operation (see [`RateLimit`](super::RateLimit)).
     limiters: Limiters,
     /// The `host` and `user-agent` values, converted once (cloning them costs no copy).
@@ -121,20 +121,25 @@ impl ClientCore {
         self.options.effective(&self.inner.config)
     }
 
-    /// The transport for calls with these timeouts: the client's own, or one made (once) for
-    /// timeouts a call overrides.
+    /// The transport for calls with these timeouts: the client's own; the client's pool with
+    /// another read timeout; or, for another connect timeout, one made (once) for it.
     fn transport(&self, settings: &Effective) -> Result<Cow<'_, Transport>, ConfigError> {
         let main = self.inner.http.as_ref().map_err(Clone::clone)?;
         let config = &self.inner.config;
-        let key = (settings.connect_timeout, settings.read_timeout);
-        if key == (config.connect_timeout, config.read_timeout) {
-            return Ok(Cow::Borrowed(main));
+        let read = settings.read_timeout;
+        if settings.connect_timeout == config.connect_timeout {
+            return Ok(if read == config.read_timeout {
+                Cow::Borrowed(main)
+            } else {
+                Cow::Owned(main.with_read_timeout(read))
+            });
         }
+        let key = settings.connect_timeout;
         let mut cache = self.inner.overrides.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((_, http)) = cache.iter().find(|(k, _)| *k == key) {
-            return Ok(Cow::Owned(http.clone()));
+            return Ok(Cow::Owned(http.with_read_timeout(read)));
         }
-        let http = build_http(key.0, key.1, self.inner.proxy.as_ref())?;
+        let http = build_http(key, read, self.inner.proxy.as_ref())?;
         if cache.len() >= MAX_OVERRIDE_TRANSPORTS {
             cache.remove(0);
         }
@@ -1547,19 +1552,25 @@ mod tests {
         assert_eq!(err.as_service().map(ServiceError::attempts), Some(3));
         assert_eq!(count.load(Ordering::SeqCst), 4);
 
-        // A shorter read timeout for one call, on a transport made for it (and reused).
+        // A shorter read timeout for one call, on the client's own pool.
         let (endpoint, _, _) = server(vec!["HANG".to_owned()]).await;
         let c = client(&endpoint, RetryConfig::disabled());
+        let quick_read = CallOptions::new().read_timeout(Duration::from_millis(100));
         let mut quick = c.clone();
-        quick.set_call_options(CallOptions::new().read_timeout(Duration::from_millis(100)));
-        for _ in 0..2 {
+        quick.set_call_options(quick_read);
+        // Then another connect timeout too: a transport made for it, and reused.
+        let mut own_pool = c.clone();
+        own_pool.set_call_options(quick_read.connect_timeout(Duration::from_secs(7)));
+        for (core, transports) in [(&quick, 0), (&quick, 0), (&own_pool, 1), (&own_pool, 1)] {
             let started = Instant::now();
-            let err = quick.execute(&QUERY_OP, params()).await.unwrap_err();
+            let err = core.execute(&QUERY_OP, params()).await.unwrap_err();
             let Error::Timeout(t) = &err else { panic!("{err:?}") };
             assert_eq!((t.phase(), t.timeout()), (TimeoutPhase::Read, Duration::from_millis(100)));
             assert!(started.elapsed() < Duration::from_secs(3));
+            assert_eq!(c.inner.overrides.lock().unwrap().len(), transports);
         }
-        assert_eq!(c.inner.overrides.lock().unwrap().len(), 1);
+        // The client's own calls keep the configured read timeout.
+        assert_eq!(c.transport(&c.settings()).unwrap().read_timeout(), c.config().read_timeout);
 
         // A deadline for one call only.
         let mut bounded = c.clone();

@@ -94,6 +94,16 @@ impl Transport {
         Ok(Transport { client, read_timeout, proxy_auth })
     }
 
+    /// This transport, the same pool and connections, with another read timeout.
+    pub(crate) fn with_read_timeout(&self, read_timeout: Duration) -> Transport {
+        Transport { read_timeout, ..self.clone() }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn read_timeout(&self) -> Duration {
+        self.read_timeout
+    }
+
     /// Sends `request` and waits (at most the read timeout) for the answer's head.
     pub(crate) async fn send(
         &self,
