@@ -210,6 +210,9 @@ mod tests {
             ("::1", "h.example", "[x")
         );
         assert_eq!(HttpUrl::parse("http://user@h").unwrap().credentials(), Some(("user".into(), "".into())));
+        // An unencoded `@` in the password: the last `@` ends the user info, as curl reads it.
+        let proxy = HttpUrl::parse("http://user:p@ss@proxy:3128").unwrap();
+        assert_eq!((proxy.credentials(), proxy.host()), (Some(("user".into(), "p@ss".into())), "proxy"));
 
         let moved = url.with_path_and_query("/?Action=A&X=%20").unwrap();
         assert_eq!(moved.uri().to_string(), "http://[::1]:8080/?Action=A&X=%20");
