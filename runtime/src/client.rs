@@ -69,13 +69,7 @@ impl ClientCore {
     pub fn new(config: Config, service: &'static ServiceInfo) -> ClientCore {
         let resolved = config.resolve(service);
         let proxy = match &resolved {
-            Ok(r) => super::proxy::resolve(
-                config.proxy(),
-                r.endpoint.url.scheme(),
-                r.endpoint.url.host(),
-                Some(r.endpoint.url.port_or_default()),
-                |name| std::env::var(name).ok(),
-            ),
+            Ok(r) => super::proxy::resolve(config.proxy(), &r.endpoint.url, |name| std::env::var(name).ok()),
             Err(_) => Ok(None),
         };
         let (http, proxy) = match proxy {

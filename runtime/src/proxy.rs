@@ -70,13 +70,11 @@ pub(crate) fn parse_proxy_url(value: &str, what: &str) -> Result<HttpUrl, Config
     HttpUrl::parse(&with_scheme).map_err(bad)
 }
 
-/// The proxy for requests to `endpoint` (`scheme`, `host`, `port`), per `proxy`; `lookup` reads
-/// the environment. `None` means a direct connection.
+/// The proxy for requests to `target`, per `proxy`; `lookup` reads the environment. `None` means
+/// a direct connection.
 pub(crate) fn resolve(
     proxy: &Proxy,
-    scheme: &str,
-    host: &str,
-    port: Option<u16>,
+    target: &HttpUrl,
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<Option<HttpUrl>, ConfigError> {
     match proxy {
@@ -86,14 +84,15 @@ pub(crate) fn resolve(
             let first = |names: [&'static str; 2]| {
                 names.into_iter().find_map(|n| lookup(n).filter(|v| !v.trim().is_empty()).map(|v| (n, v)))
             };
-            let Some((name, value)) = (match scheme {
-                "https" => first(["HTTPS_PROXY", "https_proxy"]),
-                _ => first(["HTTP_PROXY", "http_proxy"]),
+            let Some((name, value)) = (if target.is_https() {
+                first(["HTTPS_PROXY", "https_proxy"])
+            } else {
+                first(["HTTP_PROXY", "http_proxy"])
             }) else {
                 return Ok(None);
             };
             if let Some((_, no_proxy)) = first(["NO_PROXY", "no_proxy"])
-                && bypasses(&no_proxy, host, port)
+                && bypasses(&no_proxy, target.host(), target.port_or_default())
             {
                 return Ok(None);
             }
@@ -106,7 +105,7 @@ pub(crate) fn resolve(
 /// the host itself and, like curl and the Python and Java SDKs, its subdomains (`example.com` and
 /// `.example.com` both cover `api.example.com`); an entry with a port names only that port.
 /// Compared without regard to case.
-fn bypasses(list: &str, host: &str, port: Option<u16>) -> bool {
+fn bypasses(list: &str, host: &str, port: u16) -> bool {
     let host = unbracketed(host).to_ascii_lowercase();
     list.split(',').map(str::trim).filter(|e| !e.is_empty()).any(|entry| {
         if entry == "*" {
@@ -121,7 +120,7 @@ fn bypasses(list: &str, host: &str, port: Option<u16>) -> bool {
             },
             _ => (entry.clone(), None),
         };
-        if entry_port.is_some_and(|p| Some(p) != port) {
+        if entry_port.is_some_and(|p| p != port) {
             return false;
         }
         let name = unbracketed(&name);
@@ -140,8 +139,14 @@ mod tests {
         move |name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
     }
 
+    /// A request target: `scheme://host[:port]`.
+    fn target(scheme: &str, host: &str, port: Option<u16>) -> HttpUrl {
+        let port = port.map(|p| format!(":{p}")).unwrap_or_default();
+        HttpUrl::parse(&format!("{scheme}://{host}{port}")).unwrap()
+    }
+
     fn resolved(proxy: &Proxy, scheme: &str, host: &str, vars: &[(&str, &str)]) -> Option<String> {
-        resolve(proxy, scheme, host, None, env(vars)).unwrap().map(|u| u.display())
+        resolve(proxy, &target(scheme, host, None), env(vars)).unwrap().map(|u| u.display())
     }
 
     #[test]
@@ -163,7 +168,7 @@ mod tests {
         let check = |no: &str, host: &str, port: Option<u16>| {
             let v = vars(no);
             let pairs: Vec<(&str, &str)> = v.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            resolve(&Proxy::FromEnv, "https", host, port, env(&pairs)).unwrap().is_none()
+            resolve(&Proxy::FromEnv, &target("https", host, port), env(&pairs)).unwrap().is_none()
         };
         assert!(check("*", "anything.example", None));
         assert!(check("localhost, aliyuncs.com", "widgets.cn-hangzhou.aliyuncs.com", None));
@@ -177,7 +182,7 @@ mod tests {
         assert!(!check("", "host", None));
         // Lower-case no_proxy is read too.
         let pairs = [("HTTPS_PROXY", "http://p:1"), ("no_proxy", "host")];
-        assert!(resolve(&Proxy::FromEnv, "https", "host", None, env(&pairs)).unwrap().is_none());
+        assert!(resolve(&Proxy::FromEnv, &target("https", "host", None), env(&pairs)).unwrap().is_none());
     }
 
     #[test]
@@ -192,12 +197,11 @@ mod tests {
 
     #[test]
     fn bad_proxies_are_reported_without_their_password() {
-        let err = resolve(&Proxy::url("ftp://u:hunter22@p:1"), "https", "h", None, env(&[])).unwrap_err();
+        let h = target("https", "h", None);
+        let err = resolve(&Proxy::url("ftp://u:hunter22@p:1"), &h, env(&[])).unwrap_err();
         assert!(err.message().contains("scheme must be http or https"), "{err}");
         assert!(!err.to_string().contains("hunter22"), "{err}");
-        let err =
-            resolve(&Proxy::FromEnv, "https", "h", None, env(&[("HTTPS_PROXY", "http://u:hunter22@[zz")]))
-                .unwrap_err();
+        let err = resolve(&Proxy::FromEnv, &h, env(&[("HTTPS_PROXY", "http://u:hunter22@[zz")])).unwrap_err();
         assert!(err.message().contains("HTTPS_PROXY"), "{err}");
         assert!(!err.to_string().contains("hunter22"), "{err}");
         assert_eq!(

@@ -79,10 +79,8 @@ impl HttpClient {
         let proxy = if self.direct {
             None
         } else {
-            proxy::resolve(&Proxy::FromEnv, url.scheme(), url.host(), Some(url.port_or_default()), |name| {
-                std::env::var(name).ok()
-            })
-            .map_err(|e| CredentialsError::new(e.to_string()))?
+            proxy::resolve(&Proxy::FromEnv, url, |name| std::env::var(name).ok())
+                .map_err(|e| CredentialsError::new(e.to_string()))?
         };
         let mut cache = self.transports.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((_, t)) = cache.iter().find(|(p, _)| *p == proxy) {
