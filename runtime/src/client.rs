@@ -369,16 +369,10 @@ impl ClientCore {
             "response headers received"
         );
         let limit = config.max_response_bytes;
-        let declared = headers
-            .get(http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
-        let (body, truncated) =
-            match read_body(http, &mut incoming, declared, limit, status.is_success()).await {
-                Ok(b) => b,
-                Err(e) => return Err(self.transport_failure(op, e, settings)),
-            };
+        let (body, truncated) = match http.read_body(&mut incoming, limit, status.is_success()).await {
+            Ok(b) => b,
+            Err(e) => return Err(self.transport_failure(op, e, settings)),
+        };
         let body = secrets.mask_body(body);
 
         if status.is_success() {
@@ -748,46 +742,6 @@ fn known_header(name: &str) -> Option<HeaderName> {
         "x-acs-security-token" => HeaderName::from_static("x-acs-security-token"),
         _ => return None,
     })
-}
-
-/// Reads the body, never holding more than `limit` bytes. Returns the bytes and whether the body
-/// was cut. For an error status past the limit only a short prefix is kept (for the message).
-async fn read_body(
-    http: &Transport,
-    body: &mut hyper::body::Incoming,
-    declared: Option<usize>,
-    limit: usize,
-    success: bool,
-) -> Result<(Bytes, bool), transport::Failure> {
-    const ERROR_PREFIX: usize = 1024;
-    let mut cap = limit;
-    if declared.is_some_and(|n| n > limit) {
-        if success {
-            return Ok((Bytes::new(), true));
-        }
-        cap = limit.min(ERROR_PREFIX);
-    }
-    let mut truncated = declared.is_some_and(|n| n > limit);
-    // Most answers arrive in one chunk: keep it as it is, without a copy.
-    let Some(first) = http.next_chunk(body).await? else { return Ok((Bytes::new(), truncated)) };
-    if first.len() > cap {
-        return Ok((first.slice(..cap), true));
-    }
-    let Some(second) = http.next_chunk(body).await? else { return Ok((first, truncated)) };
-    let mut buf: Vec<u8> = Vec::with_capacity(declared.unwrap_or(0).min(cap).min(64 * 1024));
-    buf.extend_from_slice(&first);
-    let mut next = Some(second);
-    while let Some(chunk) = next {
-        let room = cap - buf.len();
-        if chunk.len() > room {
-            buf.extend_from_slice(&chunk[..room]);
-            truncated = true;
-            break;
-        }
-        buf.extend_from_slice(&chunk);
-        next = http.next_chunk(body).await?;
-    }
-    Ok((Bytes::from(buf), truncated))
 }
 
 /// Whether the TLS layer refused the server (a bad certificate, a protocol mismatch): repeating

@@ -19,7 +19,7 @@ use super::url::{HttpUrl, unbracketed};
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, Uri};
 use http_body_util::{BodyExt as _, Full};
-use hyper::body::Incoming;
+use hyper::body::{Body as _, Incoming};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -125,8 +125,50 @@ impl Transport {
         }
     }
 
+    /// Reads the body, never holding more than `limit` bytes. Returns the bytes and whether the
+    /// body was cut. For an error status past the limit only a short prefix is kept (for the
+    /// message).
+    pub(crate) async fn read_body(
+        &self,
+        body: &mut Incoming,
+        limit: usize,
+        success: bool,
+    ) -> Result<(Bytes, bool), Failure> {
+        const ERROR_PREFIX: usize = 1024;
+        // The `content-length` the answer declared, if any.
+        let declared = body.size_hint().exact().map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+        let mut cap = limit;
+        if declared.is_some_and(|n| n > limit) {
+            if success {
+                return Ok((Bytes::new(), true));
+            }
+            cap = limit.min(ERROR_PREFIX);
+        }
+        let mut truncated = declared.is_some_and(|n| n > limit);
+        // Most answers arrive in one chunk: keep it as it is, without a copy.
+        let Some(first) = self.next_chunk(body).await? else { return Ok((Bytes::new(), truncated)) };
+        if first.len() > cap {
+            return Ok((first.slice(..cap), true));
+        }
+        let Some(second) = self.next_chunk(body).await? else { return Ok((first, truncated)) };
+        let mut buf: Vec<u8> = Vec::with_capacity(declared.unwrap_or(0).min(cap).min(64 * 1024));
+        buf.extend_from_slice(&first);
+        let mut next = Some(second);
+        while let Some(chunk) = next {
+            let room = cap - buf.len();
+            if chunk.len() > room {
+                buf.extend_from_slice(&chunk[..room]);
+                truncated = true;
+                break;
+            }
+            buf.extend_from_slice(&chunk);
+            next = self.next_chunk(body).await?;
+        }
+        Ok((Bytes::from(buf), truncated))
+    }
+
     /// The next piece of an answer's body (`None` at its end), waiting at most the read timeout.
-    pub(crate) async fn next_chunk(&self, body: &mut Incoming) -> Result<Option<Bytes>, Failure> {
+    async fn next_chunk(&self, body: &mut Incoming) -> Result<Option<Bytes>, Failure> {
         loop {
             let frame = match tokio::time::timeout(self.read_timeout, body.frame()).await {
                 Err(_) => return Err(Failure::timeout(false, "reading the answer", self.read_timeout)),

@@ -45,7 +45,7 @@ pub(crate) struct HttpRequest {
 #[derive(Debug)]
 pub(crate) struct HttpResponse {
     pub status: u16,
-    pub body: Vec<u8>,
+    pub body: Bytes,
 }
 
 impl HttpResponse {
@@ -135,17 +135,14 @@ impl HttpClient {
             let response = client.send(req).await.map_err(fail)?;
             let status = response.status().as_u16();
             let mut incoming = response.into_body();
-            let mut body = Vec::new();
-            while let Some(chunk) = client.next_chunk(&mut incoming).await.map_err(fail)? {
-                if body.len() + chunk.len() > MAX_BODY {
-                    return Err(SendError {
-                        unreachable: false,
-                        error: CredentialsError::new(format!(
-                            "the answer of {shown} is larger than {MAX_BODY} bytes (HTTP {status})"
-                        )),
-                    });
-                }
-                body.extend_from_slice(&chunk);
+            let (body, cut) = client.read_body(&mut incoming, MAX_BODY, true).await.map_err(fail)?;
+            if cut {
+                return Err(SendError {
+                    unreachable: false,
+                    error: CredentialsError::new(format!(
+                        "the answer of {shown} is larger than {MAX_BODY} bytes (HTTP {status})"
+                    )),
+                });
             }
             Ok(HttpResponse { status, body })
         };
@@ -178,9 +175,9 @@ mod tests {
 
     #[test]
     fn snippets_are_short_and_clean() {
-        let r = HttpResponse { status: 500, body: b"line1\nline2\r\x00".to_vec() };
+        let r = HttpResponse { status: 500, body: Bytes::from_static(b"line1\nline2\r\x00") };
         assert_eq!(r.snippet(100), "line1 line2");
-        let r = HttpResponse { status: 500, body: "x".repeat(300).into_bytes() };
+        let r = HttpResponse { status: 500, body: Bytes::from("x".repeat(300)) };
         assert_eq!(r.snippet(10), format!("{}...", "x".repeat(10)));
     }
 

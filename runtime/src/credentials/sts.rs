@@ -379,7 +379,7 @@ mod tests {
     }
 
     fn answer(status: u16, body: &str) -> HttpResponse {
-        HttpResponse { status, body: body.as_bytes().to_vec() }
+        HttpResponse { status, body: bytes::Bytes::copy_from_slice(body.as_bytes()) }
     }
 
     #[test]
