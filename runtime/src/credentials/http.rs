@@ -181,6 +181,46 @@ mod tests {
         assert_eq!(r.snippet(10), format!("{}...", "x".repeat(10)));
     }
 
+    /// Answers every connection with `answer`, then closes it.
+    async fn serve(answer: Vec<u8>) -> std::net::SocketAddr {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                let _ = sock.write_all(&answer).await;
+            }
+        });
+        addr
+    }
+
+    #[tokio::test]
+    async fn answers_over_the_bound_are_refused_declared_or_not() {
+        let big = "x".repeat(MAX_BODY + 1);
+        let declared = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{big}", big.len());
+        let streamed = format!("HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n{big}");
+        let fits = format!("HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n{}", &big[1..]);
+        let client = HttpClient::new(Duration::from_secs(2), Duration::from_secs(2), true);
+        for answer in [declared, streamed] {
+            let addr = serve(answer.into_bytes()).await;
+            let url = HttpUrl::parse(&format!("http://{addr}/creds")).unwrap();
+            let err = client
+                .send(HttpRequest { method: Method::GET, url, headers: vec![], form: None })
+                .await
+                .unwrap_err();
+            assert!(!err.unreachable);
+            let msg = err.error.to_string();
+            assert!(msg.contains(&format!("larger than {MAX_BODY} bytes (HTTP 200)")), "{msg}");
+        }
+        let addr = serve(fits.into_bytes()).await;
+        let url = HttpUrl::parse(&format!("http://{addr}/creds")).unwrap();
+        let ok =
+            client.send(HttpRequest { method: Method::GET, url, headers: vec![], form: None }).await.unwrap();
+        assert_eq!((ok.status, ok.body.len()), (200, MAX_BODY));
+    }
+
     #[tokio::test]
     async fn connection_refused_is_unreachable_and_hides_the_query() {
         let addr = {
