@@ -543,17 +543,9 @@ impl Response {
     /// Decodes the JSON body into a generated type: parsed once here, then read by `T`'s
     /// [`FromJson`](crate::de::FromJson) impl.
     pub fn decode<T: crate::de::FromJson>(&self) -> Result<T, DecodeError> {
-        let value = self.value()?;
-        T::from_json(value).map_err(|m| self.mismatch(m))
-    }
-
-    fn value(&self) -> Result<serde_json::Value, DecodeError> {
-        serde_json::from_slice(&self.body)
-            .map_err(|e| DecodeError::json(self.action, &e, request_id(&self.headers, &self.body)))
-    }
-
-    fn mismatch(&self, mismatch: crate::de::Mismatch) -> DecodeError {
-        DecodeError::shape(self.action, mismatch, request_id(&self.headers, &self.body))
+        let value = self.json::<serde_json::Value>()?;
+        T::from_json(value)
+            .map_err(|m| DecodeError::shape(self.action, m, request_id(&self.headers, &self.body)))
     }
 
     /// The HTTP status (2xx).

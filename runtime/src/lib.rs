@@ -75,9 +75,10 @@ pub use typestate::{IsSet, Set, Unset};
 /// Generated crates alias this module as `crate::runtime` and call, per operation: the builder's
 /// typestate markers, [`Params`](__private::Params) with [`Location`](__private::Location) to
 /// encode the input, the `check_*` functions for declared constraints, a static
-/// [`Operation`](__private::Operation), [`ClientCore::execute`](__private::ClientCore::execute) to
-/// send it, [`Response::json`](__private::Response::json) and the [`de`](__private::de) helpers to
-/// decode the answer, and [`Pages`] with [`PageSpec`](__private::PageSpec) for paging.
+/// [`Operation`](__private::Operation), [`ClientCore::call`](__private::ClientCore::call) to send
+/// it and get a [`Call`](__private::Call) future that decodes the answer with the output's
+/// [`de::FromJson`](__private::de::FromJson) impl, and [`Pages`] with
+/// [`PageSpec`](__private::PageSpec) for paging.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::call::Call;
