@@ -106,7 +106,7 @@ impl ClientCore {
 
     /// The mock rules that answer this client's calls, when it was configured with some.
     #[cfg(feature = "test-util")]
-    pub fn mocks(&self) -> Option<&super::mock::Mocks> {
+    pub(crate) fn mocks(&self) -> Option<&super::mock::Mocks> {
         self.inner.config.mocks.as_ref()
     }
 
@@ -170,33 +170,31 @@ impl ClientCore {
         self.inner.resolved.as_ref().map_or("", |r| r.user_agent.as_str())
     }
 
-    /// Sends one operation (or reports why its parameters were refused) and decodes the answer
-    /// into `O`, a service error into `E`: what a generated `send()` returns.
-    pub fn call<O, E>(
-        self,
-        op: &'static Operation,
-        params: Result<Params, crate::InvalidInput>,
-    ) -> super::call::Call<O, E> {
-        super::call::Call::new(self, op, params)
-    }
-
-    /// Answers one operation from the client's mock rules (see
-    /// [`Mocks`](super::mock::Mocks)) after the parameters' checks (`checked`) pass: what a
-    /// generated `send()` returns when the client has mocks.
-    #[cfg(feature = "test-util")]
-    pub fn call_mocked<I, O, E>(
+    /// What a generated `send()` returns: `input` encoded by `encode` (or the reason it was
+    /// refused), sent, and the answer decoded into `O`, a service error into `E`. With the
+    /// `test-util` feature and mock rules on the client (see [`Mocks`](crate::mock::Mocks)),
+    /// the rules answer instead, once the input passes the same checks; `service_error` lets
+    /// them classify an `E` for retries.
+    pub fn call<I, O, E>(
         self,
         op: &'static Operation,
         input: I,
-        checked: Result<(), crate::InvalidInput>,
+        encode: fn(I) -> Result<Params, crate::InvalidInput>,
         service_error: fn(&E) -> &ServiceError,
     ) -> super::call::Call<O, E>
     where
-        I: fmt::Debug + Send + Sync + 'static,
+        I: Clone + fmt::Debug + Send + Sync + 'static,
         O: Clone + Send + 'static,
         E: Clone + Send + 'static,
     {
-        super::call::Call::mocked(self, op, input, checked, service_error)
+        #[cfg(feature = "test-util")]
+        if self.mocks().is_some() {
+            let checked = encode(input.clone()).map(drop);
+            return super::call::Call::mocked(self, op, input, checked, service_error);
+        }
+        #[cfg(not(feature = "test-util"))]
+        let _ = service_error;
+        super::call::Call::new(self, op, encode(input))
     }
 
     /// Sends one operation with retries, returning the successful answer or the last error.

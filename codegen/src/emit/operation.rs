@@ -30,6 +30,10 @@ pub fn mod_file(service: &ir::Service) -> TokenStream {
 
 /// The file of one operation. `lib_name` is the generated crate's library name, which the
 /// example in the method's docs imports from.
+///
+/// Its functions that are not generic are `#[inline]` (see ARCHITECTURE.md): rustc then
+/// generates their machine code in the crate that calls them, so an application pays code
+/// generation only for the operations it uses.
 pub fn operation(op: &ir::Operation, lib_name: &str) -> TokenStream {
     let builder = ident(&op.builder);
     let output = ident(&op.output);
@@ -226,17 +230,9 @@ pub fn operation(op: &ir::Operation, lib_name: &str) -> TokenStream {
             const ACTION: &'static str = #action;
         }
 
-        // The functions below that are not generic are `#[inline]` (see ARCHITECTURE.md): rustc
-        // then compiles them to machine code in the crate that calls them, so an application
-        // pays code generation only for the operations it uses.
         #[inline]
         fn send(client: Client, input: #input) -> runtime::Call<#output, #error> {
-            #[cfg(feature = "test-util")]
-            if client.core.mocks().is_some() {
-                let checked = encode(input.clone()).map(drop);
-                return client.core.call_mocked(&OPERATION, input, checked, #error::service_error);
-            }
-            client.core.call(&OPERATION, encode(input))
+            client.core.call(&OPERATION, input, encode, #error::service_error)
         }
 
         #[inline]

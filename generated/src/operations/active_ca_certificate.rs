@@ -170,20 +170,7 @@ fn send(
     client: Client,
     input: ActiveCaCertificateInput,
 ) -> runtime::Call<ActiveCaCertificateOutput, ActiveCaCertificateError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                ActiveCaCertificateError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client.core.call(&OPERATION, input, encode, ActiveCaCertificateError::service_error)
 }
 
 #[inline]

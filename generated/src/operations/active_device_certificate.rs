@@ -209,20 +209,9 @@ fn send(
     client: Client,
     input: ActiveDeviceCertificateInput,
 ) -> runtime::Call<ActiveDeviceCertificateOutput, ActiveDeviceCertificateError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                ActiveDeviceCertificateError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client
+        .core
+        .call(&OPERATION, input, encode, ActiveDeviceCertificateError::service_error)
 }
 
 #[inline]

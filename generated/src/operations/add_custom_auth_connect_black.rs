@@ -176,20 +176,9 @@ fn send(
     client: Client,
     input: AddCustomAuthConnectBlackInput,
 ) -> runtime::Call<AddCustomAuthConnectBlackOutput, AddCustomAuthConnectBlackError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                AddCustomAuthConnectBlackError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client
+        .core
+        .call(&OPERATION, input, encode, AddCustomAuthConnectBlackError::service_error)
 }
 
 #[inline]

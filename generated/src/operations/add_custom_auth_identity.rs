@@ -345,20 +345,9 @@ fn send(
     client: Client,
     input: AddCustomAuthIdentityInput,
 ) -> runtime::Call<AddCustomAuthIdentityOutput, AddCustomAuthIdentityError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                AddCustomAuthIdentityError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client
+        .core
+        .call(&OPERATION, input, encode, AddCustomAuthIdentityError::service_error)
 }
 
 #[inline]

@@ -370,20 +370,9 @@ fn send(
     client: Client,
     input: AddCustomAuthPermissionInput,
 ) -> runtime::Call<AddCustomAuthPermissionOutput, AddCustomAuthPermissionError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                AddCustomAuthPermissionError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client
+        .core
+        .call(&OPERATION, input, encode, AddCustomAuthPermissionError::service_error)
 }
 
 #[inline]

@@ -232,15 +232,7 @@ fn send(
     client: Client,
     input: ApplyTokenInput,
 ) -> runtime::Call<ApplyTokenOutput, ApplyTokenError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(&OPERATION, input, checked, ApplyTokenError::service_error);
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client.core.call(&OPERATION, input, encode, ApplyTokenError::service_error)
 }
 
 #[inline]

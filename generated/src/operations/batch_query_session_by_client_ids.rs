@@ -186,20 +186,14 @@ fn send(
     BatchQuerySessionByClientIdsOutput,
     BatchQuerySessionByClientIdsError,
 > {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                BatchQuerySessionByClientIdsError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client
+        .core
+        .call(
+            &OPERATION,
+            input,
+            encode,
+            BatchQuerySessionByClientIdsError::service_error,
+        )
 }
 
 #[inline]

@@ -169,20 +169,7 @@ fn send(
     client: Client,
     input: CloseConnectionInput,
 ) -> runtime::Call<CloseConnectionOutput, CloseConnectionError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                CloseConnectionError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client.core.call(&OPERATION, input, encode, CloseConnectionError::service_error)
 }
 
 #[inline]

@@ -188,15 +188,7 @@ fn send(
     client: Client,
     input: CreateGroupIdInput,
 ) -> runtime::Call<CreateGroupIdOutput, CreateGroupIdError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(&OPERATION, input, checked, CreateGroupIdError::service_error);
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client.core.call(&OPERATION, input, encode, CreateGroupIdError::service_error)
 }
 
 #[inline]

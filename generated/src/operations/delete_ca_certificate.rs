@@ -167,20 +167,7 @@ fn send(
     client: Client,
     input: DeleteCaCertificateInput,
 ) -> runtime::Call<DeleteCaCertificateOutput, DeleteCaCertificateError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                DeleteCaCertificateError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client.core.call(&OPERATION, input, encode, DeleteCaCertificateError::service_error)
 }
 
 #[inline]

@@ -178,20 +178,14 @@ fn send(
     DeleteCustomAuthConnectBlackOutput,
     DeleteCustomAuthConnectBlackError,
 > {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                DeleteCustomAuthConnectBlackError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client
+        .core
+        .call(
+            &OPERATION,
+            input,
+            encode,
+            DeleteCustomAuthConnectBlackError::service_error,
+        )
 }
 
 #[inline]

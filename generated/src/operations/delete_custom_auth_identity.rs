@@ -232,20 +232,9 @@ fn send(
     client: Client,
     input: DeleteCustomAuthIdentityInput,
 ) -> runtime::Call<DeleteCustomAuthIdentityOutput, DeleteCustomAuthIdentityError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                DeleteCustomAuthIdentityError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client
+        .core
+        .call(&OPERATION, input, encode, DeleteCustomAuthIdentityError::service_error)
 }
 
 #[inline]

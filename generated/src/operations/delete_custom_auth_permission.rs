@@ -240,20 +240,9 @@ fn send(
     client: Client,
     input: DeleteCustomAuthPermissionInput,
 ) -> runtime::Call<DeleteCustomAuthPermissionOutput, DeleteCustomAuthPermissionError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                DeleteCustomAuthPermissionError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client
+        .core
+        .call(&OPERATION, input, encode, DeleteCustomAuthPermissionError::service_error)
 }
 
 #[inline]

@@ -206,20 +206,9 @@ fn send(
     client: Client,
     input: DeleteDeviceCertificateInput,
 ) -> runtime::Call<DeleteDeviceCertificateOutput, DeleteDeviceCertificateError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                DeleteDeviceCertificateError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client
+        .core
+        .call(&OPERATION, input, encode, DeleteDeviceCertificateError::service_error)
 }
 
 #[inline]

@@ -166,15 +166,7 @@ fn send(
     client: Client,
     input: DeleteGroupIdInput,
 ) -> runtime::Call<DeleteGroupIdOutput, DeleteGroupIdError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(&OPERATION, input, checked, DeleteGroupIdError::service_error);
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client.core.call(&OPERATION, input, encode, DeleteGroupIdError::service_error)
 }
 
 #[inline]

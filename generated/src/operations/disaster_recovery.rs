@@ -175,20 +175,7 @@ fn send(
     client: Client,
     input: DisasterRecoveryInput,
 ) -> runtime::Call<DisasterRecoveryOutput, DisasterRecoveryError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                DisasterRecoveryError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client.core.call(&OPERATION, input, encode, DisasterRecoveryError::service_error)
 }
 
 #[inline]

@@ -168,20 +168,7 @@ fn send(
     client: Client,
     input: GetCaCertificateInput,
 ) -> runtime::Call<GetCaCertificateOutput, GetCaCertificateError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                GetCaCertificateError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client.core.call(&OPERATION, input, encode, GetCaCertificateError::service_error)
 }
 
 #[inline]

@@ -204,20 +204,7 @@ fn send(
     client: Client,
     input: GetDeviceCertificateInput,
 ) -> runtime::Call<GetDeviceCertificateOutput, GetDeviceCertificateError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                GetDeviceCertificateError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client.core.call(&OPERATION, input, encode, GetDeviceCertificateError::service_error)
 }
 
 #[inline]

@@ -171,20 +171,7 @@ fn send(
     client: Client,
     input: GetDeviceCredentialInput,
 ) -> runtime::Call<GetDeviceCredentialOutput, GetDeviceCredentialError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                GetDeviceCredentialError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client.core.call(&OPERATION, input, encode, GetDeviceCredentialError::service_error)
 }
 
 #[inline]

@@ -144,20 +144,7 @@ fn send(
     client: Client,
     input: GetRegisterCodeInput,
 ) -> runtime::Call<GetRegisterCodeOutput, GetRegisterCodeError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                GetRegisterCodeError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client.core.call(&OPERATION, input, encode, GetRegisterCodeError::service_error)
 }
 
 #[inline]

@@ -176,20 +176,9 @@ fn send(
     client: Client,
     input: InactivateCaCertificateInput,
 ) -> runtime::Call<InactivateCaCertificateOutput, InactivateCaCertificateError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                InactivateCaCertificateError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client
+        .core
+        .call(&OPERATION, input, encode, InactivateCaCertificateError::service_error)
 }
 
 #[inline]

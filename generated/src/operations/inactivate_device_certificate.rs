@@ -210,20 +210,9 @@ fn send(
     client: Client,
     input: InactivateDeviceCertificateInput,
 ) -> runtime::Call<InactivateDeviceCertificateOutput, InactivateDeviceCertificateError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                InactivateDeviceCertificateError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client
+        .core
+        .call(&OPERATION, input, encode, InactivateDeviceCertificateError::service_error)
 }
 
 #[inline]

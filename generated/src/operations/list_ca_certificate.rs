@@ -228,20 +228,7 @@ fn send(
     client: Client,
     input: ListCaCertificateInput,
 ) -> runtime::Call<ListCaCertificateOutput, ListCaCertificateError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                ListCaCertificateError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client.core.call(&OPERATION, input, encode, ListCaCertificateError::service_error)
 }
 
 #[inline]

@@ -235,20 +235,9 @@ fn send(
     client: Client,
     input: ListDeviceCertificateInput,
 ) -> runtime::Call<ListDeviceCertificateOutput, ListDeviceCertificateError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                ListDeviceCertificateError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client
+        .core
+        .call(&OPERATION, input, encode, ListDeviceCertificateError::service_error)
 }
 
 #[inline]

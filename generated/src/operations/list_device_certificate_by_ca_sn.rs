@@ -267,20 +267,9 @@ fn send(
     client: Client,
     input: ListDeviceCertificateByCaSnInput,
 ) -> runtime::Call<ListDeviceCertificateByCaSnOutput, ListDeviceCertificateByCaSnError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                ListDeviceCertificateByCaSnError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client
+        .core
+        .call(&OPERATION, input, encode, ListDeviceCertificateByCaSnError::service_error)
 }
 
 #[inline]

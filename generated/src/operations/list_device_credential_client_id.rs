@@ -282,20 +282,14 @@ fn send(
     ListDeviceCredentialClientIdOutput,
     ListDeviceCredentialClientIdError,
 > {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                ListDeviceCredentialClientIdError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client
+        .core
+        .call(
+            &OPERATION,
+            input,
+            encode,
+            ListDeviceCredentialClientIdError::service_error,
+        )
 }
 
 #[inline]

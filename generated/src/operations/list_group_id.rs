@@ -155,15 +155,7 @@ fn send(
     client: Client,
     input: ListGroupIdInput,
 ) -> runtime::Call<ListGroupIdOutput, ListGroupIdError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(&OPERATION, input, checked, ListGroupIdError::service_error);
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client.core.call(&OPERATION, input, encode, ListGroupIdError::service_error)
 }
 
 #[inline]

@@ -131,15 +131,7 @@ fn send(
     client: Client,
     input: ListInstancesInput,
 ) -> runtime::Call<ListInstancesOutput, ListInstancesError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(&OPERATION, input, checked, ListInstancesError::service_error);
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client.core.call(&OPERATION, input, encode, ListInstancesError::service_error)
 }
 
 #[inline]

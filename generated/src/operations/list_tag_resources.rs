@@ -222,20 +222,7 @@ fn send(
     client: Client,
     input: ListTagResourcesInput,
 ) -> runtime::Call<ListTagResourcesOutput, ListTagResourcesError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                ListTagResourcesError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client.core.call(&OPERATION, input, encode, ListTagResourcesError::service_error)
 }
 
 #[inline]

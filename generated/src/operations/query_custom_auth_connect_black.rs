@@ -248,20 +248,9 @@ fn send(
     client: Client,
     input: QueryCustomAuthConnectBlackInput,
 ) -> runtime::Call<QueryCustomAuthConnectBlackOutput, QueryCustomAuthConnectBlackError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                QueryCustomAuthConnectBlackError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client
+        .core
+        .call(&OPERATION, input, encode, QueryCustomAuthConnectBlackError::service_error)
 }
 
 #[inline]

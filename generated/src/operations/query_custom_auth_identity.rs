@@ -291,20 +291,9 @@ fn send(
     client: Client,
     input: QueryCustomAuthIdentityInput,
 ) -> runtime::Call<QueryCustomAuthIdentityOutput, QueryCustomAuthIdentityError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                QueryCustomAuthIdentityError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client
+        .core
+        .call(&OPERATION, input, encode, QueryCustomAuthIdentityError::service_error)
 }
 
 #[inline]

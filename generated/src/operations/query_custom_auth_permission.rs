@@ -293,20 +293,9 @@ fn send(
     client: Client,
     input: QueryCustomAuthPermissionInput,
 ) -> runtime::Call<QueryCustomAuthPermissionOutput, QueryCustomAuthPermissionError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                QueryCustomAuthPermissionError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client
+        .core
+        .call(&OPERATION, input, encode, QueryCustomAuthPermissionError::service_error)
 }
 
 #[inline]

@@ -469,20 +469,7 @@ fn send(
     client: Client,
     input: QueryMqttTraceDeviceInput,
 ) -> runtime::Call<QueryMqttTraceDeviceOutput, QueryMqttTraceDeviceError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                QueryMqttTraceDeviceError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client.core.call(&OPERATION, input, encode, QueryMqttTraceDeviceError::service_error)
 }
 
 #[inline]

@@ -487,20 +487,14 @@ fn send(
     QueryMqttTraceMessageOfClientOutput,
     QueryMqttTraceMessageOfClientError,
 > {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                QueryMqttTraceMessageOfClientError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client
+        .core
+        .call(
+            &OPERATION,
+            input,
+            encode,
+            QueryMqttTraceMessageOfClientError::service_error,
+        )
 }
 
 #[inline]

@@ -315,20 +315,14 @@ fn send(
     QueryMqttTraceMessagePublishOutput,
     QueryMqttTraceMessagePublishError,
 > {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                QueryMqttTraceMessagePublishError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client
+        .core
+        .call(
+            &OPERATION,
+            input,
+            encode,
+            QueryMqttTraceMessagePublishError::service_error,
+        )
 }
 
 #[inline]

@@ -509,20 +509,14 @@ fn send(
     QueryMqttTraceMessageSubscribeOutput,
     QueryMqttTraceMessageSubscribeError,
 > {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                QueryMqttTraceMessageSubscribeError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client
+        .core
+        .call(
+            &OPERATION,
+            input,
+            encode,
+            QueryMqttTraceMessageSubscribeError::service_error,
+        )
 }
 
 #[inline]

@@ -175,20 +175,9 @@ fn send(
     client: Client,
     input: QuerySessionByClientIdInput,
 ) -> runtime::Call<QuerySessionByClientIdOutput, QuerySessionByClientIdError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                QuerySessionByClientIdError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client
+        .core
+        .call(&OPERATION, input, encode, QuerySessionByClientIdError::service_error)
 }
 
 #[inline]

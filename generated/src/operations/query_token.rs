@@ -180,15 +180,7 @@ fn send(
     client: Client,
     input: QueryTokenInput,
 ) -> runtime::Call<QueryTokenOutput, QueryTokenError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(&OPERATION, input, checked, QueryTokenError::service_error);
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client.core.call(&OPERATION, input, encode, QueryTokenError::service_error)
 }
 
 #[inline]

@@ -177,20 +177,9 @@ fn send(
     client: Client,
     input: RefreshDeviceCredentialInput,
 ) -> runtime::Call<RefreshDeviceCredentialOutput, RefreshDeviceCredentialError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                RefreshDeviceCredentialError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client
+        .core
+        .call(&OPERATION, input, encode, RefreshDeviceCredentialError::service_error)
 }
 
 #[inline]

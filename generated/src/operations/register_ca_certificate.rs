@@ -256,20 +256,9 @@ fn send(
     client: Client,
     input: RegisterCaCertificateInput,
 ) -> runtime::Call<RegisterCaCertificateOutput, RegisterCaCertificateError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                RegisterCaCertificateError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client
+        .core
+        .call(&OPERATION, input, encode, RegisterCaCertificateError::service_error)
 }
 
 #[inline]

@@ -177,20 +177,9 @@ fn send(
     client: Client,
     input: RegisterDeviceCredentialInput,
 ) -> runtime::Call<RegisterDeviceCredentialOutput, RegisterDeviceCredentialError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                RegisterDeviceCredentialError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client
+        .core
+        .call(&OPERATION, input, encode, RegisterDeviceCredentialError::service_error)
 }
 
 #[inline]

@@ -181,15 +181,7 @@ fn send(
     client: Client,
     input: RevokeTokenInput,
 ) -> runtime::Call<RevokeTokenOutput, RevokeTokenError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(&OPERATION, input, checked, RevokeTokenError::service_error);
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client.core.call(&OPERATION, input, encode, RevokeTokenError::service_error)
 }
 
 #[inline]

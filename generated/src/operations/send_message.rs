@@ -195,15 +195,7 @@ fn send(
     client: Client,
     input: SendMessageInput,
 ) -> runtime::Call<SendMessageOutput, SendMessageError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(&OPERATION, input, checked, SendMessageError::service_error);
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client.core.call(&OPERATION, input, encode, SendMessageError::service_error)
 }
 
 #[inline]

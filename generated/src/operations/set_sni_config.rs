@@ -199,15 +199,7 @@ fn send(
     client: Client,
     input: SetSniConfigInput,
 ) -> runtime::Call<SetSniConfigOutput, SetSniConfigError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(&OPERATION, input, checked, SetSniConfigError::service_error);
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client.core.call(&OPERATION, input, encode, SetSniConfigError::service_error)
 }
 
 #[inline]

@@ -205,15 +205,7 @@ fn send(
     client: Client,
     input: TagResourcesInput,
 ) -> runtime::Call<TagResourcesOutput, TagResourcesError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(&OPERATION, input, checked, TagResourcesError::service_error);
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client.core.call(&OPERATION, input, encode, TagResourcesError::service_error)
 }
 
 #[inline]

@@ -213,15 +213,7 @@ fn send(
     client: Client,
     input: UntagResourcesInput,
 ) -> runtime::Call<UntagResourcesOutput, UntagResourcesError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(&OPERATION, input, checked, UntagResourcesError::service_error);
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client.core.call(&OPERATION, input, encode, UntagResourcesError::service_error)
 }
 
 #[inline]

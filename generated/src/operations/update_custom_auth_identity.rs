@@ -355,20 +355,9 @@ fn send(
     client: Client,
     input: UpdateCustomAuthIdentityInput,
 ) -> runtime::Call<UpdateCustomAuthIdentityOutput, UpdateCustomAuthIdentityError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                UpdateCustomAuthIdentityError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client
+        .core
+        .call(&OPERATION, input, encode, UpdateCustomAuthIdentityError::service_error)
 }
 
 #[inline]

@@ -371,20 +371,9 @@ fn send(
     client: Client,
     input: UpdateCustomAuthPermissionInput,
 ) -> runtime::Call<UpdateCustomAuthPermissionOutput, UpdateCustomAuthPermissionError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                UpdateCustomAuthPermissionError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client
+        .core
+        .call(&OPERATION, input, encode, UpdateCustomAuthPermissionError::service_error)
 }
 
 #[inline]

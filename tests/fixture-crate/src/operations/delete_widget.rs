@@ -164,15 +164,7 @@ fn send(
     client: Client,
     input: DeleteWidgetInput,
 ) -> runtime::Call<DeleteWidgetOutput, DeleteWidgetError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(&OPERATION, input, checked, DeleteWidgetError::service_error);
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client.core.call(&OPERATION, input, encode, DeleteWidgetError::service_error)
 }
 
 #[inline]

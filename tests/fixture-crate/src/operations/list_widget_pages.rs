@@ -176,20 +176,7 @@ fn send(
     client: Client,
     input: ListWidgetPagesInput,
 ) -> runtime::Call<ListWidgetPagesOutput, ListWidgetPagesError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(
-                &OPERATION,
-                input,
-                checked,
-                ListWidgetPagesError::service_error,
-            );
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client.core.call(&OPERATION, input, encode, ListWidgetPagesError::service_error)
 }
 
 #[inline]

@@ -177,15 +177,7 @@ fn send(
     client: Client,
     input: ListWidgetsInput,
 ) -> runtime::Call<ListWidgetsOutput, ListWidgetsError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(&OPERATION, input, checked, ListWidgetsError::service_error);
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client.core.call(&OPERATION, input, encode, ListWidgetsError::service_error)
 }
 
 #[inline]

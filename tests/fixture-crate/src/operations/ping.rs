@@ -95,15 +95,7 @@ impl runtime::MockOperation for PingBuilder {
 
 #[inline]
 fn send(client: Client, input: PingInput) -> runtime::Call<PingOutput, PingError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(&OPERATION, input, checked, PingError::service_error);
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client.core.call(&OPERATION, input, encode, PingError::service_error)
 }
 
 #[inline]

@@ -263,15 +263,7 @@ fn send(
     client: Client,
     input: TagWidgetsInput,
 ) -> runtime::Call<TagWidgetsOutput, TagWidgetsError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(&OPERATION, input, checked, TagWidgetsError::service_error);
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client.core.call(&OPERATION, input, encode, TagWidgetsError::service_error)
 }
 
 #[inline]

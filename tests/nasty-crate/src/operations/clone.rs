@@ -196,15 +196,7 @@ impl runtime::MockOperation for CloneBuilder {
 
 #[inline]
 fn send(client: Client, input: CloneInput) -> runtime::Call<CloneOutput, CloneError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(&OPERATION, input, checked, CloneError::service_error);
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client.core.call(&OPERATION, input, encode, CloneError::service_error)
 }
 
 #[inline]

@@ -100,15 +100,7 @@ fn send(
     client: Client,
     input: ConfigInput,
 ) -> runtime::Call<ConfigOutput, ConfigError_> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(&OPERATION, input, checked, ConfigError_::service_error);
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client.core.call(&OPERATION, input, encode, ConfigError_::service_error)
 }
 
 #[inline]

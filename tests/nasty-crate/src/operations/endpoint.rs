@@ -100,15 +100,7 @@ fn send(
     client: Client,
     input: EndpointInput,
 ) -> runtime::Call<EndpointOutput, EndpointError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(&OPERATION, input, checked, EndpointError::service_error);
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client.core.call(&OPERATION, input, encode, EndpointError::service_error)
 }
 
 #[inline]

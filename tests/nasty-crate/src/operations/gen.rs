@@ -95,15 +95,7 @@ impl runtime::MockOperation for GenBuilder {
 
 #[inline]
 fn send(client: Client, input: GenInput) -> runtime::Call<GenOutput, GenError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(&OPERATION, input, checked, GenError::service_error);
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client.core.call(&OPERATION, input, encode, GenError::service_error)
 }
 
 #[inline]

@@ -160,15 +160,7 @@ impl runtime::MockOperation for ModBuilder {
 
 #[inline]
 fn send(client: Client, input: ModInput) -> runtime::Call<ModOutput, ModError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(&OPERATION, input, checked, ModError::service_error);
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client.core.call(&OPERATION, input, encode, ModError::service_error)
 }
 
 #[inline]

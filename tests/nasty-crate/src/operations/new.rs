@@ -317,15 +317,7 @@ for NewBuilder<IntoParam, ResultParam, ResultParamParam, ClientParam, UnsetParam
 
 #[inline]
 fn send(client: Client, input: NewInput) -> runtime::Call<NewOutput, NewError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(&OPERATION, input, checked, NewError::service_error);
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client.core.call(&OPERATION, input, encode, NewError::service_error)
 }
 
 #[inline]

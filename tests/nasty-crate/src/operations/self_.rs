@@ -96,15 +96,7 @@ impl runtime::MockOperation for SelfBuilder {
 
 #[inline]
 fn send(client: Client, input: SelfInput) -> runtime::Call<SelfOutput, SelfError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(&OPERATION, input, checked, SelfError::service_error);
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client.core.call(&OPERATION, input, encode, SelfError::service_error)
 }
 
 #[inline]

@@ -100,15 +100,7 @@ fn send(
     client: Client,
     input: ServiceInput,
 ) -> runtime::Call<ServiceOutput, ServiceError_> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(&OPERATION, input, checked, ServiceError_::service_error);
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client.core.call(&OPERATION, input, encode, ServiceError_::service_error)
 }
 
 #[inline]

@@ -350,15 +350,7 @@ for TypeBuilder<Type, SelfParam, KindParam> {
 
 #[inline]
 fn send(client: Client, input: TypeInput) -> runtime::Call<TypeOutput, TypeError> {
-    #[cfg(feature = "test-util")]
-    if client.core.mocks().is_some() {
-        let checked = encode(input.clone()).map(drop);
-        return client
-            .core
-            .call_mocked(&OPERATION, input, checked, TypeError::service_error);
-    }
-
-    client.core.call(&OPERATION, encode(input))
+    client.core.call(&OPERATION, input, encode, TypeError::service_error)
 }
 
 #[inline]
