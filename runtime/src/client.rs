@@ -77,9 +77,10 @@ impl ClientCore {
             Err(e) => (Err(e), None),
         };
         let (host_value, user_agent_value) = match &resolved {
-            Ok(r) => {
-                (HeaderValue::from_str(&r.endpoint.host).ok(), HeaderValue::from_str(&r.user_agent).ok())
-            }
+            Ok(r) => (
+                HeaderValue::from_str(r.endpoint.url.host_header()).ok(),
+                HeaderValue::from_str(&r.user_agent).ok(),
+            ),
             Err(_) => (None, None),
         };
         let limiters = Limiters::default();
@@ -316,7 +317,7 @@ impl ClientCore {
             action: op.action,
             version: self.inner.service.api_version,
             method: &op.method,
-            host: &resolved.endpoint.host,
+            host: resolved.endpoint.url.host_header(),
             user_agent: &resolved.user_agent,
             date: date_str,
             nonce: nonce_str,
@@ -619,8 +620,9 @@ fn build_request(
     let path_and_query = http::uri::PathAndQuery::from_maybe_shared(Bytes::from(path_and_query))
         .map_err(|_| ConfigError::new("the request's query cannot be sent in HTTP"))?;
     let mut parts = http::uri::Parts::default();
-    parts.scheme = Some(resolved.endpoint.scheme.clone());
-    parts.authority = Some(resolved.endpoint.authority.clone());
+    let endpoint = resolved.endpoint.url.uri();
+    parts.scheme = endpoint.scheme().cloned();
+    parts.authority = endpoint.authority().cloned();
     parts.path_and_query = Some(path_and_query);
     let uri =
         http::Uri::from_parts(parts).map_err(|_| ConfigError::new("the endpoint is not a valid URI"))?;

@@ -104,16 +104,12 @@ pub struct Config {
     pub(crate) mocks: Option<super::mock::Mocks>,
 }
 
-/// A usable endpoint: the URL (path `/`), its display form and the `Host` header value.
+/// A usable endpoint: the URL (path `/`; its `host_header` is the `Host` header and the
+/// authority of every request's URI) and its display form.
 #[derive(Clone, Debug)]
 pub(crate) struct Endpoint {
     pub(crate) url: HttpUrl,
-    /// The URL's scheme and authority, as every request's URI starts.
-    pub(crate) scheme: http::uri::Scheme,
-    pub(crate) authority: http::uri::Authority,
     pub(crate) display: String,
-    /// `host[:port]` as the `Host` header carries it.
-    pub(crate) host: String,
 }
 
 /// What a configuration becomes for one product: the endpoint, signature and user agent.
@@ -533,13 +529,9 @@ fn parse_endpoint(input: &str) -> Result<Endpoint, ConfigError> {
     if url.query().is_some() || with_scheme.contains('#') {
         return Err(bad("it must not have a query or fragment"));
     }
-    // `port()` is `None` for the scheme's default port, so this is exactly what the transport sends.
-    let host_header = url.host_header();
-    let display = format!("{}://{}", url.scheme(), host_header);
-    let scheme = if url.is_https() { http::uri::Scheme::HTTPS } else { http::uri::Scheme::HTTP };
-    let authority = http::uri::Authority::try_from(host_header.as_str())
-        .map_err(|_| bad("the host is not valid in a URI"))?;
-    Ok(Endpoint { url, scheme, authority, display, host: host_header })
+    // The host header leaves out the scheme's default port, exactly as the transport sends it.
+    let display = format!("{}://{}", url.scheme(), url.host_header());
+    Ok(Endpoint { url, display })
 }
 
 /// `<sdk name>/<version> (<os>; <arch>)`, then the application name if any.
@@ -583,7 +575,7 @@ mod tests {
         let r = resolved(&c);
         assert_eq!(c.endpoint(), None);
         assert_eq!(r.endpoint.display, "https://widgets.cn-hangzhou.example.com");
-        assert_eq!(r.endpoint.host, "widgets.cn-hangzhou.example.com");
+        assert_eq!(r.endpoint.url.host_header(), "widgets.cn-hangzhou.example.com");
         assert_eq!(c.region(), Some("cn-hangzhou"));
         assert_eq!(c.signature_version(), None);
         assert_eq!(r.signature_version, SignatureVersion::V3);
@@ -632,7 +624,7 @@ mod tests {
 
     #[test]
     fn explicit_endpoints() {
-        let host = |c: &Config| resolved(c).endpoint.host;
+        let host = |c: &Config| resolved(c).endpoint.url.host_header().to_owned();
         let c = Config::builder().endpoint("http://127.0.0.1:8080").build().unwrap();
         assert_eq!(c.endpoint(), Some("http://127.0.0.1:8080"));
         assert_eq!(host(&c), "127.0.0.1:8080");

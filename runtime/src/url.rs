@@ -88,8 +88,8 @@ impl HttpUrl {
     }
 
     /// `host[:port]`, as the `Host` header carries it.
-    pub(crate) fn host_header(&self) -> String {
-        host_header(&self.host, self.port)
+    pub(crate) fn host_header(&self) -> &str {
+        self.target.authority().map_or("", http::uri::Authority::as_str)
     }
 
     /// The user name and password, percent-decoded, if the URL has user info.
@@ -112,7 +112,7 @@ impl HttpUrl {
 
     /// This URL with another path and query (`path_and_query` starts with `/`).
     pub(crate) fn with_path_and_query(&self, path_and_query: &str) -> Result<HttpUrl, &'static str> {
-        let target = build_target(self.https, &self.host_header(), path_and_query)?;
+        let target = build_target(self.https, self.host_header(), path_and_query)?;
         Ok(HttpUrl { target, ..self.clone() })
     }
 
@@ -200,10 +200,10 @@ mod tests {
         assert_eq!(format!("{url:?}"), "http://proxy.example:3128/a/b");
 
         let url = HttpUrl::parse("https://h:443").unwrap();
-        assert_eq!((url.host_header().as_str(), url.port_or_default(), url.path()), ("h", 443, "/"));
+        assert_eq!((url.host_header(), url.port_or_default(), url.path()), ("h", 443, "/"));
         assert_eq!(url.credentials(), None);
         let url = HttpUrl::parse("http://[::1]:8080/x").unwrap();
-        assert_eq!((url.host(), url.host_header().as_str()), ("[::1]", "[::1]:8080"));
+        assert_eq!((url.host(), url.host_header()), ("[::1]", "[::1]:8080"));
         assert_eq!(HttpUrl::parse("http://[::1]").unwrap().port_or_default(), 80);
         assert_eq!(
             (unbracketed(url.host()), unbracketed("h.example"), unbracketed("[x")),

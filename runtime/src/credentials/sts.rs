@@ -148,7 +148,7 @@ pub(crate) async fn assume_role(
         action: "AssumeRole",
         version: STS_VERSION,
         method: &Method::POST,
-        host: &host,
+        host,
         user_agent: USER_AGENT,
         date: &date,
         nonce: &nonce,
